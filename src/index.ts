@@ -1,11 +1,46 @@
 /**
- * pinecone-resilient: the REST client, configuration and errors.
+ * pinecone-resilient: the REST client, its configuration, errors and types.
+ * The gRPC index lives in `pinecone-resilient/grpc`, the emulator in `pinecone-resilient/local`.
  * @packageDocumentation
  */
-
+export { type IndexOptions, Pinecone, type PineconeOptions, toIndexModel } from './client.js';
+export { DEFAULT_RETRYABLE_STATUS_CODES, RetryConfig, type RetryConfigOptions } from './config.js';
+export type {
+  ConfigureIndexOptions,
+  CreateIndexOptions,
+  IndexModel,
+  PodSpec,
+  ServerlessSpec,
+} from './data/control-types.js';
+export {
+  type CallOptions,
+  type DeleteOptions,
+  type DescribeIndexStatsOptions,
+  type FetchOptions,
+  Index,
+  type ListOptions,
+  type QueryOptions,
+  type UpdateOptions,
+  type UpsertOptions,
+  type UpsertProgress,
+} from './data/index.js';
 export * from './data/types.js';
 export * from './errors.js';
-export type { LogFields, Logger } from './log.js';
-export { ADAPTIVE_LOGGER, HTTP_CLIENT_LOGGER } from './log.js';
-export { type Clock, ManualClock, type RandomSource, seededRandom, systemClock } from './resilience/clock.js';
+export {
+  ADAPTIVE_LOGGER,
+  HTTP_CLIENT_LOGGER,
+  type LogFields,
+  type Logger,
+  RETRIES_DOCS_URL,
+  stderrLogger,
+} from './log.js';
+export { decorrelatedJitter, parseRetryAfter } from './resilience/backoff.js';
+export {
+  type Clock,
+  ManualClock,
+  type RandomSource,
+  seededRandom,
+  systemClock,
+} from './resilience/clock.js';
+export type { AttemptOutcome, HostLimiter, LimiterRegistry, Permit } from './resilience/limiter.js';
 export { API_VERSION, VERSION } from './version.js';

@@ -1,0 +1,318 @@
+/**
+ * The `Pinecone` client: options, the control plane (indexes), and index handles.
+ */
+import { inspect } from 'node:util';
+import { Agent } from 'undici';
+import { RetryConfig, type RetryConfigOptions } from './config.js';
+import type { ConfigureIndexOptions, CreateIndexOptions, IndexModel } from './data/control-types.js';
+import { type CallOptions, Index, type IndexContext, resolveTimeout } from './data/index.js';
+import type { Metric } from './data/types.js';
+import { validateIntRange } from './data/validate.js';
+import { PineconeError, ValidationError } from './errors.js';
+import { type Logger, resolveLogger } from './log.js';
+import { type Clock, type RandomSource, systemClock } from './resilience/clock.js';
+import type { LimiterRegistry } from './resilience/limiter.js';
+import { withRetries } from './resilience/retry.js';
+import { RetryEvents } from './resilience/retry-events.js';
+import { type HttpMethod, normalizeHost, RestTransport } from './transport/rest.js';
+
+/** Options of the {@link Pinecone} client. Times are in seconds. */
+export interface PineconeOptions {
+  /** API key. Default: `process.env.PINECONE_API_KEY`. */
+  apiKey?: string;
+  /** Control-plane host. Default: env `PINECONE_CONTROLLER_HOST`, else `https://api.pinecone.io`. */
+  controllerHost?: string;
+  /** How REST requests are retried (an instance or its fields). */
+  retryConfig?: RetryConfig | RetryConfigOptions;
+  /** Receives the SDK's structured log records. Default: silent, or stderr per `PINECONE_LOG_LEVEL`. */
+  logger?: Logger;
+  /** Per-attempt timeout, seconds. Default 30. */
+  timeout?: number;
+  /** Time source for backoff sleeps and the limiter (tests inject a manual clock). */
+  clock?: Clock;
+  /** Random source for jitter (tests inject a seeded one). Default `Math.random`. */
+  random?: RandomSource;
+  /** Headers added to every request. */
+  additionalHeaders?: Record<string, string>;
+  /** Appended to the User-Agent to identify your integration. */
+  sourceTag?: string;
+  /** Adaptive limiter registry shared by this client's indexes (default: one per client). */
+  limiters?: LimiterRegistry;
+}
+
+/** Options of {@link Pinecone.index}: a host, or an index name to look up (once). */
+export interface IndexOptions {
+  /** Data-plane host, e.g. `my-index-abc123.svc.pinecone.io` or `http://127.0.0.1:5081`. */
+  host?: string;
+  /** Index name; its host is looked up with `describeIndex` on first use and cached. */
+  name?: string;
+  /** Default namespace for calls on this handle. */
+  namespace?: string;
+  /** `true` for a gRPC index (see `pinecone-resilient/grpc`). */
+  grpc?: boolean;
+}
+
+const DEFAULT_CONTROLLER = 'https://api.pinecone.io';
+const METRICS: readonly Metric[] = ['cosine', 'euclidean', 'dotproduct'];
+
+/**
+ * The entry point.
+ *
+ * @example
+ * ```ts
+ * const pc = new Pinecone({ apiKey: process.env.PINECONE_API_KEY });
+ * const index = pc.index({ host: 'product-search-abc123.svc.pinecone.io' });
+ * await index.upsert({ vectors, batchSize: 200, maxConcurrency: 8 });
+ * ```
+ */
+export class Pinecone {
+  /** The retry configuration in force (validated). */
+  readonly retryConfig: RetryConfig;
+  /** Control-plane origin. */
+  readonly controllerHost: string;
+  /** Default per-attempt timeout, seconds. */
+  readonly timeout: number;
+  readonly #apiKey: string;
+  readonly #logger: Logger;
+  readonly #clock: Clock;
+  readonly #random: RandomSource;
+  readonly #events: RetryEvents;
+  readonly #dispatcher: Agent;
+  readonly #transports = new Map<string, RestTransport>();
+  readonly #hostsByName = new Map<string, Promise<string>>();
+  readonly #closers = new Set<() => Promise<void>>();
+  readonly #limiters: LimiterRegistry | undefined;
+  readonly #additionalHeaders: Record<string, string> | undefined;
+  readonly #sourceTag: string | undefined;
+  #closed = false;
+
+  constructor(options: PineconeOptions = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new ValidationError('Pinecone options must be an object', 'options');
+    }
+    const apiKey = options.apiKey ?? process.env.PINECONE_API_KEY;
+    if (typeof apiKey !== 'string' || apiKey.trim() === '') {
+      throw new ValidationError(
+        'No API key: pass the apiKey option or set the PINECONE_API_KEY environment variable',
+        'apiKey',
+      );
+    }
+    this.#apiKey = apiKey;
+    this.retryConfig = RetryConfig.from(options.retryConfig);
+    this.timeout = resolveTimeout(options.timeout, 30);
+    this.controllerHost = normalizeHost(
+      options.controllerHost ?? process.env.PINECONE_CONTROLLER_HOST ?? DEFAULT_CONTROLLER,
+    ).origin;
+    this.#logger = resolveLogger(options.logger);
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+    this.#events = new RetryEvents(this.#logger);
+    this.#limiters = options.limiters;
+    this.#additionalHeaders = options.additionalHeaders;
+    this.#sourceTag = options.sourceTag;
+    // One connection pool per origin; idle keep-alive sockets do not hold the process open.
+    this.#dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: null, pipelining: 1 });
+  }
+
+  /** A handle on one index's data plane. Cheap; handles share the client's pools and limiters. */
+  index(options: IndexOptions): Index {
+    if (!options || (options.host === undefined) === (options.name === undefined)) {
+      throw new ValidationError('index() needs exactly one of host or name', 'host');
+    }
+    if (options.grpc) {
+      throw new PineconeError("gRPC indexes come from 'pinecone-resilient/grpc'");
+    }
+    const ctx: IndexContext = {
+      transport: this.#indexTransport(options),
+      maxRetries: this.retryConfig.maxRetries,
+      backoffFactor: this.retryConfig.backoffFactor,
+      maxWait: this.retryConfig.maxWait,
+      clock: this.#clock,
+      random: this.#random,
+      events: this.#events,
+      timeout: this.timeout,
+      limiters: this.#limiters,
+      namespace: options.namespace,
+    };
+    return new Index(ctx);
+  }
+
+  /** Create an index (serverless on aws/us-east-1 unless `spec` says otherwise). */
+  async createIndex(options: CreateIndexOptions & CallOptions): Promise<IndexModel> {
+    if (!options || typeof options.name !== 'string' || options.name === '') {
+      throw new ValidationError('createIndex needs a name', 'name');
+    }
+    const vectorType = options.vectorType ?? 'dense';
+    if (vectorType === 'dense') validateIntRange(options.dimension, 'dimension', 1, 20_000);
+    const metric = options.metric ?? (vectorType === 'sparse' ? 'dotproduct' : 'cosine');
+    if (!METRICS.includes(metric))
+      throw new ValidationError(`metric must be one of ${METRICS.join(', ')}`, 'metric');
+    const body = {
+      name: options.name,
+      dimension: options.dimension,
+      metric,
+      spec: options.spec ?? { serverless: { cloud: 'aws', region: 'us-east-1' } },
+      deletion_protection: options.deletionProtection,
+      vector_type: options.vectorType,
+      tags: options.tags,
+    };
+    let model = toIndexModel(await this.#control('POST', '/indexes', JSON.stringify(body), options));
+    while (options.waitUntilReady && !model.status.ready) {
+      await this.#clock.sleep(1000, options.signal);
+      model = await this.describeIndex(options.name, options);
+    }
+    return model;
+  }
+
+  /** Describe one index by name. */
+  async describeIndex(name: string, options: CallOptions = {}): Promise<IndexModel> {
+    return toIndexModel(
+      await this.#control('GET', `/indexes/${encodeURIComponent(name)}`, undefined, options),
+    );
+  }
+
+  /** Every index of the project. */
+  async listIndexes(options: CallOptions = {}): Promise<{ indexes: IndexModel[] }> {
+    const res = (await this.#control('GET', '/indexes', undefined, options)) as { indexes?: unknown[] };
+    return { indexes: (res.indexes ?? []).map(toIndexModel) };
+  }
+
+  /** Delete an index by name. */
+  async deleteIndex(name: string, options: CallOptions = {}): Promise<void> {
+    await this.#control('DELETE', `/indexes/${encodeURIComponent(name)}`, undefined, options);
+    this.#hostsByName.delete(name);
+  }
+
+  /** Change an index's deletion protection, tags or pod settings. */
+  async configureIndex(name: string, changes: ConfigureIndexOptions & CallOptions): Promise<IndexModel> {
+    const body = { deletion_protection: changes.deletionProtection, tags: changes.tags, spec: changes.spec };
+    return toIndexModel(
+      await this.#control('PATCH', `/indexes/${encodeURIComponent(name)}`, JSON.stringify(body), changes),
+    );
+  }
+
+  /** Release connection pools and channels. Calls after this fail. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#closers].map((close) => close()));
+    await this.#dispatcher.close();
+  }
+
+  /** @internal Called by gRPC indexes so `close()` also closes their channels. */
+  registerCloser(close: () => Promise<void>): void {
+    this.#closers.add(close);
+  }
+
+  /** @internal Shared wiring for indexes built outside this file (gRPC). */
+  get internals(): {
+    apiKey: () => string;
+    logger: Logger;
+    clock: Clock;
+    random: RandomSource;
+    events: RetryEvents;
+    limiters: LimiterRegistry | undefined;
+    resolveHost: (options: IndexOptions) => Promise<string>;
+  } {
+    return {
+      apiKey: () => this.#apiKey,
+      logger: this.#logger,
+      clock: this.#clock,
+      random: this.#random,
+      events: this.#events,
+      limiters: this.#limiters,
+      resolveHost: (options) => this.#resolveHost(options),
+    };
+  }
+
+  [inspect.custom](): string {
+    return `Pinecone { controllerHost: '${this.controllerHost}', retryConfig: ${inspect(this.retryConfig)} }`;
+  }
+
+  #transport(origin: string): RestTransport {
+    if (this.#closed) throw new PineconeError('This Pinecone client is closed');
+    let transport = this.#transports.get(origin);
+    if (!transport) {
+      transport = new RestTransport({
+        origin,
+        apiKey: this.#apiKey,
+        dispatcher: this.#dispatcher,
+        retryableStatusCodes: this.retryConfig.retryableStatusCodes,
+        additionalHeaders: this.#additionalHeaders,
+        sourceTag: this.#sourceTag,
+      });
+      this.#transports.set(origin, transport);
+    }
+    return transport;
+  }
+
+  #indexTransport(options: IndexOptions): () => Promise<RestTransport> {
+    if (options.host !== undefined) {
+      const origin = normalizeHost(options.host).origin;
+      return async () => this.#transport(origin);
+    }
+    return async () => this.#transport(normalizeHost(await this.#resolveHost(options)).origin);
+  }
+
+  #resolveHost(options: IndexOptions): Promise<string> {
+    if (options.host !== undefined) return Promise.resolve(options.host);
+    const name = options.name as string;
+    let host = this.#hostsByName.get(name);
+    if (!host) {
+      host = this.describeIndex(name).then((model) => {
+        if (!model.host)
+          throw new PineconeError(`Index ${name} has no host yet (state ${model.status.state})`);
+        return model.host;
+      });
+      // A failed lookup is not cached: the next call tries again.
+      host.catch(() => this.#hostsByName.delete(name));
+      this.#hostsByName.set(name, host);
+    }
+    return host;
+  }
+
+  async #control(
+    method: HttpMethod,
+    path: string,
+    body: string | undefined,
+    opts: CallOptions,
+  ): Promise<unknown> {
+    const timeout = resolveTimeout(opts.timeout, this.timeout);
+    const transport = this.#transport(this.controllerHost);
+    const config = this.retryConfig;
+    return withRetries(
+      (attempt, signal) => transport.send({ method, path, body, attempt, timeout, signal }),
+      { ...config, classify: (error) => transport.classify(error) },
+      {
+        clock: this.#clock,
+        random: this.#random,
+        events: this.#events,
+        host: transport.host,
+        signal: opts.signal,
+      },
+    );
+  }
+}
+
+/** Read an index description in either API shape (classic, or 2026-07's schema/deployment). */
+export function toIndexModel(raw: unknown): IndexModel {
+  const r = (raw ?? {}) as Record<string, unknown>;
+  const schemaFields = ((r.schema as { fields?: Record<string, Record<string, unknown>> } | undefined)
+    ?.fields ?? {}) as Record<string, Record<string, unknown>>;
+  const dense = schemaFields._values;
+  const sparse = schemaFields._sparse_values;
+  const status = (r.status ?? {}) as { ready?: boolean; state?: string };
+  return {
+    name: String(r.name ?? ''),
+    dimension: (r.dimension as number | undefined) ?? (dense?.dimension as number | undefined),
+    metric: ((r.metric as Metric | undefined) ??
+      (dense?.metric as Metric | undefined) ??
+      'dotproduct') as Metric,
+    host: String(r.host ?? ''),
+    spec: (r.spec as IndexModel['spec']) ?? (r.deployment as Record<string, unknown> | undefined),
+    status: { ready: status.ready === true, state: status.state ?? 'Unknown' },
+    deletionProtection: r.deletion_protection as IndexModel['deletionProtection'],
+    vectorType: (r.vector_type as string | undefined) ?? (dense ? 'dense' : sparse ? 'sparse' : undefined),
+    tags: r.tags as Record<string, string> | undefined,
+  };
+}

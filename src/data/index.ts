@@ -1,0 +1,371 @@
+/**
+ * The REST data plane of one index. Each method validates its input, then runs one
+ * request (or, for bulk paths, many) through the retry loop.
+ */
+import { inspect } from 'node:util';
+import { ValidationError } from '../errors.js';
+import type { Clock, RandomSource } from '../resilience/clock.js';
+import type { LimiterRegistry } from '../resilience/limiter.js';
+import { type RetryPolicy, withRetries } from '../resilience/retry.js';
+import type { RetryEvents } from '../resilience/retry-events.js';
+import type { HttpMethod, RestTransport } from '../transport/rest.js';
+import { queryString } from '../transport/rest.js';
+import { encodedSize, encodeVector, upsertBody } from './encode.js';
+import type {
+  FetchResponse,
+  IndexStats,
+  ListResponse,
+  MetadataFilter,
+  QueryResponse,
+  RecordMetadata,
+  SparseValues,
+  UpdateResponse,
+  UpsertResponse,
+  Vector,
+} from './types.js';
+import { LIMITS } from './types.js';
+import {
+  validateFilter,
+  validateId,
+  validateIds,
+  validateIntRange,
+  validateMetadata,
+  validateNamespace,
+  validateSparse,
+  validateUpsertRequest,
+  validateValues,
+  validateVector,
+} from './validate.js';
+
+/** Per-call options every data-plane method takes. */
+export interface CallOptions {
+  /** Cancels the call at once: in flight, backing off, or queued. */
+  signal?: AbortSignal | undefined;
+  /** Per-attempt timeout in seconds (default: the client's `timeout`). */
+  timeout?: number | undefined;
+}
+
+/** Progress of a bulk upsert. */
+export interface UpsertProgress {
+  /** Vectors confirmed written so far. */
+  upserted: number;
+  /** Requests in flight now. */
+  inFlight: number;
+  /** The adaptive concurrency limit now. */
+  limit: number;
+  /** Throttled responses seen so far by this call. */
+  throttled: number;
+}
+
+/** Options of `upsert`. */
+export interface UpsertOptions extends CallOptions {
+  /** Records: an array or any (async) iterable. */
+  vectors?: Vector[] | Iterable<Vector> | AsyncIterable<Vector>;
+  /** Alias of `vectors`, as the official TypeScript client names them. */
+  records?: Vector[] | Iterable<Vector> | AsyncIterable<Vector>;
+  namespace?: string;
+  /** Records per request, 1..1000 (default 100); requests also stay under 2 MB. */
+  batchSize?: number;
+  /** Ceiling on requests in flight (default 4); the adaptive limiter tunes below it. */
+  maxConcurrency?: number;
+  onProgress?: (progress: UpsertProgress) => void;
+}
+
+/** Options of `query`: exactly one of `vector`, `sparseVector`+`vector`, or `id`. */
+export interface QueryOptions extends CallOptions {
+  topK: number;
+  vector?: number[] | Float32Array;
+  sparseVector?: SparseValues;
+  id?: string;
+  namespace?: string;
+  filter?: MetadataFilter;
+  includeValues?: boolean;
+  includeMetadata?: boolean;
+}
+
+/** Options of `fetch`. */
+export interface FetchOptions extends CallOptions {
+  ids: string[];
+  namespace?: string;
+}
+
+/** Options of `delete`: exactly one of `ids`, `deleteAll`, `filter`. */
+export interface DeleteOptions extends CallOptions {
+  ids?: string[];
+  deleteAll?: boolean;
+  filter?: MetadataFilter;
+  namespace?: string;
+}
+
+/** Options of `update`. */
+export interface UpdateOptions extends CallOptions {
+  id: string;
+  values?: number[] | Float32Array;
+  sparseValues?: SparseValues;
+  setMetadata?: RecordMetadata;
+  namespace?: string;
+}
+
+/** Options of `describeIndexStats`. */
+export interface DescribeIndexStatsOptions extends CallOptions {
+  filter?: MetadataFilter;
+}
+
+/** Options of `listPaginated`. */
+export interface ListOptions extends CallOptions {
+  prefix?: string;
+  /** Ids per page (server default 100). */
+  limit?: number;
+  paginationToken?: string;
+  namespace?: string;
+}
+
+/** What an index handle needs from its client. Internal wiring, exported for the gRPC index. */
+export interface IndexContext {
+  /** Resolves (once) to the transport of the index's host. */
+  transport: () => Promise<RestTransport>;
+  maxRetries: number;
+  backoffFactor: number;
+  maxWait: number;
+  clock: Clock;
+  random: RandomSource;
+  events: RetryEvents;
+  /** Default per-attempt timeout, seconds. */
+  timeout: number;
+  limiters?: LimiterRegistry | undefined;
+  /** Default namespace of this handle. */
+  namespace?: string | undefined;
+}
+
+/** Check a per-call timeout. */
+export function resolveTimeout(timeout: unknown, fallback: number): number {
+  if (timeout === undefined) return fallback;
+  if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) {
+    throw new ValidationError(
+      `timeout must be a positive number of seconds; got ${String(timeout)}`,
+      'timeout',
+    );
+  }
+  return timeout;
+}
+
+/**
+ * One index over REST. Get one from `pc.index({ host })` or `pc.index({ name })`.
+ */
+export class Index {
+  private readonly policies = new WeakMap<RestTransport, RetryPolicy>();
+
+  constructor(private readonly ctx: IndexContext) {}
+
+  /** The handle's default namespace (used when a call gives none). */
+  get namespace(): string | undefined {
+    return this.ctx.namespace;
+  }
+
+  /**
+   * Upsert records. Arrays and iterables are split into batches of `batchSize` (and under
+   * 2 MB per request) and sent with up to `maxConcurrency` requests in flight.
+   * @returns the number of records written.
+   */
+  async upsert(options: UpsertOptions): Promise<UpsertResponse> {
+    const input = options.vectors ?? options.records;
+    if (input === undefined || input === null)
+      throw new ValidationError('vectors (or records) is required', 'vectors');
+    const batchSize = options.batchSize ?? 100;
+    validateIntRange(batchSize, 'batchSize', 1, LIMITS.maxVectorsPerUpsert);
+    const namespace = this.ns(options.namespace);
+    const timeout = resolveTimeout(options.timeout, this.ctx.timeout);
+    if (!Array.isArray(input)) throw new ValidationError('vectors must be an array', 'vectors');
+    input.forEach((v, i) => {
+      validateVector(v, `vectors[${i}]`);
+    });
+    let upsertedCount = 0;
+    for (let start = 0; start < input.length; start += batchSize) {
+      const batch = input.slice(start, start + batchSize);
+      upsertedCount += await this.upsertBatch(batch, namespace, timeout, options.signal);
+    }
+    return { upsertedCount };
+  }
+
+  /** One upsert request (already validated records), retried. Returns upsertedCount. */
+  async upsertBatch(
+    vectors: readonly Vector[],
+    namespace: string | undefined,
+    timeout: number,
+    signal: AbortSignal | undefined,
+  ): Promise<number> {
+    const encoded = vectors.map(encodeVector);
+    const body = upsertBody(encoded, namespace);
+    validateUpsertRequest(
+      vectors.length,
+      encoded.reduce((n, e) => n + encodedSize(e), 0),
+    );
+    const res = await this.request<{ upsertedCount?: number }>('POST', '/vectors/upsert', body, {
+      timeout,
+      signal,
+    });
+    return typeof res.upsertedCount === 'number' ? res.upsertedCount : vectors.length;
+  }
+
+  /** Nearest neighbours of a vector (or of a stored record's vector, by `id`). */
+  async query(options: QueryOptions): Promise<QueryResponse> {
+    validateIntRange(options?.topK, 'topK', 1, LIMITS.maxTopK);
+    const hasVector = options.vector !== undefined || options.sparseVector !== undefined;
+    if (hasVector === (options.id !== undefined)) {
+      throw new ValidationError('query needs exactly one of vector (and/or sparseVector) or id', 'vector');
+    }
+    if (options.vector !== undefined) validateValues(options.vector, 'vector');
+    if (options.sparseVector !== undefined) validateSparse(options.sparseVector, 'sparseVector');
+    if (options.id !== undefined) validateId(options.id, 'id');
+    if (options.filter !== undefined) validateFilter(options.filter);
+    const body = {
+      topK: options.topK,
+      vector: options.vector instanceof Float32Array ? Array.from(options.vector) : options.vector,
+      sparseVector: options.sparseVector,
+      id: options.id,
+      namespace: this.ns(options.namespace),
+      filter: options.filter,
+      includeValues: options.includeValues,
+      includeMetadata: options.includeMetadata,
+    };
+    const res = await this.request<Partial<QueryResponse>>('POST', '/query', JSON.stringify(body), options);
+    return withNamespace({ ...res, matches: res.matches ?? [] }, res.namespace);
+  }
+
+  /** Records by id. Missing ids are simply absent from `vectors`. */
+  async fetch(options: FetchOptions): Promise<FetchResponse> {
+    validateIds(options?.ids);
+    const path = `/vectors/fetch${queryString({ ids: options.ids, namespace: this.ns(options.namespace) })}`;
+    const res = await this.request<Partial<FetchResponse>>('GET', path, undefined, options);
+    return withNamespace({ ...res, vectors: res.vectors ?? {} }, res.namespace);
+  }
+
+  /** Delete records by ids, by metadata filter, or all records of the namespace. */
+  async delete(options: DeleteOptions): Promise<void> {
+    const selectors = [
+      options?.ids !== undefined,
+      options?.deleteAll === true,
+      options?.filter !== undefined,
+    ];
+    if (selectors.filter(Boolean).length !== 1) {
+      throw new ValidationError('delete needs exactly one of ids, deleteAll: true, or filter', 'ids');
+    }
+    if (options.ids !== undefined) validateIds(options.ids);
+    if (options.filter !== undefined) validateFilter(options.filter);
+    const body = {
+      ids: options.ids,
+      deleteAll: options.deleteAll || undefined,
+      filter: options.filter,
+      namespace: this.ns(options.namespace),
+    };
+    await this.request('POST', '/vectors/delete', JSON.stringify(body), options);
+  }
+
+  /** Update one record's values, sparse values and/or metadata (merged). */
+  async update(options: UpdateOptions): Promise<UpdateResponse> {
+    validateId(options?.id, 'id');
+    if (options.values !== undefined) validateValues(options.values, 'values');
+    if (options.sparseValues !== undefined) validateSparse(options.sparseValues, 'sparseValues');
+    if (options.setMetadata !== undefined) validateMetadata(options.setMetadata, 'setMetadata');
+    const body = {
+      id: options.id,
+      values: options.values instanceof Float32Array ? Array.from(options.values) : options.values,
+      sparseValues: options.sparseValues,
+      setMetadata: options.setMetadata,
+      namespace: this.ns(options.namespace),
+    };
+    return this.request<UpdateResponse>('POST', '/vectors/update', JSON.stringify(body), options);
+  }
+
+  /** Record counts per namespace, dimension and fullness; optionally for a filter. */
+  async describeIndexStats(options: DescribeIndexStatsOptions = {}): Promise<IndexStats> {
+    if (options.filter !== undefined) validateFilter(options.filter);
+    const body = options.filter === undefined ? '{}' : JSON.stringify({ filter: options.filter });
+    const res = await this.request<Partial<IndexStats>>('POST', '/describe_index_stats', body, options);
+    return {
+      ...res,
+      namespaces: res.namespaces ?? {},
+      indexFullness: res.indexFullness ?? 0,
+      totalVectorCount: res.totalVectorCount ?? 0,
+    };
+  }
+
+  /** One page of record ids (serverless indexes). */
+  async listPaginated(options: ListOptions = {}): Promise<ListResponse> {
+    if (options.limit !== undefined) validateIntRange(options.limit, 'limit', 1, 10_000);
+    if (options.prefix !== undefined && typeof options.prefix !== 'string') {
+      throw new ValidationError('prefix must be a string', 'prefix');
+    }
+    const path = `/vectors/list${queryString({
+      prefix: options.prefix,
+      limit: options.limit,
+      paginationToken: options.paginationToken,
+      namespace: this.ns(options.namespace),
+    })}`;
+    const res = await this.request<Partial<ListResponse>>('GET', path, undefined, options);
+    return withNamespace({ ...res, vectors: res.vectors ?? [] }, res.namespace);
+  }
+
+  /** Every record id (optionally with a prefix), page after page. */
+  async *list(options: Omit<ListOptions, 'paginationToken'> = {}): AsyncGenerator<string, void, undefined> {
+    let paginationToken: string | undefined;
+    do {
+      const page = await this.listPaginated({ ...options, paginationToken });
+      for (const v of page.vectors) yield v.id;
+      paginationToken = page.pagination?.next || undefined;
+    } while (paginationToken);
+  }
+
+  /** @internal Hide the wiring from `util.inspect` (it holds the API key's transport). */
+  [inspect.custom](): string {
+    return `Index { namespace: ${JSON.stringify(this.ctx.namespace)} }`;
+  }
+
+  private ns(namespace: string | undefined): string | undefined {
+    validateNamespace(namespace);
+    return namespace ?? this.ctx.namespace;
+  }
+
+  /** One logical request: resolve the host, then retry attempts of it. */
+  private async request<T>(
+    method: HttpMethod,
+    path: string,
+    body: string | undefined,
+    opts: CallOptions,
+  ): Promise<T> {
+    const timeout = resolveTimeout(opts.timeout, this.ctx.timeout);
+    const transport = await this.ctx.transport();
+    return withRetries(
+      (attempt, signal) => transport.send<T>({ method, path, body, attempt, timeout, signal }),
+      this.policy(transport),
+      {
+        clock: this.ctx.clock,
+        random: this.ctx.random,
+        events: this.ctx.events,
+        host: transport.host,
+        signal: opts.signal,
+      },
+    );
+  }
+
+  private policy(transport: RestTransport): RetryPolicy {
+    let policy = this.policies.get(transport);
+    if (!policy) {
+      policy = {
+        maxRetries: this.ctx.maxRetries,
+        backoffFactor: this.ctx.backoffFactor,
+        maxWait: this.ctx.maxWait,
+        classify: (error) => transport.classify(error),
+      };
+      this.policies.set(transport, policy);
+    }
+    return policy;
+  }
+}
+
+function withNamespace<T extends { namespace?: string }>(
+  res: T,
+  namespace: string | undefined,
+): T & { namespace: string } {
+  return { ...res, namespace: namespace ?? '' };
+}
