@@ -51,6 +51,8 @@ export function parseRetryAfter(headers: HeaderSource, nowEpochMs: number = Date
   const value = header(headers, 'retry-after')?.trim();
   if (!value) return undefined;
   if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
+  // An HTTP date always has a weekday or month name; Date.parse alone accepts "-4" as a year.
+  if (!/[a-z]/i.test(value)) return undefined;
   const date = Date.parse(value);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - nowEpochMs);
