@@ -1,0 +1,221 @@
+/**
+ * `pinecone-resilient serve`: run the local emulator until SIGINT / SIGTERM, with every
+ * fault settable by a flag. Prints the hosts (or one JSON line with `--json`, for scripts).
+ * Imports only the emulator, never the SDK's client.
+ */
+import { type Command, InvalidArgumentError } from 'commander';
+import type { Metric } from '../data/types.js';
+import type { LocalIndexDefinition } from '../local/emulator.js';
+import type { FaultConfig, InjectedStatus } from '../local/faults.js';
+import { validateFaultConfig } from '../local/faults.js';
+import { isDataOperation } from '../local/operation-names.js';
+import { type LocalServer, startLocalServer } from '../local/server.js';
+
+/** The flags of `serve`, as commander parses them. */
+export interface ServeFlags {
+  port: number;
+  host: string;
+  index: LocalIndexDefinition[];
+  apiKey?: string;
+  seed?: number;
+  rps?: number;
+  burst?: number;
+  retryAfter?: number;
+  maxInFlight?: number;
+  error500?: number;
+  error502?: number;
+  error503?: number;
+  error504?: number;
+  latencyMs?: number;
+  jitterMs?: number;
+  resetRate?: number;
+  truncateRate?: number;
+  malformedRate?: number;
+  faultOps?: string[];
+  json?: boolean;
+}
+
+function number(kind: 'integer' | 'number' | 'rate', min = 0): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    const ok =
+      Number.isFinite(n) &&
+      n >= min &&
+      (kind !== 'integer' || Number.isInteger(n)) &&
+      (kind !== 'rate' || n <= 1);
+    if (!ok) {
+      const want =
+        kind === 'rate'
+          ? 'a probability from 0 to 1'
+          : `a${kind === 'integer' ? 'n integer' : ' number'} >= ${min}`;
+      throw new InvalidArgumentError(`expected ${want}; got ${JSON.stringify(value)}.`);
+    }
+    return n;
+  };
+}
+
+/**
+ * Parse `--index name:dimension[:metric]` or `--index name:sparse` (a sparse dotproduct
+ * index). Repeatable: commander accumulates into `previous`.
+ */
+export function parseIndexSpec(value: string, previous: LocalIndexDefinition[] = []): LocalIndexDefinition[] {
+  const [name, second, third, ...rest] = value.split(':');
+  const usage = `expected name:dimension[:metric] or name:sparse; got ${JSON.stringify(value)}.`;
+  if (!name || !second || rest.length > 0) throw new InvalidArgumentError(usage);
+  if (second === 'sparse') {
+    if (third !== undefined && third !== 'dotproduct') throw new InvalidArgumentError(usage);
+    return [...previous, { name, vectorType: 'sparse', metric: 'dotproduct' }];
+  }
+  const dimension = Number(second);
+  if (!Number.isInteger(dimension) || dimension < 1) throw new InvalidArgumentError(usage);
+  const metric = (third ?? 'cosine') as Metric;
+  if (!['cosine', 'euclidean', 'dotproduct'].includes(metric)) throw new InvalidArgumentError(usage);
+  return [...previous, { name, dimension, metric }];
+}
+
+function parseOperations(value: string): string[] {
+  const ops = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = ops.filter((op) => !isDataOperation(op));
+  if (bad.length > 0) throw new InvalidArgumentError(`unknown operation(s): ${bad.join(', ')}.`);
+  return ops;
+}
+
+/** The fault configuration the flags describe (validated). */
+export function faultsFromFlags(flags: ServeFlags): FaultConfig {
+  const faults: Record<string, unknown> = {};
+  if (flags.rps !== undefined) {
+    faults.rateLimit = { rps: flags.rps, burst: flags.burst, retryAfterSeconds: flags.retryAfter };
+  }
+  if (flags.maxInFlight !== undefined) faults.maxInFlight = flags.maxInFlight;
+  const rates: Partial<Record<InjectedStatus, number>> = {};
+  for (const status of [500, 502, 503, 504] as const) {
+    const rate = flags[`error${status}`];
+    if (rate !== undefined) rates[status] = rate;
+  }
+  if (Object.keys(rates).length > 0) faults.errorRates = rates;
+  if (flags.latencyMs !== undefined || flags.jitterMs !== undefined) {
+    faults.latency = { fixedMs: flags.latencyMs, jitterMs: flags.jitterMs };
+  }
+  if (flags.resetRate !== undefined) faults.resetRate = flags.resetRate;
+  if (flags.truncateRate !== undefined) faults.truncateRate = flags.truncateRate;
+  if (flags.malformedRate !== undefined) faults.malformedRate = flags.malformedRate;
+  if (flags.faultOps !== undefined) faults.operations = flags.faultOps;
+  // Drop the undefined members commander leaves, then validate as the admin endpoint does.
+  return validateFaultConfig(JSON.parse(JSON.stringify(faults)));
+}
+
+/** The lines `serve` prints once listening. */
+export function describeServer(server: LocalServer): string {
+  const lines = [
+    'Pinecone emulator (pinecone-resilient) listening',
+    `  controller  ${server.controllerHost}`,
+  ];
+  for (const name of server.indexNames()) lines.push(`  index ${name}  ${server.indexHost(name)}`);
+  lines.push(
+    `  admin       ${server.controllerHost}/admin/indexes/{name}/faults | /stats`,
+    `  seed        ${server.seed}`,
+    'Press Ctrl+C to stop.',
+  );
+  return lines.join('\n');
+}
+
+/** Start the emulator as the flags say (the part of `serve` that tests drive directly). */
+export async function startFromFlags(flags: ServeFlags): Promise<LocalServer> {
+  let faults: FaultConfig;
+  try {
+    faults = faultsFromFlags(flags);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return startLocalServer({
+    port: flags.port,
+    host: flags.host,
+    indexes: flags.index,
+    faults,
+    apiKey: flags.apiKey,
+    seed: flags.seed,
+  });
+}
+
+/** Register `serve` on a commander program. */
+export function serveCommand(program: Command): Command {
+  return program
+    .command('serve')
+    .description('Run the local Pinecone emulator (in memory, with fault injection) until Ctrl+C')
+    .option(
+      '-p, --port <port>',
+      'controller port; indexes take the next ports (0 = any free ports)',
+      number('integer'),
+      5080,
+    )
+    .option('--host <address>', 'address to bind', '127.0.0.1')
+    .option(
+      '-i, --index <spec>',
+      'create an index at start: name:dimension[:metric] or name:sparse (repeatable)',
+      parseIndexSpec,
+      [],
+    )
+    .option('--api-key <key>', 'require this API key (default: accept any)')
+    .option('--seed <n>', 'seed of the fault sequences (default: random, printed)', number('integer'))
+    .option('--rps <n>', 'rate limit: requests per second per index (token bucket)', number('number', 0.001))
+    .option('--burst <n>', 'rate limit: bucket size (default: max(1, rps/10))', number('number', 1))
+    .option('--retry-after <seconds>', 'send Retry-After on rate-limited 429s', number('number'))
+    .option(
+      '--max-in-flight <n>',
+      'cap on concurrent requests per index (more get 429)',
+      number('integer', 1),
+    )
+    .option('--error-500 <rate>', 'probability of an injected 500', number('rate'))
+    .option(
+      '--error-502 <rate>',
+      'probability of an injected 502 (plain-text body, as proxies send)',
+      number('rate'),
+    )
+    .option('--error-503 <rate>', 'probability of an injected 503', number('rate'))
+    .option('--error-504 <rate>', 'probability of an injected 504 (plain-text body)', number('rate'))
+    .option('--latency-ms <ms>', 'fixed latency added to each request', number('number'))
+    .option('--jitter-ms <ms>', 'random latency in [0, ms) added to each request', number('number'))
+    .option('--reset-rate <rate>', 'probability of a connection reset without a response', number('rate'))
+    .option('--truncate-rate <rate>', 'probability of a 2xx with a truncated body', number('rate'))
+    .option('--malformed-rate <rate>', 'probability of a 2xx with a non-JSON body', number('rate'))
+    .option(
+      '--fault-ops <list>',
+      'apply faults only to these operations (comma-separated, e.g. upsert,query)',
+      parseOperations,
+    )
+    .option('--json', 'print the hosts as one JSON line instead of text')
+    .action(async (flags: ServeFlags) => {
+      const server = await startFromFlags(flags);
+      if (flags.json) {
+        const indexes = Object.fromEntries(server.indexNames().map((n) => [n, server.indexHost(n)]));
+        process.stdout.write(
+          `${JSON.stringify({ controllerHost: server.controllerHost, indexes, seed: server.seed })}\n`,
+        );
+      } else {
+        process.stdout.write(`${describeServer(server)}\n`);
+      }
+      await waitForSignal();
+      process.stderr.write('Shutting down the emulator...\n');
+      // A stuck close must not hang the terminal: force the exit after a grace period.
+      setTimeout(() => process.exit(1), 5000).unref();
+      await server.close();
+    });
+}
+
+/** Resolve on the first SIGINT or SIGTERM; a second one exits at once. */
+function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

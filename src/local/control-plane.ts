@@ -1,0 +1,112 @@
+/**
+ * The control plane (`/indexes`) on the controller host, in Pinecone's REST shapes for
+ * the request's API version, plus the emulator's own `/admin` endpoints (see `admin.ts`).
+ * Errors use the control plane's body: `{ status, error: { code, message } }`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { handleAdmin } from './admin.js';
+import type { Emulator } from './emulator.js';
+import { EmulatorError, methodNotAllowed, notFound, unauthenticated } from './errors.js';
+import {
+  apiKeyOf,
+  apiVersionOf,
+  DEFAULT_MAX_BODY_BYTES,
+  type Handler,
+  newRequestId,
+  readJson,
+  sendJson,
+} from './http.js';
+import { applyConfigureIndex, parseCreateIndexRequest, renderIndexModel } from './index-models.js';
+
+/** Options of the controller. */
+export interface ControllerOptions {
+  /** When set, `/indexes` requests must carry this `Api-Key` (else 401). `/admin` is open. */
+  apiKey?: string | undefined;
+  /** Largest raw body read (default 32 MiB). */
+  maxBodyBytes?: number | undefined;
+}
+
+/** Render any error thrown by a handler in the control plane's shape. */
+export function sendControlError(res: ServerResponse, err: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const e =
+    err instanceof EmulatorError
+      ? err
+      : new EmulatorError(`Internal error: ${(err as Error).message}`, { httpStatus: 500, grpcCode: 13 });
+  sendJson(
+    res,
+    e.httpStatus,
+    e.controlPlaneBody(),
+    e.httpStatus === 413 ? { connection: 'close' } : undefined,
+  );
+}
+
+/** The controller host's request handler. */
+export function createControllerHandler(emulator: Emulator, options: ControllerOptions = {}): Handler {
+  const maxBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  return async (req, res) => {
+    res.setHeader('x-pinecone-request-id', newRequestId());
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const path =
+      url.pathname.length > 1 && url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname;
+    try {
+      if (path === '/admin' || path.startsWith('/admin/')) {
+        await handleAdmin(emulator, req, res, path, maxBytes);
+        return;
+      }
+      if (options.apiKey !== undefined && apiKeyOf(req) !== options.apiKey)
+        throw unauthenticated('Invalid API Key');
+      await handleIndexes(emulator, req, res, path, maxBytes);
+    } catch (err) {
+      sendControlError(res, err);
+    }
+  };
+}
+
+async function handleIndexes(
+  emulator: Emulator,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  maxBytes: number,
+): Promise<void> {
+  const method = req.method ?? 'GET';
+  const version = apiVersionOf(req);
+  if (path === '/indexes') {
+    if (method === 'GET') {
+      sendJson(res, 200, { indexes: emulator.list().map((i) => renderIndexModel(i, version)) });
+      return;
+    }
+    if (method === 'POST') {
+      const def = parseCreateIndexRequest(await readJson(req, maxBytes));
+      const index = await emulator.createIndex(def);
+      sendJson(res, 201, renderIndexModel(index, version));
+      return;
+    }
+    throw methodNotAllowed(method, path);
+  }
+  const m = /^\/indexes\/([^/]+)$/.exec(path);
+  if (!m) throw notFound(`${method} ${path} is not an endpoint of the emulator's control plane`);
+  const name = decodeURIComponent(m[1]!);
+  switch (method) {
+    case 'GET':
+      sendJson(res, 200, renderIndexModel(emulator.require(name), version));
+      return;
+    case 'PATCH': {
+      const index = emulator.require(name);
+      applyConfigureIndex(index, await readJson(req, maxBytes));
+      sendJson(res, 200, renderIndexModel(index, version));
+      return;
+    }
+    case 'DELETE':
+      await emulator.deleteIndex(name);
+      res.writeHead(202, { 'content-length': 0 });
+      res.end();
+      return;
+    default:
+      throw methodNotAllowed(method, path);
+  }
+}

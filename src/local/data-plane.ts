@@ -1,0 +1,260 @@
+/**
+ * The REST data plane: one HTTP server per index (its own port, so the host names the
+ * index), speaking Pinecone's wire format. Per request: authenticate, ask the index's
+ * fault injector what to do (BEFORE the store is touched), then either act out the fault
+ * or run the operation, and record the outcome in the index's stats.
+ */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { systemClock } from '../resilience/clock.js';
+import type { EmulatedIndex, IndexTransport } from './emulator.js';
+import { EmulatorError, GrpcCode } from './errors.js';
+import type { FaultDecision } from './faults.js';
+import {
+  apiKeyOf,
+  apiVersionOf,
+  baseUrl,
+  closeServer,
+  createEmulatorServer,
+  DEFAULT_MAX_BODY_BYTES,
+  listen,
+  newRequestId,
+  parseJsonBody,
+  queryParams,
+  readBody,
+  sendJson,
+  sendText,
+} from './http.js';
+import type { DataOperation } from './operation-names.js';
+import { runOperation } from './operations.js';
+import type { Outcome } from './stats.js';
+
+/** Options of the REST data plane. */
+export interface RestDataPlaneOptions {
+  /** Address to bind, e.g. `127.0.0.1`. */
+  host: string;
+  /** First port to try for an index; 0 = any free port per index. */
+  portStart: number;
+  /** When set, requests must carry this `Api-Key` (else 401 `Unauthorized`). */
+  apiKey?: string | undefined;
+  /** Largest raw body read (default 32 MiB). */
+  maxBodyBytes?: number | undefined;
+}
+
+interface RouteMatch {
+  operation: DataOperation;
+  params?: Record<string, string>;
+}
+
+const ROUTES: Record<string, Partial<Record<string, DataOperation>>> = {
+  '/vectors/upsert': { POST: 'upsert' },
+  '/query': { POST: 'query' },
+  '/vectors/fetch': { GET: 'fetch' },
+  '/vectors/delete': { POST: 'delete' },
+  '/vectors/update': { POST: 'update' },
+  '/describe_index_stats': { GET: 'describe_index_stats', POST: 'describe_index_stats' },
+  '/vectors/list': { GET: 'list' },
+  '/vectors/fetch_by_metadata': { POST: 'fetch_by_metadata' },
+  '/namespaces': { GET: 'list_namespaces', POST: 'create_namespace' },
+};
+
+const NAMESPACE_ROUTE: Partial<Record<string, DataOperation>> = {
+  GET: 'describe_namespace',
+  DELETE: 'delete_namespace',
+};
+
+/** Map a method and path to an operation; `405` when the path exists but not the method. */
+export function matchDataRoute(method: string, pathname: string): RouteMatch | 405 | undefined {
+  const path = pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
+  const methods = ROUTES[path];
+  if (methods) {
+    const operation = methods[method];
+    return operation ? { operation } : 405;
+  }
+  const m = /^\/namespaces\/([^/]+)$/.exec(path);
+  if (m) {
+    const operation = NAMESPACE_ROUTE[method];
+    if (!operation) return 405;
+    return { operation, params: { namespace: decodeURIComponent(m[1]!) } };
+  }
+  return undefined;
+}
+
+/** Body of a truncated response: a plausible JSON object, of which only half is sent. */
+const TRUNCATED_BODY = JSON.stringify({
+  emulator: 'this response is truncated on purpose',
+  padding: 'x'.repeat(200),
+});
+const MALFORMED_BODY = 'not json: the emulator injected a malformed response body';
+
+/** Serves the REST data plane of every index, one server (and port) each. */
+export class RestDataPlane implements IndexTransport {
+  private readonly servers = new Map<EmulatedIndex, { server: Server; port: number }>();
+  /** Ports not to hand to an index (the controller's). */
+  readonly reservedPorts = new Set<number>();
+  private readonly closing = new AbortController();
+  private readonly maxBodyBytes: number;
+
+  constructor(private readonly options: RestDataPlaneOptions) {
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  }
+
+  async attach(index: EmulatedIndex): Promise<void> {
+    const server = createEmulatorServer((req, res) => this.handle(index, req, res));
+    const avoid = new Set(this.reservedPorts);
+    for (const { port } of this.servers.values()) avoid.add(port);
+    const start = this.options.portStart;
+    const port = await listen(server, this.options.host, start === 0 ? 0 : start, {
+      searchUpTo: start === 0 ? 0 : 1000,
+      avoid,
+    });
+    this.servers.set(index, { server, port });
+    index.restHost = baseUrl(this.options.host, port);
+  }
+
+  async detach(index: EmulatedIndex): Promise<void> {
+    const entry = this.servers.get(index);
+    if (!entry) return;
+    this.servers.delete(index);
+    index.restHost = undefined;
+    await closeServer(entry.server);
+  }
+
+  async close(): Promise<void> {
+    this.closing.abort();
+    const all = [...this.servers.entries()];
+    this.servers.clear();
+    await Promise.all(
+      all.map(([index, { server }]) => {
+        index.restHost = undefined;
+        return closeServer(server);
+      }),
+    );
+  }
+
+  private async handle(index: EmulatedIndex, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.setHeader('x-pinecone-request-id', newRequestId());
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const method = req.method ?? 'GET';
+    const match = matchDataRoute(method, url.pathname);
+    if (match === undefined || match === 405) {
+      const status = match ?? 404;
+      const code = status === 404 ? GrpcCode.NOT_FOUND : GrpcCode.UNIMPLEMENTED;
+      sendJson(res, status, {
+        code,
+        message: `${method} ${url.pathname} is not an endpoint of this index`,
+        details: [],
+      });
+      return;
+    }
+    const op = match.operation;
+    const key = this.options.apiKey;
+    if (key !== undefined && apiKeyOf(req) !== key) {
+      // Pinecone's data plane answers a missing or wrong key with plain text.
+      sendText(res, 401, 'Unauthorized');
+      index.stats.record(op, 401);
+      return;
+    }
+    const decision = index.faults.decide(op);
+    if (decision.action === 'throttle') {
+      this.sendError(res, decision.error);
+      index.stats.record(op, 429);
+      return;
+    }
+    index.faults.enter();
+    index.stats.observeInFlight(index.faults.inFlight);
+    try {
+      if (decision.delayMs > 0) await systemClock.sleep(decision.delayMs, this.closing.signal);
+      if (decision.action !== 'proceed') {
+        index.stats.record(op, await this.actOut(decision, req, res));
+        return;
+      }
+      const raw = method === 'POST' ? await readBody(req, this.maxBodyBytes) : undefined;
+      const body = raw ? parseJsonBody(raw) : undefined;
+      const result = runOperation(
+        op,
+        index.store,
+        { body, query: queryParams(url), params: match.params ?? {} },
+        { apiVersion: apiVersionOf(req) },
+      );
+      const status = op === 'create_namespace' ? 201 : 200;
+      sendJson(res, status, result);
+      index.stats.record(op, status, op === 'upsert' ? (result.upsertedCount as number) : 0);
+    } catch (err) {
+      index.stats.record(op, this.fail(err, req, res));
+    } finally {
+      index.faults.leave();
+    }
+  }
+
+  /** Act out an injected fault; returns the outcome to record. */
+  private async actOut(
+    decision: Exclude<FaultDecision, { action: 'proceed' | 'throttle' }>,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<Outcome> {
+    if (decision.action === 'reset') {
+      resetConnection(req);
+      return 'reset';
+    }
+    // Read the body first: closing a socket with unread input makes the kernel send an
+    // RST, and the client would see a reset instead of the intended response.
+    if (req.method === 'POST') await readBody(req, this.maxBodyBytes);
+    switch (decision.action) {
+      case 'error':
+        if (decision.proxyText !== undefined) sendText(res, decision.status, decision.proxyText);
+        else this.sendError(res, decision.error);
+        return decision.status;
+      case 'malformed':
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(MALFORMED_BODY),
+        });
+        res.end(MALFORMED_BODY);
+        return 'malformed';
+      default: {
+        // Truncated: promise the whole body, send half, then close the connection.
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(TRUNCATED_BODY),
+        });
+        await new Promise<void>((resolve) => {
+          res.write(TRUNCATED_BODY.slice(0, TRUNCATED_BODY.length >> 1), () => resolve());
+        });
+        req.socket.end();
+        return 'truncated';
+      }
+    }
+  }
+
+  /** Render an error; returns the status answered. */
+  private fail(err: unknown, req: IncomingMessage, res: ServerResponse): Outcome {
+    if (res.headersSent || this.closing.signal.aborted) {
+      req.socket.destroy();
+      return 'reset';
+    }
+    if (err instanceof EmulatorError) {
+      // A 413 leaves the rest of the body unread: close the connection after answering.
+      this.sendError(res, err, err.httpStatus === 413 ? { connection: 'close' } : undefined);
+      return err.httpStatus;
+    }
+    sendJson(res, 500, {
+      code: GrpcCode.INTERNAL,
+      message: `Internal error: ${(err as Error).message}`,
+      details: [],
+    });
+    return 500;
+  }
+
+  private sendError(res: ServerResponse, err: EmulatorError, headers: Record<string, string> = {}): void {
+    if (err.retryAfterSeconds !== undefined)
+      headers['retry-after'] = String(Math.ceil(err.retryAfterSeconds));
+    sendJson(res, err.httpStatus, err.dataPlaneBody(), headers);
+  }
+}
+
+/** Drop the connection without a response: an RST where the platform allows it. */
+export function resetConnection(req: IncomingMessage): void {
+  const socket = req.socket as IncomingMessage['socket'] & { resetAndDestroy?: () => void };
+  if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
+  else socket.destroy();
+}
