@@ -1,0 +1,136 @@
+/**
+ * What the CLI's commands share: exit codes, the error that carries one, option parsers,
+ * and opening the index the flags name.
+ */
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { Pinecone, type PineconeOptions } from '../client.js';
+import type { DescribeIndexStatsOptions, QueryOptions, UpsertOptions } from '../data/index.js';
+import type { IndexStats, QueryResponse, UpsertResponse } from '../data/types.js';
+import { ApiError, PineconeError, ValidationError } from '../errors.js';
+import { InputError } from './input.js';
+
+/**
+ * Exit codes scripts can rely on:
+ * - `0` done;
+ * - `1` failed for a reason that may pass (throttling, server or network errors after the
+ *   retries): try again later; an `upsert` wrote a resume file;
+ * - `2` the command cannot succeed as given (bad flags, no API key, malformed input, the
+ *   server rejected the request as invalid, unknown index, bad key): fix it first;
+ * - `130` interrupted (Ctrl-C); an `upsert` wrote a resume file.
+ */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+/** An error the CLI reports as one line, with the exit code it implies. */
+export class CliError extends Error {
+  override name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.usage,
+  ) {
+    super(message);
+  }
+}
+
+/** The exit code an error implies (see {@link EXIT}). */
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof CliError) return error.exitCode;
+  if (error instanceof InputError || error instanceof ValidationError) return EXIT.usage;
+  if (error instanceof PineconeError && error.name === 'AbortError') return EXIT.interrupted;
+  if (error instanceof ApiError && [400, 401, 403, 404, 422].includes(error.status)) return EXIT.usage;
+  return EXIT.failed;
+}
+
+/** A commander parser for an integer flag in `[min, max]`. */
+export function intOption(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(
+        `expected an integer from ${min} to ${max}; got ${JSON.stringify(value)}.`,
+      );
+    }
+    return n;
+  };
+}
+
+/** A commander parser for a positive number flag. */
+export function positiveNumberOption(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new InvalidArgumentError(`expected a positive number; got ${JSON.stringify(value)}.`);
+  }
+  return n;
+}
+
+/** A commander parser for a flag holding JSON (a filter, a vector). */
+export function jsonOption(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch (error) {
+    throw new InvalidArgumentError(`not valid JSON (${(error as Error).message}).`);
+  }
+}
+
+/** Flags naming the index: `--host` or `--index`, plus `--controller-host` and `--grpc`. */
+export interface TargetFlags {
+  host?: string;
+  index?: string;
+  controllerHost?: string;
+  grpc?: boolean;
+}
+
+/** Add the flags of {@link TargetFlags} to a command. */
+export function addTargetOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option(
+        '--host <host>',
+        'data-plane host of the index (e.g. my-index-abc.svc.pinecone.io, or http://127.0.0.1:5081 for the emulator)',
+      ).conflicts('index'),
+    )
+    .addOption(new Option('--index <name>', 'index name; its host is looked up on the controller'))
+    .addOption(
+      new Option('--controller-host <url>', 'control-plane URL (default https://api.pinecone.io)').env(
+        'PINECONE_CONTROLLER_HOST',
+      ),
+    )
+    .option('--grpc', 'talk to the index over gRPC instead of REST', false);
+}
+
+/** The data-plane calls the CLI makes; REST `Index` and `GrpcIndex` both have them. */
+export interface DataPlane {
+  upsert(options: UpsertOptions): Promise<UpsertResponse>;
+  query(options: QueryOptions): Promise<QueryResponse>;
+  describeIndexStats(options?: DescribeIndexStatsOptions): Promise<IndexStats>;
+}
+
+/** The API key from the environment, or a usage error saying how to set it. */
+export function apiKeyFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  const key = env.PINECONE_API_KEY;
+  if (!key || key.trim() === '') {
+    throw new CliError(
+      'PINECONE_API_KEY is not set. Export your API key first, e.g. `export PINECONE_API_KEY=...` ' +
+        '(for the local emulator started by `pinecone-resilient serve`, any value works).',
+    );
+  }
+  return key;
+}
+
+/** A client and the index the flags name. */
+export function openTarget(
+  flags: TargetFlags,
+  options: Omit<PineconeOptions, 'apiKey' | 'controllerHost'> = {},
+): { pc: Pinecone; index: DataPlane } {
+  if (!flags.host && !flags.index) throw new CliError('name the index with --host <host> or --index <name>');
+  const pc = new Pinecone({
+    ...options,
+    apiKey: apiKeyFromEnv(),
+    controllerHost: flags.controllerHost,
+  });
+  const target = flags.host ? { host: flags.host } : { name: flags.index as string };
+  try {
+    return { pc, index: pc.index({ ...target, grpc: flags.grpc === true }) as DataPlane };
+  } catch (error) {
+    throw new CliError(`cannot open the index: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,290 @@
+/**
+ * `pinecone-resilient demo`: resilience at work, with no account and no network. It starts
+ * the embedded emulator with a token-bucket rate limit, creates an index through the SDK,
+ * bulk-upserts a seeded synthetic data set through the SDK (progress bar), queries it, and
+ * prints a summary: wall time, vectors/s, requests the emulator rejected, the adaptive
+ * limiter's transitions, and wall time ÷ the emulator's admitted-rate lower bound. It also
+ * writes the run's timeline as a self-contained HTML report.
+ */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { Pinecone } from '../client.js';
+import type { UpsertProgress } from '../data/index.js';
+import { type LocalServer, startLocalServer } from '../local/server.js';
+import type { IndexStatsSnapshot } from '../local/stats.js';
+import { resolveLogger } from '../log.js';
+import { seededRandom } from '../resilience/clock.js';
+import { type DataPlane, EXIT, exitCodeFor, intOption, positiveNumberOption } from './common.js';
+import { formatNumber, formatSeconds, keyValueTable } from './format.js';
+import { ProgressView } from './progress.js';
+import { writeReport } from './report.js';
+import { syntheticVectors } from './synthetic.js';
+import { type ServerSecond, TimelineRecorder } from './timeline.js';
+import { type Verification, verifyDemoIndex } from './verify.js';
+
+/** Flags of `demo`. */
+export interface DemoFlags {
+  vectors: number;
+  dimension: number;
+  rps: number;
+  burst?: number;
+  maxConcurrency: number;
+  batchSize: number;
+  latencyMs: number;
+  maxRetries: number;
+  grpc: boolean;
+  report: string | false;
+  seed: number;
+  progressInterval: number;
+}
+
+/** Name of the index the demo creates. */
+export const DEMO_INDEX = 'demo';
+
+/** What a demo run measured (also what the summary and the report show). */
+export interface DemoFigures {
+  seconds: number;
+  vectorsPerSecond: number;
+  requestsNeeded: number;
+  lowerBoundSeconds: number;
+  ratio: number;
+  server: IndexStatsSnapshot['requests'];
+  throttledSeen: number;
+  decreases: number;
+  increases: number;
+  finalLimit: number;
+  verification: Verification;
+}
+
+/** Run the demo; returns the exit code. */
+export async function runDemo(flags: DemoFlags): Promise<number> {
+  const totalStart = performance.now();
+  const server = await startLocalServer({ port: 0, seed: flags.seed });
+  const recorder = new TimelineRecorder();
+  const envLogger = process.env.PINECONE_LOG_LEVEL ? resolveLogger(undefined) : undefined;
+  const pc = new Pinecone({
+    apiKey: 'pinecone-resilient-demo',
+    controllerHost: server.controllerHost,
+    logger: recorder.logger(envLogger),
+    retryConfig: { maxRetries: flags.maxRetries },
+    random: seededRandom(flags.seed),
+  });
+  const controller = new AbortController();
+  const onSigint = () => controller.abort(new Error('interrupted (SIGINT)'));
+  process.once('SIGINT', onSigint);
+  try {
+    await pc.createIndex({ name: DEMO_INDEX, dimension: flags.dimension, metric: 'cosine' });
+    const index: DataPlane = flags.grpc
+      ? pc.index({ host: server.grpcHost(DEMO_INDEX), grpc: true })
+      : pc.index({ name: DEMO_INDEX });
+    await server.setFaults(DEMO_INDEX, {
+      rateLimit: { rps: flags.rps, ...(flags.burst ? { burst: flags.burst } : {}) },
+      latency: flags.latencyMs > 0 ? { fixedMs: flags.latencyMs, jitterMs: flags.latencyMs / 2 } : null,
+    });
+    const requestsNeeded = Math.ceil(flags.vectors / flags.batchSize);
+    printIntro(flags, server, requestsNeeded);
+
+    const view = new ProgressView({
+      total: flags.vectors,
+      intervalMs: flags.progressInterval,
+      label: 'demo',
+    });
+    let last: UpsertProgress = { upserted: 0, inFlight: 0, limit: 0, throttled: 0 };
+    server.resetStats(DEMO_INDEX);
+    const wallStart = Date.now();
+    recorder.start(200);
+    view.start();
+    let upserted: number;
+    try {
+      ({ upsertedCount: upserted } = await index.upsert({
+        vectors: syntheticVectors(flags.vectors, flags.dimension, flags.seed),
+        batchSize: flags.batchSize,
+        maxConcurrency: flags.maxConcurrency,
+        signal: controller.signal,
+        onProgress: (p) => {
+          last = p;
+          view.update(p);
+          recorder.observe(p);
+        },
+      }));
+    } finally {
+      recorder.stop();
+      view.stop();
+    }
+    const seconds = recorder.elapsed();
+    const snapshot = server.stats(DEMO_INDEX);
+    const verification = await verifyDemoIndex(index, flags, controller.signal);
+    const figures: DemoFigures = {
+      seconds,
+      vectorsPerSecond: upserted / seconds,
+      requestsNeeded,
+      lowerBoundSeconds: requestsNeeded / flags.rps,
+      ratio: seconds / (requestsNeeded / flags.rps),
+      server: snapshot.requests,
+      throttledSeen: last.throttled,
+      decreases: recorder.decreases,
+      increases: recorder.increases,
+      finalLimit: last.limit,
+      verification,
+    };
+    const rows = summaryRows(flags, figures, (performance.now() - totalStart) / 1000);
+    process.stdout.write(`\n${keyValueTable('Demo summary', rows)}\n`);
+    if (flags.report !== false) {
+      const path = resolve(flags.report);
+      await writeReport(path, {
+        title: `pinecone-resilient demo: ${formatNumber(flags.vectors)} vectors through a throttled emulator`,
+        command: demoCommand(flags),
+        generatedAt: new Date(wallStart).toISOString(),
+        summary: rows,
+        timeline: recorder.timeline(serverSeconds(snapshot, wallStart)),
+        ceiling: flags.maxConcurrency,
+        admittedVectorsPerSecond: flags.rps * flags.batchSize,
+        admittedLabel: `emulator admits ${flags.rps} req/s × ${flags.batchSize} = ${formatNumber(flags.rps * flags.batchSize)} vectors/s`,
+      });
+      process.stdout.write(`\nReport: ${path}\n`);
+    }
+    if (!verification.ok) {
+      process.stderr.write(`error: verification failed: ${verification.problems.join('; ')}\n`);
+      return EXIT.failed;
+    }
+    return EXIT.ok;
+  } catch (error) {
+    const code = exitCodeFor(error);
+    process.stderr.write(
+      code === EXIT.interrupted ? '\nInterrupted.\n' : `error: ${(error as Error).message}\n`,
+    );
+    return code;
+  } finally {
+    process.off('SIGINT', onSigint);
+    await pc.close();
+    await server.close();
+  }
+}
+
+function printIntro(flags: DemoFlags, server: LocalServer, requests: number): void {
+  process.stdout.write(
+    `Local emulator on ${server.controllerHost}: index "${DEMO_INDEX}" (dimension ${flags.dimension}, cosine), ` +
+      `rate limit ${flags.rps} requests/s${flags.latencyMs > 0 ? `, latency ${flags.latencyMs} ms + up to ${flags.latencyMs / 2} ms` : ''}.\n` +
+      `Upserting ${formatNumber(flags.vectors)} vectors in ${formatNumber(requests)} batches of ${flags.batchSize} over ` +
+      `${flags.grpc ? 'gRPC' : 'REST'}, at most ${flags.maxConcurrency} in flight (the adaptive limiter tunes below that).\n`,
+  );
+}
+
+/** The summary table's rows. */
+export function summaryRows(flags: DemoFlags, f: DemoFigures, totalSeconds: number): [string, string][] {
+  const rejectedShare = f.server.total > 0 ? (f.server.rejected * 100) / f.server.total : 0;
+  const v = f.verification;
+  return [
+    [
+      'Vectors',
+      `${formatNumber(flags.vectors)} × ${flags.dimension} dims, ${formatNumber(f.requestsNeeded)} batches of ${flags.batchSize}`,
+    ],
+    [
+      'Transport, ceiling',
+      `${flags.grpc ? 'gRPC' : 'REST'}, --max-concurrency ${flags.maxConcurrency}, maxRetries ${flags.maxRetries}`,
+    ],
+    ['Wall time (upsert)', formatSeconds(f.seconds)],
+    ['Throughput', `${formatNumber(f.vectorsPerSecond)} vectors/s`],
+    [
+      'Lower bound (admitted rate)',
+      `${formatSeconds(f.lowerBoundSeconds)} (${formatNumber(f.requestsNeeded)} requests ÷ ${flags.rps} req/s)`,
+    ],
+    ['Wall time ÷ lower bound', `${f.ratio.toFixed(2)}×`],
+    [
+      'Requests to the emulator',
+      `${formatNumber(f.server.total)} (${formatNumber(f.server.accepted)} accepted)`,
+    ],
+    [
+      'Requests rejected',
+      `${formatNumber(f.server.rejected)} (${rejectedShare.toFixed(1)} %; ${formatNumber(f.server.throttled)} throttled with 429)`,
+    ],
+    ['Throttled responses seen by SDK', formatNumber(f.throttledSeen)],
+    [
+      'Limiter transitions',
+      `${f.decreases} decreases, ${f.increases} increases (limit at the end: ${f.finalLimit})`,
+    ],
+    ['Stored (describeIndexStats)', `${formatNumber(v.stored)} of ${formatNumber(flags.vectors)}`],
+    ['Queries', v.summary],
+    ['Total demo time', formatSeconds(totalSeconds)],
+  ];
+}
+
+/** The emulator's per-second timeline, on the client's clock (seconds since the upsert began). */
+export function serverSeconds(snapshot: IndexStatsSnapshot, wallStart: number): ServerSecond[] {
+  const offset = (Date.parse(snapshot.startedAt) - wallStart) / 1000;
+  return snapshot.timeline.map((p) => ({
+    t: p.t + offset,
+    accepted: p.accepted,
+    rejected: p.rejected,
+    throttled: p.throttled,
+    vectors: p.vectorsUpserted,
+  }));
+}
+
+function demoCommand(flags: DemoFlags): string {
+  return (
+    `pinecone-resilient demo --vectors ${flags.vectors} --dimension ${flags.dimension} --rps ${flags.rps} ` +
+    `--max-concurrency ${flags.maxConcurrency} --batch-size ${flags.batchSize} --latency-ms ${flags.latencyMs} ` +
+    `--seed ${flags.seed}${flags.grpc ? ' --grpc' : ''}`
+  );
+}
+
+/** Register `demo` on the program. */
+export function registerDemo(program: Command, done: (code: number) => void): Command {
+  return program
+    .command('demo')
+    .summary('see adaptive concurrency at work against a throttled local emulator (no account needed)')
+    .description(
+      'Start the embedded emulator with a token-bucket rate limit, create an index, bulk-upsert a seeded ' +
+        'synthetic data set through the SDK with a progress bar, query it, and print a summary: wall time, ' +
+        'vectors/s, requests rejected, adaptive-limiter transitions, and wall time ÷ the lower bound the ' +
+        "emulator's admitted rate imposes. Writes the run's timeline to an HTML report. No network needed.",
+    )
+    .option('--vectors <n>', 'vectors to upsert', intOption(1, 10_000_000), 20_000)
+    .option('--dimension <d>', 'dimension of the vectors', intOption(1, 20_000), 128)
+    .option(
+      '--rps <r>',
+      "the emulator's admitted rate: upsert requests per second (token bucket)",
+      positiveNumberOption,
+      20,
+    )
+    .option(
+      '--burst <n>',
+      "token-bucket size (default: the emulator's, a tenth of a second of --rps)",
+      intOption(1),
+    )
+    .option(
+      '--max-concurrency <c>',
+      'ceiling on requests in flight; the adaptive limiter tunes below it',
+      intOption(1, 256),
+      16,
+    )
+    .option('--batch-size <n>', 'vectors per request', intOption(1, 1000), 100)
+    .option(
+      '--latency-ms <ms>',
+      'latency the emulator adds to each request (plus up to half of it at random)',
+      intOption(0, 10_000),
+      100,
+    )
+    .option('--max-retries <n>', 'retries per batch', intOption(0, 20), 5)
+    .option('--grpc', 'upsert over gRPC instead of REST', false)
+    .option('--report <file>', 'write the HTML timeline report here', 'run.html')
+    .option('--no-report', 'do not write a report')
+    .option(
+      '--seed <s>',
+      'seed of the data set, the jitter and the emulator faults',
+      intOption(0, 2 ** 32 - 1),
+      42,
+    )
+    .option('--progress-interval <ms>', 'without a terminal: ms between progress lines', intOption(100), 2000)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ pinecone-resilient demo                                  # 20,000 × 128 at 20 req/s; writes run.html
+  $ pinecone-resilient demo --vectors 50000 --rps 40 --max-concurrency 32 --report big.html
+  $ pinecone-resilient demo --grpc --seed 7
+  $ npm run demo                                             # from a clone: build, then the demo`,
+    )
+    .action(async (flags: DemoFlags) => done(await runDemo(flags)));
+}
