@@ -217,7 +217,8 @@ export class TokenBucket {
       this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.rps) / 1000);
       this.last = now;
     }
-    if (this.tokens >= 1) {
+    // The epsilon absorbs float error: ten refills of 0.1 must make a whole token.
+    if (this.tokens >= 1 - 1e-9) {
       this.tokens -= 1;
       return true;
     }
