@@ -1,0 +1,210 @@
+/**
+ * Dispatch pacing for one host. A concurrency limit cannot go below one request in
+ * flight, i.e. one request per round trip; a server that admits fewer requests per
+ * second than that keeps throttling however low the limit goes. The pacer spaces
+ * dispatch *times* so the client can go slower than one per round trip.
+ *
+ * It is GCRA-shaped: each dispatch takes the next send slot, `slot = max(now, tat)`,
+ * and the theoretical arrival time of the one after is `tat = slot + 1/rate`. Here `tat`
+ * is derived from the last send and the *current* rate, so a rate cut applies to the
+ * very next dispatch rather than one slot later.
+ *
+ * The rate starts unset (no pacing). On a congestion event that the concurrency limit
+ * cannot absorb it becomes a fraction of the measured send rate, counted at dispatch
+ * (exact and timely, unlike successes, which arrive a round trip late); each later event
+ * multiplies it again; while requests succeed it recovers; and it switches off once it
+ * exceeds what the concurrency limit allows anyway (then the limit is the tighter brake).
+ */
+
+/** Tuning of {@link GcraPacer}. The defaults are the measured ones (docs/adaptive.md). */
+export interface PacerOptions {
+  /** Rate after a congestion event, as a fraction of the rate it happened at. Default 0.7. */
+  decreaseFactor?: number;
+  /**
+   * Recovery per second of successes, as a fraction of the rate set at the last
+   * congestion event (additive: back to the pre-event rate in about 1.4 s after a 0.7
+   * cut) and, once past that rate, of the current rate (so a server that got faster is
+   * found in seconds, not minutes). Default 0.3.
+   */
+  recoveryPerSecond?: number;
+  /**
+   * The fewest successes a full recovery from one cut may take. Caps each success's
+   * step, so at low rates (a few requests per second) a cycle still spans this many
+   * requests and at most about one in this many is throttled. Default 32.
+   */
+  recoverySuccesses?: number;
+  /** Time constant (ms) of the decaying rate meters. Default 1000. */
+  meterWindowMs?: number;
+}
+
+/** Default {@link PacerOptions.decreaseFactor}. */
+export const DEFAULT_PACING_DECREASE = 0.7;
+/** Default {@link PacerOptions.recoveryPerSecond}. */
+export const DEFAULT_PACING_RECOVERY_PER_SECOND = 0.3;
+/** Default {@link PacerOptions.recoverySuccesses}. */
+export const DEFAULT_PACING_RECOVERY_SUCCESSES = 32;
+/** Default {@link PacerOptions.meterWindowMs}. */
+export const DEFAULT_METER_WINDOW_MS = 1000;
+
+/**
+ * Requests per second sent recently: an exponentially decaying count with time constant
+ * `windowMs`, normalised by the part of the window the current burst of activity has
+ * actually covered (so the first few dispatches are not read as a trickle).
+ */
+export class SendRateMeter {
+  private count = 0;
+  private last = Number.NEGATIVE_INFINITY;
+  private since = 0;
+
+  constructor(private readonly windowMs: number = DEFAULT_METER_WINDOW_MS) {
+    if (!(windowMs > 0)) throw new RangeError(`meter window must be positive, got ${windowMs}`);
+  }
+
+  /** Count one dispatch at `now` (ms). */
+  record(now: number): void {
+    const gap = now - this.last;
+    // A gap longer than the window means activity restarted: measure from here, or a
+    // burst after an idle spell would be averaged with the silence before it.
+    if (gap > this.windowMs) {
+      this.count = 0;
+      this.since = now;
+    } else if (gap > 0) {
+      this.count *= Math.exp(-gap / this.windowMs);
+    }
+    this.count += 1;
+    this.last = Math.max(this.last, now);
+  }
+
+  /**
+   * Requests per second at `now`. `minSpanMs` bounds how short a span a burst is spread
+   * over (a burst sent at one instant is read as `count / minSpanMs`, not infinity).
+   */
+  rate(now: number, minSpanMs = 1): number {
+    if (this.count === 0) return 0;
+    const decayed = this.count * Math.exp(-Math.max(0, now - this.last) / this.windowMs);
+    const span = Math.max(now - this.since, minSpanMs, 1e-3);
+    const covered = this.windowMs * (1 - Math.exp(-span / this.windowMs));
+    return (decayed / covered) * 1000;
+  }
+}
+
+/** Send-slot scheduler of one host: pacing rate, next slot, Retry-After pause. */
+export class GcraPacer {
+  private readonly factor: number;
+  private readonly recovery: number;
+  private readonly recoverySuccesses: number;
+  /** Dispatches per second: what was sent recently. */
+  private readonly sent: SendRateMeter;
+  /** Successes per second: what the server admitted recently. */
+  private readonly admitted: SendRateMeter;
+  private currentRate: number | undefined;
+  private lastSend = Number.NEGATIVE_INFINITY;
+  private pauseEnd = Number.NEGATIVE_INFINITY;
+  /** Rate set at the last congestion event: the additive step is a fraction of it. */
+  private base = 0;
+  private lastRecovery = 0;
+
+  constructor(options: PacerOptions = {}) {
+    this.factor = options.decreaseFactor ?? DEFAULT_PACING_DECREASE;
+    this.recovery = options.recoveryPerSecond ?? DEFAULT_PACING_RECOVERY_PER_SECOND;
+    this.recoverySuccesses = options.recoverySuccesses ?? DEFAULT_PACING_RECOVERY_SUCCESSES;
+    if (!(this.factor > 0 && this.factor < 1)) {
+      throw new RangeError(`decreaseFactor must be in (0, 1), got ${this.factor}`);
+    }
+    if (!(this.recovery >= 0)) throw new RangeError(`recoveryPerSecond must be >= 0, got ${this.recovery}`);
+    if (!(this.recoverySuccesses >= 1)) {
+      throw new RangeError(`recoverySuccesses must be >= 1, got ${this.recoverySuccesses}`);
+    }
+    const window = options.meterWindowMs ?? DEFAULT_METER_WINDOW_MS;
+    this.sent = new SendRateMeter(window);
+    this.admitted = new SendRateMeter(window);
+  }
+
+  /** Pacing rate in requests per second, or `undefined` when not pacing. */
+  get rate(): number | undefined {
+    return this.currentRate;
+  }
+
+  /** End (clock ms) of the current Retry-After pause; in the past when none. */
+  get pausedUntil(): number {
+    return this.pauseEnd;
+  }
+
+  /** Earliest time (ms) the next dispatch may leave: pacing slot and pause, never before `now`. */
+  nextSendAt(now: number): number {
+    let at = Math.max(now, this.pauseEnd);
+    if (this.currentRate !== undefined) at = Math.max(at, this.lastSend + 1000 / this.currentRate);
+    return at;
+  }
+
+  /** A dispatch left at `now`: it takes the slot and is counted by the send meter. */
+  recordSend(now: number): void {
+    this.lastSend = Math.max(this.lastSend, now);
+    this.sent.record(now);
+  }
+
+  /** A request was admitted (answered with success) at `now`. */
+  recordAdmitted(now: number): void {
+    this.admitted.record(now);
+  }
+
+  /** The measured send rate (req/s); see {@link SendRateMeter.rate}. */
+  measuredRate(now: number, minSpanMs?: number): number {
+    return this.sent.rate(now, minSpanMs);
+  }
+
+  /** No dispatch leaves before `until` (ms). Pauses only ever extend. */
+  pauseUntil(until: number): void {
+    this.pauseEnd = Math.max(this.pauseEnd, until);
+  }
+
+  /**
+   * One congestion event. The rate it happened at is the measured send rate, or
+   * `burstRate` (the throttled request's own window: in flight ÷ round trip) when higher,
+   * since a one-second average smooths away the burst that caused the event; or the
+   * pacing rate, when lower. The cut is `decreaseFactor` × that.
+   *
+   * `capacity` is what the concurrency limit allows (req/s): when the cut rate is not
+   * below it, the limit is the tighter brake and pacing stays (or goes) off. When it is,
+   * pacing starts or continues; and if the server admitted less than the cut rate
+   * meanwhile, the rate goes down to that (at most one more factor): one step to the
+   * target instead of several cuts, each of which costs a throttled request.
+   */
+  onCongestion(now: number, capacity: number, burstRate = 0, minSpanMs?: number): void {
+    const at = Math.min(
+      this.currentRate ?? Number.POSITIVE_INFINITY,
+      Math.max(this.sent.rate(now, minSpanMs), burstRate),
+    );
+    let next = this.factor * at;
+    if (!(next > 0) || next >= capacity) {
+      this.currentRate = undefined;
+      return;
+    }
+    const admitted = this.admitted.rate(now, minSpanMs);
+    if (admitted > 0 && admitted < next) next = Math.max(admitted, this.factor * next);
+    this.currentRate = next;
+    this.base = next;
+    this.lastRecovery = now;
+  }
+
+  /**
+   * A request succeeded: recover for the time since the last step (see
+   * {@link PacerOptions.recoveryPerSecond} and {@link PacerOptions.recoverySuccesses}),
+   * then switch off if the rate now exceeds `capacity` (what the concurrency limit
+   * allows, req/s): the limit is the tighter brake again.
+   */
+  onSuccess(now: number, capacity: number): void {
+    if (this.currentRate === undefined) return;
+    // Credit at most a couple of send intervals (and at least a second): an idle spell
+    // is not evidence that a faster rate would be admitted.
+    const maxCredit = Math.max(1000, 2000 / this.currentRate);
+    const dt = Math.min(Math.max(0, now - this.lastRecovery), maxCredit);
+    this.lastRecovery = Math.max(this.lastRecovery, now);
+    // Additive up to the rate the last event happened at, multiplicative beyond it.
+    const reference = this.currentRate > this.base / this.factor ? this.currentRate : this.base;
+    const perSecond = (this.recovery * reference * dt) / 1000;
+    const perSuccess = (reference * (1 / this.factor - 1)) / this.recoverySuccesses;
+    this.currentRate += Math.min(perSecond, perSuccess);
+    if (this.currentRate > capacity) this.currentRate = undefined;
+  }
+}
