@@ -5,6 +5,8 @@ import { inspect } from 'node:util';
 import { Agent } from 'undici';
 import { RetryConfig, type RetryConfigOptions } from './config.js';
 import type { ConfigureIndexOptions, CreateIndexOptions, IndexModel } from './data/control-types.js';
+import type { GrpcIndex } from './data/grpc-index.js';
+import { LazyGrpcIndex } from './data/grpc-lazy.js';
 import { type CallOptions, Index, type IndexContext, resolveTimeout } from './data/index.js';
 import type { Metric } from './data/types.js';
 import { validateIntRange } from './data/validate.js';
@@ -114,13 +116,20 @@ export class Pinecone {
     this.#dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: null, pipelining: 1 });
   }
 
-  /** A handle on one index's data plane. Cheap; handles share the client's pools and limiters. */
-  index(options: IndexOptions): Index {
+  /**
+   * A handle on one index's data plane. Cheap; handles share the client's pools and limiters.
+   * With `grpc: true`, a {@link GrpcIndex} (gRPC loads on its first call).
+   */
+  index(options: IndexOptions & { grpc: true }): GrpcIndex;
+  index(options: IndexOptions & { grpc?: false | undefined }): Index;
+  index(options: IndexOptions): Index | GrpcIndex;
+  index(options: IndexOptions): Index | GrpcIndex {
     if (!options || (options.host === undefined) === (options.name === undefined)) {
       throw new ValidationError('index() needs exactly one of host or name', 'host');
     }
     if (options.grpc) {
-      throw new PineconeError("gRPC indexes come from 'pinecone-resilient/grpc'");
+      // Typed as GrpcIndex (and `instanceof GrpcIndex` holds): it has every method and loads one on first use.
+      return new LazyGrpcIndex(this, options) as unknown as GrpcIndex;
     }
     const ctx: IndexContext = {
       transport: this.#indexTransport(options),
@@ -201,6 +210,7 @@ export class Pinecone {
 
   /** @internal Called by gRPC indexes so `close()` also closes their channels. */
   registerCloser(close: () => Promise<void>): void {
+    if (this.#closed) throw new PineconeError('This Pinecone client is closed');
     this.#closers.add(close);
   }
 

@@ -113,7 +113,9 @@ export function describeServer(server: LocalServer): string {
     'Pinecone emulator (pinecone-resilient) listening',
     `  controller  ${server.controllerHost}`,
   ];
-  for (const name of server.indexNames()) lines.push(`  index ${name}  ${server.indexHost(name)}`);
+  for (const name of server.indexNames()) {
+    lines.push(`  index ${name}  ${server.indexHost(name)}  (gRPC ${server.grpcHost(name)})`);
+  }
   lines.push(
     `  admin       ${server.controllerHost}/admin/indexes/{name}/faults | /stats`,
     `  seed        ${server.seed}`,
@@ -191,8 +193,9 @@ export function serveCommand(program: Command): Command {
       const server = await startFromFlags(flags);
       if (flags.json) {
         const indexes = Object.fromEntries(server.indexNames().map((n) => [n, server.indexHost(n)]));
+        const grpcHosts = Object.fromEntries(server.indexNames().map((n) => [n, server.grpcHost(n)]));
         process.stdout.write(
-          `${JSON.stringify({ controllerHost: server.controllerHost, indexes, seed: server.seed })}\n`,
+          `${JSON.stringify({ controllerHost: server.controllerHost, indexes, grpcHosts, seed: server.seed })}\n`,
         );
       } else {
         process.stdout.write(`${describeServer(server)}\n`);

@@ -9,6 +9,7 @@ import { createControllerHandler } from './control-plane.js';
 import { RestDataPlane } from './data-plane.js';
 import { type EmulatedIndex, Emulator, type LocalIndexDefinition } from './emulator.js';
 import type { FaultConfig } from './faults.js';
+import { GrpcDataPlane } from './grpc-server.js';
 import { baseUrl, closeServer, createEmulatorServer, listen } from './http.js';
 import type { IndexStatsSnapshot } from './stats.js';
 
@@ -45,7 +46,7 @@ export interface LocalServer {
   readonly emulator: Emulator;
   /** REST data-plane base URL of an index, `http://127.0.0.1:PORT2`. Throws for an unknown index. */
   indexHost(name: string): string;
-  /** gRPC address of an index. Throws until a gRPC transport is enabled. */
+  /** gRPC address of an index, `http://127.0.0.1:PORT` (plaintext; its own port). Throws for an unknown index. */
   grpcHost(name: string): string;
   /** Names of the indexes, in creation order. */
   indexNames(): string[];
@@ -83,9 +84,19 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     maxBodyBytes: options.maxBodyBytes,
   });
   rest.reservedPorts.add(controllerPort);
+  // Every index is served over gRPC too (plaintext, its own port), over the same store.
+  // With a fixed port P the gRPC ports start at P+1001, leaving P+1, P+2, ... to REST.
+  const grpc = new GrpcDataPlane({
+    host,
+    portStart: port === 0 ? 0 : controllerPort + 1001,
+    apiKey: options.apiKey,
+    maxMessageBytes: options.maxBodyBytes,
+  });
+  grpc.reservedPorts.add(controllerPort);
   let closed = false;
   try {
     await emulator.addTransport(rest);
+    await emulator.addTransport(grpc);
     for (const def of options.indexes ?? []) await emulator.createIndex(def);
   } catch (err) {
     await emulator.close();

@@ -1,0 +1,410 @@
+/**
+ * The emulator's gRPC data plane: one plaintext HTTP/2 server per index (its own port),
+ * serving Pinecone's `VectorService` over the same store, fault injector and stats as
+ * the REST data plane. Requests are decoded with the generated protobuf-es schemas and
+ * handed to the transport-agnostic operations in their JSON shape (protobuf's JSON
+ * mapping is the REST wire's camelCase); answers go back the same way.
+ *
+ * Built on `node:http2` rather than a gRPC server library because fault injection needs
+ * the wire: refusing a stream, cutting a message short, sending bytes that do not
+ * decode. Unary gRPC over HTTP/2 is small: one length-prefixed message each way, the
+ * status in trailers (or in the headers of a trailers-only answer).
+ *
+ * Faults as gRPC sees them: throttle → RESOURCE_EXHAUSTED (with `grpc-retry-pushback-ms`
+ * when the fault sets a Retry-After); 500 → INTERNAL; 502 and 503 → UNAVAILABLE; 504 →
+ * DEADLINE_EXCEEDED; reset → the stream refused (RST_STREAM REFUSED_STREAM, which clients
+ * report as UNAVAILABLE; nothing was processed); truncated → half a message, then the
+ * stream reset (INTERNAL); malformed → OK with a message that does not decode.
+ */
+
+import type { Server } from 'node:http';
+import http2 from 'node:http2';
+import type { DescMessage } from '@bufbuild/protobuf';
+import { fromBinary, fromJson, type JsonValue, toBinary, toJson } from '@bufbuild/protobuf';
+import {
+  DeleteRequestSchema,
+  DeleteResponseSchema,
+  DescribeIndexStatsRequestSchema,
+  DescribeIndexStatsResponseSchema,
+  FetchRequestSchema,
+  FetchResponseSchema,
+  ListRequestSchema,
+  ListResponseSchema,
+  QueryRequestSchema,
+  QueryResponseSchema,
+  UpdateRequestSchema,
+  UpdateResponseSchema,
+  UpsertRequestSchema,
+  UpsertResponseSchema,
+} from '../gen/db_data_pb.js';
+import { systemClock } from '../resilience/clock.js';
+import type { EmulatedIndex, IndexTransport } from './emulator.js';
+import { EmulatorError, GrpcCode, type GrpcCodeNumber } from './errors.js';
+import type { FaultDecision } from './faults.js';
+import { baseUrl, DEFAULT_MAX_BODY_BYTES, listen, newRequestId } from './http.js';
+import type { DataOperation } from './operation-names.js';
+import { type OperationRequest, runOperation } from './operations.js';
+import type { Outcome } from './stats.js';
+
+/** Options of the gRPC data plane. */
+export interface GrpcDataPlaneOptions {
+  /** Address to bind, e.g. `127.0.0.1`. */
+  host: string;
+  /** First port to try for an index; 0 = any free port per index. */
+  portStart: number;
+  /** When set, calls must carry this `api-key` metadata (else UNAUTHENTICATED). */
+  apiKey?: string | undefined;
+  /** Largest request message read (default 32 MiB); larger gets RESOURCE_EXHAUSTED. */
+  maxMessageBytes?: number | undefined;
+}
+
+/** One RPC: its operation, how its request becomes an operation request, its response schema. */
+interface Rpc {
+  operation: DataOperation;
+  request: DescMessage;
+  response: DescMessage;
+  /** GET endpoints read the query string over REST; the rest read the JSON body. */
+  asQuery?: boolean;
+}
+
+const RPCS: Record<string, Rpc> = {
+  '/VectorService/Upsert': {
+    operation: 'upsert',
+    request: UpsertRequestSchema,
+    response: UpsertResponseSchema,
+  },
+  '/VectorService/Query': { operation: 'query', request: QueryRequestSchema, response: QueryResponseSchema },
+  '/VectorService/Fetch': {
+    operation: 'fetch',
+    request: FetchRequestSchema,
+    response: FetchResponseSchema,
+    asQuery: true,
+  },
+  '/VectorService/Delete': {
+    operation: 'delete',
+    request: DeleteRequestSchema,
+    response: DeleteResponseSchema,
+  },
+  '/VectorService/Update': {
+    operation: 'update',
+    request: UpdateRequestSchema,
+    response: UpdateResponseSchema,
+  },
+  '/VectorService/DescribeIndexStats': {
+    operation: 'describe_index_stats',
+    request: DescribeIndexStatsRequestSchema,
+    response: DescribeIndexStatsResponseSchema,
+  },
+  '/VectorService/List': {
+    operation: 'list',
+    request: ListRequestSchema,
+    response: ListResponseSchema,
+    asQuery: true,
+  },
+};
+
+/**
+ * A message no protobuf reader accepts: field 1 with wire type 7, which does not exist.
+ * (It is what "malformed" sends; a missing or truncated message would be reported by the
+ * client's gRPC library as a different failure.)
+ */
+const UNDECODABLE = Buffer.from([0x0f, 0xff, 0xff, 0xff, 0xff]);
+
+/** Serves the gRPC data plane of every index, one HTTP/2 server (and port) each. */
+export class GrpcDataPlane implements IndexTransport {
+  private readonly servers = new Map<
+    EmulatedIndex,
+    { server: http2.Http2Server; sessions: Set<http2.ServerHttp2Session>; port: number }
+  >();
+  /** Ports not to hand to an index (the controller's). */
+  readonly reservedPorts = new Set<number>();
+  private readonly closing = new AbortController();
+  private readonly maxMessageBytes: number;
+
+  constructor(private readonly options: GrpcDataPlaneOptions) {
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_BODY_BYTES;
+  }
+
+  async attach(index: EmulatedIndex): Promise<void> {
+    const server = http2.createServer({ maxSessionMemory: 64 });
+    const sessions = new Set<http2.ServerHttp2Session>();
+    server.on('session', (session) => {
+      sessions.add(session);
+      session.on('close', () => sessions.delete(session));
+      session.on('error', () => undefined);
+    });
+    server.on('stream', (stream, headers) => {
+      void this.handle(index, stream, headers);
+    });
+    const avoid = new Set(this.reservedPorts);
+    for (const { port } of this.servers.values()) avoid.add(port);
+    const start = this.options.portStart;
+    // The helper only uses net.Server's listen/address, which an HTTP/2 server has too.
+    const port = await listen(server as unknown as Server, this.options.host, start, {
+      searchUpTo: start === 0 ? 0 : 1000,
+      avoid,
+    });
+    this.servers.set(index, { server, sessions, port });
+    index.grpcHost = baseUrl(this.options.host, port);
+  }
+
+  async detach(index: EmulatedIndex): Promise<void> {
+    const entry = this.servers.get(index);
+    if (!entry) return;
+    this.servers.delete(index);
+    index.grpcHost = undefined;
+    await stopServer(entry.server, entry.sessions);
+  }
+
+  async close(): Promise<void> {
+    this.closing.abort();
+    const all = [...this.servers.entries()];
+    this.servers.clear();
+    await Promise.all(
+      all.map(([index, { server, sessions }]) => {
+        index.grpcHost = undefined;
+        return stopServer(server, sessions);
+      }),
+    );
+  }
+
+  private async handle(
+    index: EmulatedIndex,
+    stream: http2.ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders,
+  ): Promise<void> {
+    stream.on('error', () => undefined);
+    const requestId = newRequestId();
+    const path = String(headers[':path'] ?? '');
+    const rpc = RPCS[path];
+    if (
+      headers[':method'] !== 'POST' ||
+      !String(headers['content-type'] ?? '').startsWith('application/grpc')
+    ) {
+      stream.respond({ ':status': 415, 'content-type': 'text/plain' }, { endStream: false });
+      stream.end('gRPC requests only (POST, content-type application/grpc)');
+      return;
+    }
+    if (!rpc) {
+      sendStatus(stream, GrpcCode.UNIMPLEMENTED, `${path} is not a method of this index`, requestId);
+      return;
+    }
+    const op = rpc.operation;
+    const key = this.options.apiKey;
+    if (key !== undefined && headers['api-key'] !== key) {
+      sendStatus(stream, GrpcCode.UNAUTHENTICATED, 'Unauthorized', requestId);
+      index.stats.record(op, 401);
+      return;
+    }
+    const decision = index.faults.decide(op);
+    if (decision.action === 'throttle') {
+      sendError(stream, decision.error, requestId);
+      index.stats.record(op, 429);
+      return;
+    }
+    index.faults.enter();
+    index.stats.observeInFlight(index.faults.inFlight);
+    try {
+      if (decision.delayMs > 0) await systemClock.sleep(decision.delayMs, this.closing.signal);
+      if (decision.action !== 'proceed') {
+        index.stats.record(op, await this.actOut(decision, stream, requestId));
+        return;
+      }
+      const message = await readMessage(stream, this.maxMessageBytes);
+      const request = toOperationRequest(rpc, message);
+      const result = runOperation(op, index.store, request, {
+        apiVersion: single(headers['x-pinecone-api-version']),
+      });
+      const bytes = toBinary(
+        rpc.response,
+        fromJson(rpc.response, result as JsonValue, { ignoreUnknownFields: true }),
+      );
+      if (sendMessage(stream, bytes, requestId)) {
+        index.stats.record(op, 200, op === 'upsert' ? (result.upsertedCount as number) : 0);
+      } else {
+        index.stats.record(op, 'reset');
+      }
+    } catch (err) {
+      index.stats.record(op, this.fail(err, stream, requestId));
+    } finally {
+      index.faults.leave();
+    }
+  }
+
+  /** Act out an injected fault; returns the outcome to record. */
+  private async actOut(
+    decision: Exclude<FaultDecision, { action: 'proceed' | 'throttle' }>,
+    stream: http2.ServerHttp2Stream,
+    requestId: string,
+  ): Promise<Outcome> {
+    switch (decision.action) {
+      case 'reset':
+        stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+        return 'reset';
+      case 'error':
+        sendError(stream, decision.error, requestId);
+        return decision.status;
+      case 'malformed':
+        return sendMessage(stream, UNDECODABLE, requestId) ? 'malformed' : 'reset';
+      default: {
+        // Truncated: a frame that promises more bytes than it carries, then the stream reset.
+        if (!writable(stream)) return 'reset';
+        stream.respond({
+          ':status': 200,
+          'content-type': 'application/grpc+proto',
+          'x-pinecone-request-id': requestId,
+        });
+        const header = Buffer.alloc(5);
+        header.writeUInt32BE(64, 1);
+        stream.write(Buffer.concat([header, Buffer.from([0x08, 0x01])]), () =>
+          stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR),
+        );
+        return 'truncated';
+      }
+    }
+  }
+
+  /** Render an error; returns the outcome to record. */
+  private fail(err: unknown, stream: http2.ServerHttp2Stream, requestId: string): Outcome {
+    if (!writable(stream) || stream.headersSent || this.closing.signal.aborted) {
+      if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
+      return 'reset';
+    }
+    if (err instanceof EmulatorError) {
+      sendError(stream, err, requestId);
+      return err.httpStatus;
+    }
+    sendStatus(stream, GrpcCode.INTERNAL, `Internal error: ${(err as Error).message}`, requestId);
+    return 500;
+  }
+}
+
+/** The request as the operations take it: the JSON body, or for Fetch/List the query string. */
+function toOperationRequest(rpc: Rpc, message: Buffer): OperationRequest {
+  let decoded: ReturnType<typeof fromBinary>;
+  try {
+    decoded = fromBinary(rpc.request, message);
+  } catch (cause) {
+    throw new EmulatorError(`The request message could not be decoded: ${(cause as Error).message}`, {
+      httpStatus: 400,
+      grpcCode: GrpcCode.INVALID_ARGUMENT,
+    });
+  }
+  const json = toJson(rpc.request, decoded) as Record<string, unknown>;
+  if (!rpc.asQuery) return { body: json };
+  const query: Record<string, string | string[] | undefined> = {};
+  for (const [name, value] of Object.entries(json)) {
+    query[name] = Array.isArray(value) ? value.map(String) : String(value);
+  }
+  return { query };
+}
+
+/** Read the one length-prefixed message of a unary call. */
+function readMessage(stream: http2.ServerHttp2Stream, maxBytes: number): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes + 5) {
+        stream.removeAllListeners('data');
+        reject(
+          new EmulatorError(`Received message larger than max (${size} vs. ${maxBytes})`, {
+            httpStatus: 413,
+            grpcCode: GrpcCode.RESOURCE_EXHAUSTED,
+          }),
+        );
+        return;
+      }
+      chunks.push(chunk);
+    });
+    stream.once('end', () => {
+      const data = Buffer.concat(chunks, size);
+      if (data.length < 5) return reject(invalid('The call carried no request message'));
+      if (data[0] !== 0) {
+        return reject(
+          new EmulatorError('Compressed messages are not supported', {
+            httpStatus: 501,
+            grpcCode: GrpcCode.UNIMPLEMENTED,
+          }),
+        );
+      }
+      const length = data.readUInt32BE(1);
+      if (data.length !== 5 + length)
+        return reject(invalid('A unary call carries exactly one whole message'));
+      resolve(data.subarray(5));
+    });
+    stream.once('aborted', () => reject(new Error('The client cancelled the call')));
+  });
+}
+
+function invalid(message: string): EmulatorError {
+  return new EmulatorError(message, { httpStatus: 400, grpcCode: GrpcCode.INVALID_ARGUMENT });
+}
+
+function writable(stream: http2.ServerHttp2Stream): boolean {
+  return !stream.destroyed && !stream.closed;
+}
+
+/** Answer OK with one message. False when the client has gone (cancelled, deadline). */
+function sendMessage(stream: http2.ServerHttp2Stream, bytes: Uint8Array, requestId: string): boolean {
+  if (!writable(stream)) return false;
+  const frame = Buffer.allocUnsafe(5 + bytes.length);
+  frame[0] = 0;
+  frame.writeUInt32BE(bytes.length, 1);
+  frame.set(bytes, 5);
+  stream.respond(
+    { ':status': 200, 'content-type': 'application/grpc+proto', 'x-pinecone-request-id': requestId },
+    { waitForTrailers: true },
+  );
+  stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+  stream.end(frame);
+  return true;
+}
+
+/** A trailers-only answer: the status in the response headers, no message. */
+function sendStatus(
+  stream: http2.ServerHttp2Stream,
+  code: GrpcCodeNumber,
+  message: string,
+  requestId: string,
+  extra: Record<string, string> = {},
+): void {
+  if (!writable(stream)) return;
+  stream.respond(
+    {
+      ':status': 200,
+      'content-type': 'application/grpc+proto',
+      'grpc-status': String(code),
+      'grpc-message': percentEncode(message),
+      'x-pinecone-request-id': requestId,
+      ...extra,
+    },
+    { endStream: true },
+  );
+}
+
+/** An emulator error as a gRPC status; a Retry-After becomes gRPC's standard pushback. */
+function sendError(stream: http2.ServerHttp2Stream, err: EmulatorError, requestId: string): void {
+  const extra: Record<string, string> = {};
+  if (err.retryAfterSeconds !== undefined) {
+    extra['grpc-retry-pushback-ms'] = String(Math.round(err.retryAfterSeconds * 1000));
+  }
+  sendStatus(stream, err.grpcCode, err.message, requestId, extra);
+}
+
+/** gRPC's `grpc-message` encoding: percent-encode `%` and everything outside printable ASCII. */
+function percentEncode(message: string): string {
+  return message.replace(/[^\x20-\x24\x26-\x7e]+/g, (run) => encodeURIComponent(run));
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function stopServer(server: http2.Http2Server, sessions: Set<http2.ServerHttp2Session>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    for (const session of sessions) session.destroy();
+  });
+}
