@@ -55,7 +55,10 @@ export function limitSteps(timeline: Timeline): { t: number; limit: number }[] {
   const first = timeline.samples.find((s) => s.limit > 0);
   const changes: readonly LimitChange[] = timeline.changes;
   if (changes.length === 0) {
-    return timeline.samples.filter((s) => s.limit > 0).map((s) => ({ t: s.t, limit: s.limit }));
+    const steps = timeline.samples.filter((s) => s.limit > 0).map((s) => ({ t: s.t, limit: s.limit }));
+    // Before the first report the limit was already what that report says.
+    if (steps[0] && steps[0].t > 0) steps.unshift({ t: 0, limit: steps[0].limit });
+    return steps;
   }
   const start = (changes[0] as LimitChange).from || first?.limit || (changes[0] as LimitChange).to;
   const steps = [{ t: 0, limit: start }];

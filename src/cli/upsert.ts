@@ -8,11 +8,13 @@
  * confirmed written goes to a resume file (the SDK's `error.failedVectors`, then the part
  * of the file never read) and the exact command that finishes the load is printed.
  */
+import { setMaxListeners } from 'node:events';
 import type { Command } from 'commander';
 import type { UpsertProgress } from '../data/index.js';
 import type { PineconeError } from '../errors.js';
 import {
   addTargetOptions,
+  apiKeyFromEnv,
   CliError,
   EXIT,
   exitCodeFor,
@@ -42,12 +44,15 @@ export interface UpsertFlags extends TargetFlags {
 
 /** Load the file; returns the exit code (see `EXIT` in common.ts). */
 export async function runUpsert(flags: UpsertFlags, controllerHostFromCli = false): Promise<number> {
+  apiKeyFromEnv(); // the first thing a user must fix, so the first thing checked
   const source = await VectorSource.open(flags.file, { format: flags.format, idPrefix: flags.idPrefix });
   const { pc, index } = openTarget(flags, {
     retryConfig: { maxRetries: flags.maxRetries },
     timeout: flags.timeout,
   });
   const controller = new AbortController();
+  // Every request in flight listens to the signal; dozens at once are expected, not a leak.
+  setMaxListeners(0, controller.signal);
   let interrupts = 0;
   const onSigint = () => {
     interrupts++;

@@ -71,8 +71,8 @@ export async function verifyDemoIndex(
     ok: problems.length === 0,
     stored: stats.totalVectorCount,
     summary:
-      `${found}/${probes.length} records found themselves first; filter {category: ${category}}: ` +
-      `${matching}/${filtered.matches.length} matches in it; median ${formatNumber(median, 1)} ms`,
+      `${found}/${probes.length} records found themselves first; filter ok ` +
+      `(${matching}/${filtered.matches.length} in ${category}); median ${formatNumber(median, 1)} ms`,
     problems,
     latenciesMs,
   };

@@ -27,6 +27,8 @@ describe('chart', () => {
       { t: 2.2, limit: 5 },
     ]);
     expect(limitSteps({ ...timeline, changes: [] }).map((s) => s.limit)).toEqual([8, 4, 4, 4]);
+    const late = timeline.samples.map((s) => ({ ...s, t: s.t + 0.2 }));
+    expect(limitSteps({ ...timeline, samples: late, changes: [] })[0]).toEqual({ t: 0, limit: 8 });
   });
 
   it('has every series, a marker per decrease, and a bar per throttled second', () => {
