@@ -14,6 +14,7 @@ import { PineconeError, ValidationError } from './errors.js';
 import { type Logger, resolveLogger } from './log.js';
 import { type Clock, type RandomSource, systemClock } from './resilience/clock.js';
 import type { LimiterRegistry } from './resilience/limiter.js';
+import { AdaptiveLimiterRegistry } from './resilience/registry.js';
 import { withRetries } from './resilience/retry.js';
 import { RetryEvents } from './resilience/retry-events.js';
 import { type HttpMethod, normalizeHost, RestTransport } from './transport/rest.js';
@@ -83,7 +84,7 @@ export class Pinecone {
   readonly #transports = new Map<string, RestTransport>();
   readonly #hostsByName = new Map<string, Promise<string>>();
   readonly #closers = new Set<() => Promise<void>>();
-  readonly #limiters: LimiterRegistry | undefined;
+  readonly #limiters: LimiterRegistry;
   readonly #additionalHeaders: Record<string, string> | undefined;
   readonly #sourceTag: string | undefined;
   #closed = false;
@@ -109,7 +110,8 @@ export class Pinecone {
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
     this.#events = new RetryEvents(this.#logger);
-    this.#limiters = options.limiters;
+    this.#limiters =
+      options.limiters ?? new AdaptiveLimiterRegistry({ clock: this.#clock, logger: this.#logger });
     this.#additionalHeaders = options.additionalHeaders;
     this.#sourceTag = options.sourceTag;
     // One connection pool per origin; idle keep-alive sockets do not hold the process open.
@@ -221,7 +223,7 @@ export class Pinecone {
     clock: Clock;
     random: RandomSource;
     events: RetryEvents;
-    limiters: LimiterRegistry | undefined;
+    limiters: LimiterRegistry;
     resolveHost: (options: IndexOptions) => Promise<string>;
   } {
     return {

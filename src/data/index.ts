@@ -5,12 +5,23 @@
 import { inspect } from 'node:util';
 import { ValidationError } from '../errors.js';
 import type { Clock, RandomSource } from '../resilience/clock.js';
-import type { LimiterRegistry } from '../resilience/limiter.js';
+import type { HostLimiter, LimiterRegistry } from '../resilience/limiter.js';
 import { type RetryPolicy, withRetries } from '../resilience/retry.js';
 import type { RetryEvents } from '../resilience/retry-events.js';
 import type { HttpMethod, RestTransport } from '../transport/rest.js';
 import { queryString } from '../transport/rest.js';
+import { DEFAULT_MAX_BATCH_BYTES } from './bulk.js';
 import { encodedSize, encodeVector, upsertBody } from './encode.js';
+import {
+  bulkUpsert,
+  checkDelete,
+  checkQuery,
+  checkUpdate,
+  chunkIds,
+  DEFAULT_MAX_CONCURRENCY,
+  fanOut,
+  resolveTimeout,
+} from './requests.js';
 import type {
   FetchResponse,
   IndexStats,
@@ -26,15 +37,10 @@ import type {
 import { LIMITS } from './types.js';
 import {
   validateFilter,
-  validateId,
   validateIds,
   validateIntRange,
-  validateMetadata,
   validateNamespace,
-  validateSparse,
   validateUpsertRequest,
-  validateValues,
-  validateVector,
 } from './validate.js';
 
 /** Per-call options every data-plane method takes. */
@@ -85,13 +91,19 @@ export interface QueryOptions extends CallOptions {
 
 /** Options of `fetch`. */
 export interface FetchOptions extends CallOptions {
+  /** Any number of ids: past 1000 they are split into requests run under the adaptive limiter. */
   ids: string[];
+  /** Ceiling on requests in flight when `ids` needs several requests (default 4). */
+  maxConcurrency?: number;
   namespace?: string;
 }
 
 /** Options of `delete`: exactly one of `ids`, `deleteAll`, `filter`. */
 export interface DeleteOptions extends CallOptions {
+  /** Any number of ids: past 1000 they are split into requests run under the adaptive limiter. */
   ids?: string[];
+  /** Ceiling on requests in flight when `ids` needs several requests (default 4). */
+  maxConcurrency?: number;
   deleteAll?: boolean;
   filter?: MetadataFilter;
   namespace?: string;
@@ -120,6 +132,8 @@ export interface ListOptions extends CallOptions {
   namespace?: string;
 }
 
+export { resolveTimeout } from './requests.js';
+
 /** What an index handle needs from its client. Internal wiring, exported for the gRPC index. */
 export interface IndexContext {
   /** Resolves (once) to the transport of the index's host. */
@@ -132,21 +146,10 @@ export interface IndexContext {
   events: RetryEvents;
   /** Default per-attempt timeout, seconds. */
   timeout: number;
-  limiters?: LimiterRegistry | undefined;
+  /** The client's per-host adaptive limiters. */
+  limiters: LimiterRegistry;
   /** Default namespace of this handle. */
   namespace?: string | undefined;
-}
-
-/** Check a per-call timeout. */
-export function resolveTimeout(timeout: unknown, fallback: number): number {
-  if (timeout === undefined) return fallback;
-  if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) {
-    throw new ValidationError(
-      `timeout must be a positive number of seconds; got ${String(timeout)}`,
-      'timeout',
-    );
-  }
-  return timeout;
 }
 
 /**
@@ -168,56 +171,54 @@ export class Index {
    * @returns the number of records written.
    */
   async upsert(options: UpsertOptions): Promise<UpsertResponse> {
-    const input = options.vectors ?? options.records;
-    if (input === undefined || input === null)
-      throw new ValidationError('vectors (or records) is required', 'vectors');
-    const batchSize = options.batchSize ?? 100;
-    validateIntRange(batchSize, 'batchSize', 1, LIMITS.maxVectorsPerUpsert);
-    const namespace = this.ns(options.namespace);
-    const timeout = resolveTimeout(options.timeout, this.ctx.timeout);
-    if (!Array.isArray(input)) throw new ValidationError('vectors must be an array', 'vectors');
-    input.forEach((v, i) => {
-      validateVector(v, `vectors[${i}]`);
+    const namespace = this.ns(options?.namespace);
+    const timeout = resolveTimeout(options?.timeout, this.ctx.timeout);
+    const transport = await this.ctx.transport();
+    const limiter = this.ctx.limiters.get(transport.host);
+    // Each record is encoded once: the text sizes the batch, then becomes part of the body.
+    const encoded = new WeakMap<Vector, string>();
+    return bulkUpsert(options, {
+      limiter,
+      maxBatchBytes: DEFAULT_MAX_BATCH_BYTES,
+      sizeOf: (v) => {
+        const text = encodeVector(v);
+        encoded.set(v, text);
+        return encodedSize(text);
+      },
+      send: (batch, signal, ceiling) =>
+        this.sendUpsert(
+          batch.map((v) => encoded.get(v) ?? encodeVector(v)),
+          namespace,
+          { timeout, signal },
+          limiter,
+          ceiling,
+        ),
     });
-    let upsertedCount = 0;
-    for (let start = 0; start < input.length; start += batchSize) {
-      const batch = input.slice(start, start + batchSize);
-      upsertedCount += await this.upsertBatch(batch, namespace, timeout, options.signal);
-    }
-    return { upsertedCount };
   }
 
-  /** One upsert request (already validated records), retried. Returns upsertedCount. */
-  async upsertBatch(
-    vectors: readonly Vector[],
+  /** One upsert request of records already validated and encoded, retried; resolves to upsertedCount. */
+  private async sendUpsert(
+    encoded: string[],
     namespace: string | undefined,
-    timeout: number,
-    signal: AbortSignal | undefined,
+    options: CallOptions,
+    limiter: HostLimiter,
+    ceiling: number,
   ): Promise<number> {
-    const encoded = vectors.map(encodeVector);
-    const body = upsertBody(encoded, namespace);
     validateUpsertRequest(
-      vectors.length,
+      encoded.length,
       encoded.reduce((n, e) => n + encodedSize(e), 0),
     );
-    const res = await this.request<{ upsertedCount?: number }>('POST', '/vectors/upsert', body, {
-      timeout,
-      signal,
+    const body = upsertBody(encoded, namespace);
+    const res = await this.request<{ upsertedCount?: number }>('POST', '/vectors/upsert', body, options, {
+      limiter,
+      ceiling,
     });
-    return typeof res.upsertedCount === 'number' ? res.upsertedCount : vectors.length;
+    return typeof res.upsertedCount === 'number' ? res.upsertedCount : encoded.length;
   }
 
   /** Nearest neighbours of a vector (or of a stored record's vector, by `id`). */
   async query(options: QueryOptions): Promise<QueryResponse> {
-    validateIntRange(options?.topK, 'topK', 1, LIMITS.maxTopK);
-    const hasVector = options.vector !== undefined || options.sparseVector !== undefined;
-    if (hasVector === (options.id !== undefined)) {
-      throw new ValidationError('query needs exactly one of vector (and/or sparseVector) or id', 'vector');
-    }
-    if (options.vector !== undefined) validateValues(options.vector, 'vector');
-    if (options.sparseVector !== undefined) validateSparse(options.sparseVector, 'sparseVector');
-    if (options.id !== undefined) validateId(options.id, 'id');
-    if (options.filter !== undefined) validateFilter(options.filter);
+    checkQuery(options);
     const body = {
       topK: options.topK,
       vector: options.vector instanceof Float32Array ? Array.from(options.vector) : options.vector,
@@ -235,38 +236,57 @@ export class Index {
   /** Records by id. Missing ids are simply absent from `vectors`. */
   async fetch(options: FetchOptions): Promise<FetchResponse> {
     validateIds(options?.ids);
-    const path = `/vectors/fetch${queryString({ ids: options.ids, namespace: this.ns(options.namespace) })}`;
-    const res = await this.request<Partial<FetchResponse>>('GET', path, undefined, options);
-    return withNamespace({ ...res, vectors: res.vectors ?? {} }, res.namespace);
+    const namespace = this.ns(options.namespace);
+    const one = async (ids: string[], call: CallOptions, gate?: Gate) => {
+      const path = `/vectors/fetch${queryString({ ids, namespace })}`;
+      return this.request<Partial<FetchResponse>>('GET', path, undefined, call, gate);
+    };
+    if (options.ids.length <= LIMITS.maxIdsPerFetchOrDelete) {
+      const res = await one(options.ids, options);
+      return withNamespace({ ...res, vectors: res.vectors ?? {} }, res.namespace);
+    }
+    // More ids than one request takes: one request per 1000, gated by the host's limiter.
+    const gate = await this.gate(options.maxConcurrency);
+    const pages = await fanOut(chunkIds(options.ids), options, (ids, signal) =>
+      one(ids, { timeout: options.timeout, signal }, gate),
+    );
+    const vectors: Record<string, Vector> = {};
+    let readUnits: number | undefined;
+    for (const page of pages) {
+      Object.assign(vectors, page.vectors);
+      if (page.usage?.readUnits !== undefined) readUnits = (readUnits ?? 0) + page.usage.readUnits;
+    }
+    const merged: FetchResponse = { vectors, namespace: '' };
+    if (readUnits !== undefined) merged.usage = { readUnits };
+    return withNamespace(merged, pages[0]?.namespace);
   }
 
   /** Delete records by ids, by metadata filter, or all records of the namespace. */
   async delete(options: DeleteOptions): Promise<void> {
-    const selectors = [
-      options?.ids !== undefined,
-      options?.deleteAll === true,
-      options?.filter !== undefined,
-    ];
-    if (selectors.filter(Boolean).length !== 1) {
-      throw new ValidationError('delete needs exactly one of ids, deleteAll: true, or filter', 'ids');
+    checkDelete(options);
+    const namespace = this.ns(options.namespace);
+    const one = (
+      selector: Pick<DeleteOptions, 'ids' | 'deleteAll' | 'filter'>,
+      call: CallOptions,
+      gate?: Gate,
+    ) => this.request('POST', '/vectors/delete', JSON.stringify({ ...selector, namespace }), call, gate);
+    if (options.ids === undefined || options.ids.length <= LIMITS.maxIdsPerFetchOrDelete) {
+      await one(
+        { ids: options.ids, deleteAll: options.deleteAll || undefined, filter: options.filter },
+        options,
+      );
+      return;
     }
-    if (options.ids !== undefined) validateIds(options.ids);
-    if (options.filter !== undefined) validateFilter(options.filter);
-    const body = {
-      ids: options.ids,
-      deleteAll: options.deleteAll || undefined,
-      filter: options.filter,
-      namespace: this.ns(options.namespace),
-    };
-    await this.request('POST', '/vectors/delete', JSON.stringify(body), options);
+    // Deleting is idempotent: after a failure, running the same call again finishes it.
+    const gate = await this.gate(options.maxConcurrency);
+    await fanOut(chunkIds(options.ids), options, (ids, signal) =>
+      one({ ids }, { timeout: options.timeout, signal }, gate),
+    );
   }
 
   /** Update one record's values, sparse values and/or metadata (merged). */
   async update(options: UpdateOptions): Promise<UpdateResponse> {
-    validateId(options?.id, 'id');
-    if (options.values !== undefined) validateValues(options.values, 'values');
-    if (options.sparseValues !== undefined) validateSparse(options.sparseValues, 'sparseValues');
-    if (options.setMetadata !== undefined) validateMetadata(options.setMetadata, 'setMetadata');
+    checkUpdate(options);
     const body = {
       id: options.id,
       values: options.values instanceof Float32Array ? Array.from(options.values) : options.values,
@@ -326,12 +346,21 @@ export class Index {
     return namespace ?? this.ctx.namespace;
   }
 
-  /** One logical request: resolve the host, then retry attempts of it. */
+  /** The host's limiter and a call's ceiling, for calls that fan out. */
+  private async gate(maxConcurrency: number | undefined): Promise<Gate> {
+    const ceiling = maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
+    validateIntRange(ceiling, 'maxConcurrency', 1, 1000);
+    const transport = await this.ctx.transport();
+    return { limiter: this.ctx.limiters.get(transport.host), ceiling };
+  }
+
+  /** One logical request: resolve the host, then retry attempts of it (under the gate's permits, if any). */
   private async request<T>(
     method: HttpMethod,
     path: string,
     body: string | undefined,
     opts: CallOptions,
+    gate?: Gate,
   ): Promise<T> {
     const timeout = resolveTimeout(opts.timeout, this.ctx.timeout);
     const transport = await this.ctx.transport();
@@ -344,6 +373,8 @@ export class Index {
         events: this.ctx.events,
         host: transport.host,
         signal: opts.signal,
+        limiter: gate?.limiter,
+        ceiling: gate?.ceiling,
       },
     );
   }
@@ -361,6 +392,12 @@ export class Index {
     }
     return policy;
   }
+}
+
+/** A limiter and the ceiling a call passes to it. */
+interface Gate {
+  limiter: HostLimiter;
+  ceiling: number;
 }
 
 function withNamespace<T extends { namespace?: string }>(

@@ -32,6 +32,12 @@ export interface HostLimiter {
   readonly limit: number;
   /** Permits held now. */
   readonly inFlight: number;
+  /** Throttled outcomes seen over the limiter's life (progress reports count from a call's start). */
+  readonly throttles: number;
+  /** Acquirers waiting for a permit, when the implementation tracks them. */
+  readonly queued?: number;
+  /** Be told when limit, in-flight or queue may have changed; returns an unsubscribe function. */
+  onChange?(listener: () => void): () => void;
 }
 
 /** Hands out one {@link HostLimiter} per host. */

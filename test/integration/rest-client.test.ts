@@ -86,6 +86,7 @@ describe('REST client over loopback', () => {
     expect(server.requests).toHaveLength(2);
     const host = new URL(server.url).host;
     expect(log.records.map((r) => r.message)).toEqual([
+      'AIMD limiter decreased: before=4 after=2 ceiling=4',
       expect.stringMatching(new RegExp(`^Rate limited by host=${host.replace('.', '\\.')}\\. Adaptive`)),
       expect.stringMatching(
         new RegExp(

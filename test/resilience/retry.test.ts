@@ -190,6 +190,7 @@ describe('withRetries', () => {
     let held = 0;
     const limiter: HostLimiter = {
       limit: 4,
+      throttles: 0,
       get inFlight() {
         return held;
       },
