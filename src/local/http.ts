@@ -3,6 +3,7 @@
  * listening with a port search, bounded body reading, and JSON / text responses that
  * always carry an `x-pinecone-request-id`.
  */
+import { isAscii } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -121,7 +122,8 @@ function tooLarge(size: number, max: number) {
 export function parseJsonBody(body: Buffer): unknown {
   if (body.length === 0) return undefined;
   try {
-    return JSON.parse(body.toString('utf8'));
+    // Bodies are nearly always ASCII (numbers and ids); latin1 decodes those ~3x faster than utf8.
+    return JSON.parse(body.toString(isAscii(body) ? 'latin1' : 'utf8'));
   } catch (err) {
     throw invalidArgument(
       `Failed to deserialize the JSON body into the target type: ${(err as Error).message}`,

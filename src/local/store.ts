@@ -44,7 +44,7 @@ const BLOCK_ROWS = 1 << BLOCK_SHIFT;
 const BLOCK_MASK = BLOCK_ROWS - 1;
 
 /** Dot product of `dim` floats of a block row with `q` (unrolled: this is the hot loop). */
-function dotRow(block: Float32Array, off: number, q: Float32Array, dim: number): number {
+function dotRow(block: Float32Array, off: number, q: Float64Array, dim: number): number {
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;
@@ -61,21 +61,27 @@ function dotRow(block: Float32Array, off: number, q: Float32Array, dim: number):
 }
 
 /** Squared euclidean distance of a block row and `q`. */
-function squaredDistanceRow(block: Float32Array, off: number, q: Float32Array, dim: number): number {
+function squaredDistanceRow(block: Float32Array, off: number, q: Float64Array, dim: number): number {
   let s0 = 0;
   let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
   let i = 0;
-  for (; i + 1 < dim; i += 2) {
+  for (; i + 3 < dim; i += 4) {
     const d0 = block[off + i]! - q[i]!;
     const d1 = block[off + i + 1]! - q[i + 1]!;
+    const d2 = block[off + i + 2]! - q[i + 2]!;
+    const d3 = block[off + i + 3]! - q[i + 3]!;
     s0 += d0 * d0;
     s1 += d1 * d1;
+    s2 += d2 * d2;
+    s3 += d3 * d3;
   }
   for (; i < dim; i++) {
     const d = block[off + i]! - q[i]!;
     s0 += d * d;
   }
-  return s0 + s1;
+  return s0 + s1 + s2 + s3;
 }
 
 /** Dot product of two sparse vectors with ascending indices (a merge join). */
@@ -224,7 +230,8 @@ export class NamespaceStore {
     const n = this.ids.length;
     const heap = new TopK(Math.max(1, Math.min(topK, n || 1)));
     const dim = this.dimension;
-    const q = query.dense && dim > 0 ? query.dense : undefined;
+    // The query in doubles: the hot loops then convert only the stored floats.
+    const q = query.dense && dim > 0 ? Float64Array.from(query.dense) : undefined;
     const qs = query.sparse;
     const qNorm = q && metric === 'cosine' ? norm(q) : 0;
     for (let s = 0; s < n; s++) {
