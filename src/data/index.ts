@@ -61,6 +61,8 @@ export interface UpsertProgress {
   limit: number;
   /** Throttled responses seen so far by this call. */
   throttled: number;
+  /** Batches held in memory now (being sent, retried or assembled): at most `maxConcurrency + 1`. */
+  batchesHeld?: number;
 }
 
 /** Options of `upsert`. */
