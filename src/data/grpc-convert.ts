@@ -175,6 +175,19 @@ export function fromPbFetch(res: PbFetchResponse): FetchResponse {
   return out;
 }
 
+/** One `fetch` result from the pages of a fan-out: vectors merged, read units summed. */
+export function mergeFetched(pages: FetchResponse[]): FetchResponse {
+  const vectors: Record<string, Vector> = {};
+  let readUnits: number | undefined;
+  for (const page of pages) {
+    Object.assign(vectors, page.vectors);
+    if (page.usage?.readUnits !== undefined) readUnits = (readUnits ?? 0) + page.usage.readUnits;
+  }
+  const merged: FetchResponse = { vectors, namespace: pages[0]?.namespace ?? '' };
+  if (readUnits !== undefined) merged.usage = { readUnits };
+  return merged;
+}
+
 /** `describeIndexStats`'s result. */
 export function fromPbStats(res: DescribeIndexStatsResponse): IndexStats {
   const namespaces: IndexStats['namespaces'] = {};

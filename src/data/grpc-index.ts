@@ -30,7 +30,7 @@ import {
   grpcTarget,
 } from '../transport/grpc.js';
 import { ChannelPool, channelPoolOf } from '../transport/grpc-channels.js';
-import { DEFAULT_MAX_BATCH_BYTES, type LimiterView, runBulkUpsert } from './bulk.js';
+import { DEFAULT_MAX_BATCH_BYTES } from './bulk.js';
 import {
   deleteRequest,
   estimateVectorProtoBytes,
@@ -39,23 +39,33 @@ import {
   fromPbQuery,
   fromPbStats,
   listRequest,
+  mergeFetched,
   queryRequest,
   toPbFilter,
   toPbVector,
   updateRequest,
 } from './grpc-convert.js';
 import { GRPC_DEFAULT_MAX_RETRIES, GRPC_INDEX_BRAND } from './grpc-lazy.js';
-import {
-  type CallOptions,
-  type DeleteOptions,
-  type DescribeIndexStatsOptions,
-  type FetchOptions,
-  type ListOptions,
-  type QueryOptions,
-  resolveTimeout,
-  type UpdateOptions,
-  type UpsertOptions,
+import type {
+  CallOptions,
+  DeleteOptions,
+  DescribeIndexStatsOptions,
+  FetchOptions,
+  ListOptions,
+  QueryOptions,
+  UpdateOptions,
+  UpsertOptions,
 } from './index.js';
+import {
+  bulkUpsert,
+  checkDelete,
+  checkQuery,
+  checkUpdate,
+  chunkIds,
+  DEFAULT_MAX_CONCURRENCY,
+  fanOut,
+  resolveTimeout,
+} from './requests.js';
 import {
   type FetchResponse,
   type IndexStats,
@@ -68,15 +78,10 @@ import {
 } from './types.js';
 import {
   validateFilter,
-  validateId,
   validateIds,
   validateIntRange,
-  validateMetadata,
   validateNamespace,
-  validateSparse,
   validateUpsertRequest,
-  validateValues,
-  validateVector,
 } from './validate.js';
 
 /** Jitter floor, seconds: the spec's default, the same as REST's. Not configurable for gRPC. */
@@ -154,7 +159,7 @@ export class GrpcIndex {
   readonly #clock: Clock;
   readonly #random: RandomSource;
   readonly #events: RetryEvents;
-  readonly #limiters: LimiterRegistry | undefined;
+  readonly #limiters: LimiterRegistry;
   readonly #pool: ChannelPool<GrpcTransport>;
   readonly #ownsPool: boolean;
   readonly #transportOptions: GrpcTransportOptions;
@@ -211,8 +216,7 @@ export class GrpcIndex {
     this.#random = shared?.random ?? options.random ?? Math.random;
     this.#events = shared?.events ?? new RetryEvents(logger);
     this.#limiters =
-      options.limiters ??
-      (client ? shared?.limiters : new AdaptiveLimiterRegistry({ clock: this.#clock, logger }));
+      options.limiters ?? shared?.limiters ?? new AdaptiveLimiterRegistry({ clock: this.#clock, logger });
     this.#ownsPool = !client;
     this.#pool = client ? channelPoolOf<GrpcTransport>(client) : new ChannelPool<GrpcTransport>();
     this.#policy = {
@@ -236,51 +240,24 @@ export class GrpcIndex {
    * @returns the number of records written.
    */
   async upsert(options: UpsertOptions): Promise<UpsertResponse> {
-    const input = options?.vectors ?? options?.records;
-    if (input === undefined || input === null) {
-      throw new ValidationError('vectors (or records) is required', 'vectors');
-    }
-    const batchSize = options.batchSize ?? 100;
-    validateIntRange(batchSize, 'batchSize', 1, LIMITS.maxVectorsPerUpsert);
-    const maxConcurrency = options.maxConcurrency ?? 4;
-    validateIntRange(maxConcurrency, 'maxConcurrency', 1, 1000);
-    const namespace = this.#ns(options.namespace);
-    const timeout = resolveTimeout(options.timeout, this.#timeout);
-    const isArray = Array.isArray(input);
-    // An array is checked whole before anything is sent; an iterable batch by batch.
-    if (isArray) for (let i = 0; i < input.length; i++) validateVector(input[i], `vectors[${i}]`);
-    const transport = this.#transport();
-    const limiter = this.#limiters?.get(transport.host);
-    let seen = 0;
-    const { upsertedCount } = await runBulkUpsert<Vector>({
-      input,
-      batchSize,
-      maxConcurrency,
-      limiter: asLimiterView(limiter),
+    const namespace = this.#ns(options?.namespace);
+    const timeout = resolveTimeout(options?.timeout, this.#timeout);
+    const limiter = this.#limiter();
+    return bulkUpsert(options, {
+      limiter,
       maxBatchBytes: DEFAULT_MAX_BATCH_BYTES,
       sizeOf: estimateVectorProtoBytes,
-      onProgress: options.onProgress,
-      signal: options.signal,
-      send: (batch, signal) => {
-        if (!isArray) for (let i = 0; i < batch.length; i++) validateVector(batch[i], `vectors[${seen + i}]`);
-        seen += batch.length;
-        return this.upsertBatch(batch, namespace, timeout, signal, limiter, maxConcurrency);
-      },
+      send: (batch, signal, ceiling) =>
+        this.#sendUpsert(batch, namespace, { timeout, signal }, { limiter, ceiling }),
     });
-    return { upsertedCount };
   }
 
-  /**
-   * One upsert request of already-validated records, encoded once and retried. With a
-   * limiter, every attempt holds one of its permits. Returns the server's upsertedCount.
-   */
-  async upsertBatch(
+  /** One upsert request of validated records, encoded once and retried; resolves to upsertedCount. */
+  async #sendUpsert(
     vectors: readonly Vector[],
     namespace: string | undefined,
-    timeout: number,
-    signal: AbortSignal | undefined,
-    limiter?: HostLimiter,
-    ceiling?: number,
+    call: CallOptions,
+    gate: Gate,
   ): Promise<number> {
     const message = create(UpsertRequestSchema, {
       vectors: vectors.map(toPbVector),
@@ -288,57 +265,55 @@ export class GrpcIndex {
     });
     const bytes = toBinary(UpsertRequestSchema, message);
     validateUpsertRequest(vectors.length, bytes.length);
-    const res = await this.#send(M.upsert, bytes, { timeout, signal }, limiter, ceiling);
+    const res = await this.#send(M.upsert, bytes, call, gate);
     return res.upsertedCount;
   }
 
   /** Nearest neighbours of a vector (or of a stored record's vector, by `id`). */
   async query(options: QueryOptions): Promise<QueryResponse> {
-    validateIntRange(options?.topK, 'topK', 1, LIMITS.maxTopK);
-    const hasVector = options.vector !== undefined || options.sparseVector !== undefined;
-    if (hasVector === (options.id !== undefined)) {
-      throw new ValidationError('query needs exactly one of vector (and/or sparseVector) or id', 'vector');
-    }
-    if (options.vector !== undefined) validateValues(options.vector, 'vector');
-    if (options.sparseVector !== undefined) validateSparse(options.sparseVector, 'sparseVector');
-    if (options.id !== undefined) validateId(options.id, 'id');
-    if (options.filter !== undefined) validateFilter(options.filter);
+    checkQuery(options);
     const res = await this.#call(M.query, queryRequest(options, this.#ns(options.namespace)), options);
     return fromPbQuery(res);
   }
 
-  /** Records by id. Missing ids are simply absent from `vectors`. */
+  /**
+   * Records by id. Missing ids are simply absent from `vectors`. Past 1000 ids, one
+   * request per 1000 under the adaptive limiter, merged.
+   */
   async fetch(options: FetchOptions): Promise<FetchResponse> {
     validateIds(options?.ids);
-    const res = await this.#call(
-      M.fetch,
-      { ids: options.ids, namespace: this.#ns(options.namespace) ?? '' },
-      options,
+    const namespace = this.#ns(options.namespace) ?? '';
+    if (options.ids.length <= LIMITS.maxIdsPerFetchOrDelete) {
+      return fromPbFetch(await this.#call(M.fetch, { ids: options.ids, namespace }, options));
+    }
+    const gate = this.#gate(options.maxConcurrency);
+    const pages = await fanOut(chunkIds(options.ids), options, (ids, signal) =>
+      this.#call(M.fetch, { ids, namespace }, { timeout: options.timeout, signal }, gate),
     );
-    return fromPbFetch(res);
+    return mergeFetched(pages.map(fromPbFetch));
   }
 
-  /** Delete records by ids, by metadata filter, or all records of the namespace. */
+  /**
+   * Delete records by ids, by metadata filter, or all records of the namespace. Past 1000
+   * ids, one request per 1000 under the adaptive limiter (deleting is idempotent: after a
+   * failure, the same call again finishes it).
+   */
   async delete(options: DeleteOptions): Promise<void> {
-    const selectors = [
-      options?.ids !== undefined,
-      options?.deleteAll === true,
-      options?.filter !== undefined,
-    ];
-    if (selectors.filter(Boolean).length !== 1) {
-      throw new ValidationError('delete needs exactly one of ids, deleteAll: true, or filter', 'ids');
+    checkDelete(options);
+    const namespace = this.#ns(options.namespace);
+    if (options.ids === undefined || options.ids.length <= LIMITS.maxIdsPerFetchOrDelete) {
+      await this.#call(M.delete, deleteRequest(options, namespace), options);
+      return;
     }
-    if (options.ids !== undefined) validateIds(options.ids);
-    if (options.filter !== undefined) validateFilter(options.filter);
-    await this.#call(M.delete, deleteRequest(options, this.#ns(options.namespace)), options);
+    const gate = this.#gate(options.maxConcurrency);
+    await fanOut(chunkIds(options.ids), options, (ids, signal) =>
+      this.#call(M.delete, deleteRequest({ ids }, namespace), { timeout: options.timeout, signal }, gate),
+    );
   }
 
   /** Update one record's values, sparse values and/or metadata (merged). */
   async update(options: UpdateOptions): Promise<UpdateResponse> {
-    validateId(options?.id, 'id');
-    if (options.values !== undefined) validateValues(options.values, 'values');
-    if (options.sparseValues !== undefined) validateSparse(options.sparseValues, 'sparseValues');
-    if (options.setMetadata !== undefined) validateMetadata(options.setMetadata, 'setMetadata');
+    checkUpdate(options);
     const res = await this.#call(M.update, updateRequest(options, this.#ns(options.namespace)), options);
     return res.matchedRecords === undefined ? {} : { matchedRecords: res.matchedRecords };
   }
@@ -392,27 +367,40 @@ export class GrpcIndex {
     return this.#pool.get(this.#channelKey, () => new GrpcTransport(this.#transportOptions));
   }
 
+  /** The host's adaptive limiter (looked up per operation: the registry keeps recency). */
+  #limiter(): HostLimiter {
+    return this.#limiters.get(this.#transport().host);
+  }
+
+  /** The limiter and a call's ceiling, for calls that fan out. */
+  #gate(maxConcurrency: number | undefined): Gate {
+    const ceiling = maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
+    validateIntRange(ceiling, 'maxConcurrency', 1, 1000);
+    return { limiter: this.#limiter(), ceiling };
+  }
+
   /** One logical call: encode once, then retry attempts of it. */
   #call<I extends DescMessage, O extends DescMessage>(
     method: GrpcMethod<I, O>,
     init: MessageInitShape<I>,
     opts: CallOptions,
+    gate?: Gate,
   ): Promise<MessageShape<O>> {
-    const timeout = resolveTimeout(opts.timeout, this.#timeout);
     const bytes = toBinary(method.input, create(method.input, init));
-    return this.#send(method, bytes, { timeout, signal: opts.signal });
+    return this.#send(method, bytes, opts, gate);
   }
 
+  /** Attempts of one encoded request through the retry loop (under the gate's permits, if any). */
   #send<I extends DescMessage, O extends DescMessage>(
     method: GrpcMethod<I, O>,
     bytes: Uint8Array,
-    opts: { timeout: number; signal: AbortSignal | undefined },
-    limiter?: HostLimiter,
-    ceiling?: number,
+    opts: CallOptions,
+    gate?: Gate,
   ): Promise<MessageShape<O>> {
+    const timeout = resolveTimeout(opts.timeout, this.#timeout);
     const transport = this.#transport();
     return withRetries(
-      (attempt, signal) => transport.unary(method, bytes, { attempt, timeout: opts.timeout, signal }),
+      (attempt, signal) => transport.unary(method, bytes, { attempt, timeout, signal }),
       this.#policy,
       {
         clock: this.#clock,
@@ -420,16 +408,15 @@ export class GrpcIndex {
         events: this.#events,
         host: transport.host,
         signal: opts.signal,
-        limiter,
-        ceiling,
+        limiter: gate?.limiter,
+        ceiling: gate?.ceiling,
       },
     );
   }
 }
 
-/** The bulk engine reads the limiter's counters when it has them (the adaptive limiter does). */
-function asLimiterView(limiter: HostLimiter | undefined): LimiterView | undefined {
-  return limiter && typeof (limiter as Partial<LimiterView>).throttles === 'number'
-    ? (limiter as unknown as LimiterView)
-    : undefined;
+/** A limiter and the ceiling a call passes to it. */
+interface Gate {
+  limiter: HostLimiter;
+  ceiling: number;
 }

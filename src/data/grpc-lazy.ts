@@ -66,11 +66,6 @@ export class LazyGrpcIndex {
     return (await this.#load()).upsert(options);
   }
 
-  /** See `GrpcIndex.upsertBatch`. */
-  async upsertBatch(...args: Parameters<GrpcIndex['upsertBatch']>): Promise<number> {
-    return (await this.#load()).upsertBatch(...args);
-  }
-
   /** See `GrpcIndex.query`. */
   async query(options: QueryOptions): Promise<QueryResponse> {
     return (await this.#load()).query(options);

@@ -34,6 +34,7 @@ import {
   QueryResponseSchema,
   UpdateRequestSchema,
   UpdateResponseSchema,
+  type UpsertRequest,
   UpsertRequestSchema,
   UpsertResponseSchema,
 } from '../gen/db_data_pb.js';
@@ -103,6 +104,9 @@ const RPCS: Record<string, Rpc> = {
   },
 };
 
+/** Per-stream HTTP/2 flow-control window the server grants. */
+const WINDOW_BYTES = 4 * 1024 * 1024;
+
 /**
  * A message no protobuf reader accepts: field 1 with wire type 7, which does not exist.
  * (It is what "malformed" sends; a missing or truncated message would be reported by the
@@ -126,9 +130,15 @@ export class GrpcDataPlane implements IndexTransport {
   }
 
   async attach(index: EmulatedIndex): Promise<void> {
-    const server = http2.createServer({ maxSessionMemory: 64 });
+    // Upsert messages are large (100 × 1536 floats is 600 KB): windows of a few MB let a
+    // client send one without waiting for window updates every 64 KB.
+    const server = http2.createServer({
+      maxSessionMemory: 64,
+      settings: { initialWindowSize: WINDOW_BYTES },
+    });
     const sessions = new Set<http2.ServerHttp2Session>();
     server.on('session', (session) => {
+      session.setLocalWindowSize(WINDOW_BYTES * 4);
       sessions.add(session);
       session.on('close', () => sessions.delete(session));
       session.on('error', () => undefined);
@@ -289,6 +299,13 @@ function toOperationRequest(rpc: Rpc, message: Buffer): OperationRequest {
       httpStatus: 400,
       grpcCode: GrpcCode.INVALID_ARGUMENT,
     });
+  }
+  if (rpc.operation === 'upsert') {
+    // The hot path: the decoded vectors already have the JSON shape's field names and
+    // types (values a number array, metadata a JSON object), and an absent field reads
+    // as the validator expects (`values: []` is "no dense values"); skip the JSON copy.
+    const upsert = decoded as UpsertRequest;
+    return { body: { vectors: upsert.vectors, namespace: upsert.namespace } };
   }
   const json = toJson(rpc.request, decoded) as Record<string, unknown>;
   if (!rpc.asQuery) return { body: json };

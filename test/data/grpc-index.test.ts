@@ -20,6 +20,8 @@ import {
 import { QueryResponseSchema, UpsertRequestSchema, UpsertResponseSchema } from '../../src/gen/db_data_pb.js';
 import { GRPC_DEFAULT_MAX_RETRIES, GrpcIndex, type GrpcIndexOptions } from '../../src/grpc.js';
 import { ManualClock, seededRandom } from '../../src/resilience/clock.js';
+import type { HostLimiter, LimiterRegistry } from '../../src/resilience/limiter.js';
+import { AdaptiveLimiterRegistry } from '../../src/resilience/registry.js';
 import { InstantClock, recordingLogger } from '../helpers/clocks.js';
 import { type ScriptedGrpcServer, startScriptedGrpcServer } from '../helpers/scripted-grpc-server.js';
 
@@ -283,5 +285,38 @@ describe('GrpcIndex abort, validation and wiring', () => {
     await expect(idx.fetch({ ids: ['a'] })).rejects.toThrow(PineconeError);
     expect(() => pc.index({ host: server.url, grpc: true })).not.toThrow();
     await expect(pc.index({ host: server.url, grpc: true }).fetch({ ids: ['a'] })).rejects.toThrow(/closed/);
+  });
+
+  it('shares one adaptive limiter per host between the REST and gRPC indexes of a client', async () => {
+    const inner = new AdaptiveLimiterRegistry({ clock, logger: log.logger });
+    const lookups: { host: string; limiter: HostLimiter }[] = [];
+    const limiters: LimiterRegistry = {
+      get(host) {
+        const limiter = inner.get(host);
+        lookups.push({ host, limiter });
+        return limiter;
+      },
+    };
+    const pc = new Pinecone({
+      apiKey: KEY,
+      clock,
+      random: seededRandom(2),
+      limiters,
+      retryConfig: { maxRetries: 0 },
+    });
+    server.push(THROTTLED, { response: OK_UPSERT(1) });
+    await pc.index({ host: server.url, grpc: true }).upsert({ vectors: [{ id: 'a', values: [1] }] });
+    // The REST index of the same host (this server speaks only gRPC, so the call itself fails).
+    await pc
+      .index({ host: server.url })
+      .upsert({ vectors: [{ id: 'a', values: [1] }] })
+      .catch(() => undefined);
+    const hosts = new Set(lookups.map((l) => l.host));
+    expect(hosts).toEqual(new Set([new URL(server.url).host]));
+    const limiter = lookups[0]!.limiter as HostLimiter & { throttles: number };
+    expect(lookups.every((l) => l.limiter === limiter)).toBe(true);
+    // The gRPC throttle is on the limiter the REST index uses.
+    expect(limiter.throttles).toBe(1);
+    await pc.close();
   });
 });

@@ -55,6 +55,7 @@ beforeAll(async () => {
       { name: 'viagrpc', dimension: 4, metric: 'cosine' },
       { name: 'sparse', vectorType: 'sparse' },
       { name: 'faulty', dimension: 2, metric: 'dotproduct' },
+      { name: 'many', dimension: 2, metric: 'euclidean' },
     ],
   });
 });
@@ -67,7 +68,7 @@ describe('gRPC data plane parity with REST', () => {
   it('serves each index on its own plaintext gRPC port', () => {
     const hosts = server.indexNames().map((n) => server.grpcHost(n));
     for (const h of hosts) expect(h).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(new Set([...hosts, ...server.indexNames().map((n) => server.indexHost(n))]).size).toBe(8);
+    expect(new Set([...hosts, ...server.indexNames().map((n) => server.indexHost(n))]).size).toBe(10);
   });
 
   it('gives the same results as REST for the same data, method by method', async () => {
@@ -175,6 +176,23 @@ describe('gRPC data plane parity with REST', () => {
     expect(float32Scores(await g.query(q))).toEqual(float32Scores(r.body));
     const f = await call(rest, 'GET', '/vectors/fetch?ids=s1&ids=s2');
     expect(await g.fetch({ ids: ['s1', 's2'] })).toEqual(f.body);
+  });
+
+  it('fans fetch and delete past 1000 ids out into requests of 1000', async () => {
+    const g = grpcIndex('many');
+    const vectors = Array.from({ length: 2100 }, (_, k) => ({ id: `m${k}`, values: [k, 1] }));
+    await g.upsert({ vectors, batchSize: 1000 });
+    server.resetStats('many');
+    const ids = [...vectors.map((v) => v.id), 'absent'];
+    const fetched = await g.fetch({ ids, maxConcurrency: 2 });
+    expect(Object.keys(fetched.vectors)).toHaveLength(2100);
+    expect(fetched.vectors.m2099).toEqual({ id: 'm2099', values: [2099, 1] });
+    expect(fetched.usage?.readUnits).toBeGreaterThan(0);
+    await g.delete({ ids });
+    expect((await g.describeIndexStats()).totalVectorCount).toBe(0);
+    const ops = server.stats('many').operations;
+    expect(ops.fetch).toEqual({ '200': 3 });
+    expect(ops.delete).toEqual({ '200': 3 });
   });
 
   it('answers invalid requests with INVALID_ARGUMENT and unknown methods with UNIMPLEMENTED', async () => {
