@@ -50,7 +50,7 @@ export interface BulkProgress {
   limit: number;
   /** Throttled responses the limiter has seen since this call began. */
   throttled: number;
-  /** Batches held in memory now (being sent, retried or assembled). */
+  /** Batches held in memory now (being sent or retried). */
   batchesHeld: number;
 }
 
@@ -140,7 +140,6 @@ export async function runBulkUpsert<V extends Vector>(
   let upserted = 0;
   let batches = 0;
   let outstanding = 0;
-  let held = 0;
   let maxHeld = 0;
   let stop: Stop | undefined = signal?.aborted ? { aborted: true } : undefined;
 
@@ -168,16 +167,12 @@ export async function runBulkUpsert<V extends Vector>(
         inFlight: limiter ? limiter.inFlight : outstanding,
         limit: reportedLimit,
         throttled: (limiter?.throttles ?? 0) - throttlesAtStart,
-        batchesHeld: held,
+        batchesHeld: outstanding,
       });
     } catch (error) {
       // A throwing callback stops the run like a failed batch, with the same accounting.
       stop ??= { error };
     }
-  };
-  const hold = (delta: number) => {
-    held += delta;
-    maxHeld = Math.max(maxHeld, held);
   };
 
   const sendBatch = async (batch: V[]) => {
@@ -189,7 +184,6 @@ export async function runBulkUpsert<V extends Vector>(
       stop ??= signal?.aborted ? { aborted: true } : { error };
     } finally {
       outstanding -= 1;
-      hold(-1);
       progress();
       notify();
     }
@@ -210,26 +204,21 @@ export async function runBulkUpsert<V extends Vector>(
         await changed();
         continue;
       }
-      hold(1);
       let batch: V[] | undefined;
       try {
         batch = await source.next();
       } catch (error) {
-        hold(-1);
         stop ??= { error };
         break;
       }
-      if (!batch) {
-        hold(-1);
-        break;
-      }
+      if (!batch) break;
       if (stop) {
         // Read while the abort (or a failure) landed: taken, never sent.
         for (const v of batch) failed.push(v);
-        hold(-1);
         break;
       }
       outstanding += 1;
+      maxHeld = Math.max(maxHeld, outstanding);
       batches += 1;
       void sendBatch(batch);
     }
@@ -278,6 +267,7 @@ class BatchSource<V extends Vector> {
   #array: V[] | undefined;
   #position = 0;
   #iterator: Iterator<V> | AsyncIterator<V> | undefined;
+  #async = false;
   /** Records read from an iterable but not yet batched (at most one, unless sizing threw). */
   #carry: V[] = [];
 
@@ -292,6 +282,7 @@ class BatchSource<V extends Vector> {
       this.#array = input;
     } else if (input && typeof (input as AsyncIterable<V>)[Symbol.asyncIterator] === 'function') {
       this.#iterator = (input as AsyncIterable<V>)[Symbol.asyncIterator]();
+      this.#async = true;
     } else if (input && typeof (input as Iterable<V>)[Symbol.iterator] === 'function') {
       this.#iterator = (input as Iterable<V>)[Symbol.iterator]();
     } else {
@@ -305,7 +296,15 @@ class BatchSource<V extends Vector> {
     let bytes = 0;
     for (;;) {
       if (batch.length >= this.batchSize) break;
-      const v = await this.#read();
+      let v: V | typeof END;
+      try {
+        // Arrays and sync iterables are read without a microtask per record.
+        v = this.#async ? await this.#readAsync() : this.#read();
+      } catch (error) {
+        // The input itself failed: what this batch already took stays countable.
+        this.#unread(batch);
+        throw error;
+      }
       if (v === END) break;
       let size: number;
       try {
@@ -333,7 +332,7 @@ class BatchSource<V extends Vector> {
   }
 
   /** The next record, or {@link END}. A hole or `undefined` is passed on, not taken for the end. */
-  async #read(): Promise<V | typeof END> {
+  #read(): V | typeof END {
     if (this.#array) {
       if (this.#position >= this.#array.length) {
         this.exhausted = true;
@@ -343,12 +342,20 @@ class BatchSource<V extends Vector> {
     }
     if (this.#carry.length > 0) return this.#carry.shift() as V;
     if (this.exhausted || !this.#iterator) return END;
-    const r = await this.#iterator.next();
-    if (r.done) {
-      this.exhausted = true;
-      return END;
-    }
-    return r.value;
+    return this.#settle((this.#iterator as Iterator<V>).next());
+  }
+
+  /** As {@link #read}, for an async iterator (which is read one record at a time too). */
+  async #readAsync(): Promise<V | typeof END> {
+    if (this.#carry.length > 0) return this.#carry.shift() as V;
+    if (this.exhausted || !this.#iterator) return END;
+    return this.#settle(await (this.#iterator as AsyncIterator<V>).next());
+  }
+
+  #settle(r: IteratorResult<V>): V | typeof END {
+    if (!r.done) return r.value;
+    this.exhausted = true;
+    return END;
   }
 
   #unread(records: V[]): void {

@@ -207,10 +207,10 @@ export class AimdState implements LimiterState {
     this.congestedAt = base;
     this.limit = Math.max(1, Math.floor(base / 2));
     const rateBefore = this.pacer?.rate;
-    const burstRate = this.srtt ? (d.inFlight * 1000) / this.srtt : 0;
+    const burstRate = (d.inFlight * 1000) / this.rtt();
     // At the floor the limit has nothing left to give: pacing is the only brake.
     const capacity = this.limit === 1 ? Number.POSITIVE_INFINITY : this.capacity(d.ceiling);
-    this.pacer?.onCongestion(now, capacity, burstRate, this.srtt);
+    this.pacer?.onCongestion(now, capacity, burstRate, this.rtt());
     if (this.limit !== before) {
       this.decreases += 1;
       this.emit('decrease', before, this.limit, d.ceiling);
@@ -234,8 +234,12 @@ export class AimdState implements LimiterState {
 
   /** Requests per second the concurrency limit allows: limit / round trip. */
   private capacity(ceiling: number): number {
-    if (this.srtt === undefined || this.srtt <= 0) return Number.POSITIVE_INFINITY;
-    return (Math.min(this.limit, ceiling) * 1000) / this.srtt;
+    return (Math.min(this.limit, ceiling) * 1000) / this.rtt();
+  }
+
+  /** The smoothed round trip in ms, at least 1 (a clock that never moves reads as 1 ms). */
+  private rtt(): number {
+    return Math.max(this.srtt ?? 0, 1);
   }
 
   private sampleRtt(ms: number): void {

@@ -76,13 +76,13 @@ export class SendRateMeter {
   }
 
   /**
-   * Requests per second at `now`. `minSpanMs` bounds how short a span a burst is spread
-   * over (a burst sent at one instant is read as `count / minSpanMs`, not infinity).
+   * Requests per second at `now`. `minSpanMs` (at least 1 ms) bounds how short a span a
+   * burst is spread over: a burst sent at one instant is read as `count / minSpanMs`.
    */
   rate(now: number, minSpanMs = 1): number {
     if (this.count === 0) return 0;
     const decayed = this.count * Math.exp(-Math.max(0, now - this.last) / this.windowMs);
-    const span = Math.max(now - this.since, minSpanMs, 1e-3);
+    const span = Math.max(now - this.since, minSpanMs, 1);
     const covered = this.windowMs * (1 - Math.exp(-span / this.windowMs));
     return (decayed / covered) * 1000;
   }

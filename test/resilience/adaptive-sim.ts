@@ -38,6 +38,8 @@ export interface SimOptions {
   maxRetries?: number;
   /** Sent with every 429 when set. */
   retryAfterMs?: number;
+  /** The server stops throttling at this simulated time. */
+  throttleUntilMs?: number;
   seed?: number;
   /** Told of each limiter transition (for tracing). */
   trace?: (line: string) => void;
@@ -138,6 +140,7 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
 
   const admit = (now: number): boolean => {
     const s = o.server;
+    if (o.throttleUntilMs !== undefined && now >= o.throttleUntilMs) return true;
     if (s.kind === 'inflight') return active < s.cap;
     tokens = Math.min(s.burst, tokens + ((now - lastRefill) * s.ratePerSecond) / 1000);
     lastRefill = now;
