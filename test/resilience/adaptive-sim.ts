@@ -4,6 +4,7 @@
  * (ours, the spec's literal algorithm, or a fixed pool) against a token bucket or an
  * in-flight cap. Used by adaptive-sim.test.ts to compare the algorithms reproducibly.
  */
+import { pathToFileURL } from 'node:url';
 import { runBulkUpsert } from '../../src/data/bulk.js';
 import type { Vector } from '../../src/data/types.js';
 import { RateLimitError } from '../../src/errors.js';
@@ -16,6 +17,7 @@ import {
   type LimiterSnapshot,
   type LimiterState,
 } from '../../src/resilience/limiter-state.js';
+import type { PacerOptions } from '../../src/resilience/pacer.js';
 import { withRetries } from '../../src/resilience/retry.js';
 import { RetryEvents } from '../../src/resilience/retry-events.js';
 
@@ -45,6 +47,7 @@ export interface SimOptions {
   trace?: (line: string) => void;
   /** Passed to the adaptive state. */
   probeWindows?: number;
+  pacing?: PacerOptions | false;
 }
 
 export interface SimResult {
@@ -122,7 +125,7 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
     host: 'sim',
     createState: (notify) =>
       o.algorithm === 'adaptive'
-        ? new AimdState({ notify, probeWindows: o.probeWindows })
+        ? new AimdState({ notify, probeWindows: o.probeWindows, pacing: o.pacing })
         : o.algorithm === 'spec'
           ? new SpecAimdState()
           : new FixedState(),
@@ -219,3 +222,41 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
     pacingRate: limiter.pacingRate,
   };
 }
+
+/** The regimes of docs/adaptive.md's table. */
+export const TABLE_REGIMES: [string, SimServer, number][] = [
+  ['token bucket 250/s (looser than 8/RTT)', { kind: 'bucket', ratePerSecond: 250, burst: 25 }, 3000],
+  ['token bucket 20/s (below 1/RTT = 40/s)', { kind: 'bucket', ratePerSecond: 20, burst: 5 }, 1000],
+  ['token bucket 5/s (8x below 1/RTT)', { kind: 'bucket', ratePerSecond: 5, burst: 2 }, 600],
+  ['in-flight cap 3', { kind: 'inflight', cap: 3 }, 2000],
+  ['in-flight cap 12', { kind: 'inflight', cap: 12 }, 4000],
+];
+
+/** Print the comparison table (markdown) of every algorithm in every regime. */
+export async function printTable(write: (line: string) => void = console.log): Promise<void> {
+  write('| server | algorithm | ceiling | time ÷ bound | rejected | stored |');
+  write('|---|---|---|---|---|---|');
+  for (const [name, server, requests] of TABLE_REGIMES) {
+    for (const algorithm of ['adaptive', 'spec', 'fixed'] as const) {
+      for (const ceiling of [8, 32]) {
+        const r = await simulate({
+          server,
+          algorithm,
+          requests,
+          ceiling,
+          latencyMs: 20,
+          jitterMs: 10,
+          seed: 7,
+        });
+        const ratio = r.storedShare < 1 ? 'stopped' : `${r.ratio.toFixed(2)}x`;
+        const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+        write(
+          `| ${name} | ${algorithm} | ${ceiling} | ${ratio} | ${pct(r.rejectedShare)} | ${pct(r.storedShare)} |`,
+        );
+      }
+    }
+  }
+}
+
+// `npx tsx test/resilience/adaptive-sim.ts` prints the table.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await printTable();
