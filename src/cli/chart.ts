@@ -175,7 +175,7 @@ export function renderChart(timeline: Timeline, options: ChartOptions): string {
     const ya = y2(options.admittedVectorsPerSecond);
     out.push(
       `<line data-series="admitted" x1="${left}" x2="${left + plotWidth}" y1="${ya}" y2="${ya}" stroke="${COLORS.admitted}" stroke-width="1.5" stroke-dasharray="6 4"/>`,
-      `<text x="${left + 6}" y="${ya - 5}" fill="${COLORS.admitted}" stroke="#fff" stroke-width="4" paint-order="stroke">${esc(options.admittedLabel ?? 'admitted rate')}</text>`,
+      `<text x="${left + plotWidth - 6}" y="${ya - 6}" text-anchor="end" fill="${COLORS.admitted}" stroke="#fff" stroke-width="4" paint-order="stroke">${esc(options.admittedLabel ?? 'admitted rate')}</text>`,
     );
   }
   out.push(

@@ -82,7 +82,8 @@ export async function runDemo(flags: DemoFlags): Promise<number> {
       ? pc.index({ host: server.grpcHost(DEMO_INDEX), grpc: true })
       : pc.index({ name: DEMO_INDEX });
     await server.setFaults(DEMO_INDEX, {
-      rateLimit: { rps: flags.rps, ...(flags.burst ? { burst: flags.burst } : {}) },
+      // A bucket of one second's tokens: the plain reading of "R requests per second".
+      rateLimit: { rps: flags.rps, burst: demoBurst(flags) },
       latency: flags.latencyMs > 0 ? { fixedMs: flags.latencyMs, jitterMs: flags.latencyMs / 2 } : null,
     });
     const requestsNeeded = Math.ceil(flags.vectors / flags.batchSize);
@@ -165,10 +166,15 @@ export async function runDemo(flags: DemoFlags): Promise<number> {
   }
 }
 
+/** The token bucket's size: `--burst`, else one second of `--rps`. */
+function demoBurst(flags: DemoFlags): number {
+  return flags.burst ?? Math.max(1, Math.round(flags.rps));
+}
+
 function printIntro(flags: DemoFlags, server: LocalServer, requests: number): void {
   process.stdout.write(
     `Local emulator on ${server.controllerHost}: index "${DEMO_INDEX}" (dimension ${flags.dimension}, cosine), ` +
-      `rate limit ${flags.rps} requests/s${flags.latencyMs > 0 ? `, latency ${flags.latencyMs} ms + up to ${flags.latencyMs / 2} ms` : ''}.\n` +
+      `rate limit ${flags.rps} requests/s (burst ${demoBurst(flags)})${flags.latencyMs > 0 ? `, latency ${flags.latencyMs} ms + up to ${flags.latencyMs / 2} ms` : ''}.\n` +
       `Upserting ${formatNumber(flags.vectors)} vectors in ${formatNumber(requests)} batches of ${flags.batchSize} over ` +
       `${flags.grpc ? 'gRPC' : 'REST'}, at most ${flags.maxConcurrency} in flight (the adaptive limiter tunes below that).\n`,
   );
@@ -229,6 +235,7 @@ function demoCommand(flags: DemoFlags): string {
   return (
     `pinecone-resilient demo --vectors ${flags.vectors} --dimension ${flags.dimension} --rps ${flags.rps} ` +
     `--max-concurrency ${flags.maxConcurrency} --batch-size ${flags.batchSize} --latency-ms ${flags.latencyMs} ` +
+    `--burst ${demoBurst(flags)} ` +
     `--seed ${flags.seed}${flags.grpc ? ' --grpc' : ''}`
   );
 }
@@ -252,11 +259,7 @@ export function registerDemo(program: Command, done: (code: number) => void): Co
       positiveNumberOption,
       20,
     )
-    .option(
-      '--burst <n>',
-      "token-bucket size (default: the emulator's, a tenth of a second of --rps)",
-      intOption(1),
-    )
+    .option('--burst <n>', 'token-bucket size (default: one second of tokens, i.e. --rps)', intOption(1))
     .option(
       '--max-concurrency <c>',
       'ceiling on requests in flight; the adaptive limiter tunes below it',

@@ -31,7 +31,20 @@ export function buildProgram(done: (code: number) => void): Command {
   registerUpsert(program, done);
   registerQuery(program, done);
   registerStats(program, done);
-  serveCommand(program);
+  // serve.ts belongs to the emulator; its examples are added here, with the others'.
+  serveCommand(program).addHelpText(
+    'after',
+    `
+Examples:
+  $ pinecone-resilient serve --index demo:128                          # controller on :5080, index on the next port
+  $ pinecone-resilient serve --port 0 --index docs:768:dotproduct --json   # any free ports; hosts as JSON
+  $ pinecone-resilient serve --index demo:8 --rps 50 --retry-after 1   # throttle: 50 req/s, Retry-After on 429s
+  $ pinecone-resilient serve --index demo:8 --error-503 0.1 --latency-ms 50 --seed 7   # replayable faults
+
+  Then, in another shell:
+  $ export PINECONE_API_KEY=local PINECONE_CONTROLLER_HOST=http://127.0.0.1:5080
+  $ pinecone-resilient upsert --index demo --file vectors.jsonl`,
+  );
   program.addHelpText(
     'after',
     `

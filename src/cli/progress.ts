@@ -110,7 +110,7 @@ export class ProgressView {
         ? `${formatNumber(p.upserted)}/${formatNumber(this.#total)} (${Math.floor((p.upserted * 100) / this.#total)}%)`
         : formatNumber(p.upserted);
     return (
-      `[${this.#label}] ${done} vectors · ${formatNumber(this.rate())} vec/s · limit ${p.limit} · ` +
+      `[${this.#label}] ${done} vectors · ${formatNumber(this.rate())} vec/s · limit ${p.limit || '-'} · ` +
       `in flight ${p.inFlight} · throttled ${formatNumber(p.throttled)} · ${this.#elapsed()}`
     );
   }
@@ -143,7 +143,7 @@ export class ProgressView {
       done: formatNumber(p.upserted),
       all: this.#total === undefined ? '?' : formatNumber(this.#total),
       rate: formatNumber(this.rate()),
-      limit: p.limit,
+      limit: p.limit || '-',
       inFlight: p.inFlight,
       throttled: formatNumber(p.throttled),
       elapsed: this.#elapsed(),

@@ -253,7 +253,7 @@ describe('upsert', () => {
       const help = await runCli([command, '--help']);
       expect(help.code).toBe(0);
       expect(help.stdout).toContain(`Usage: pinecone-resilient ${command}`);
-      if (command !== 'serve') expect(help.stdout).toContain('Examples:');
+      expect(help.stdout).toContain('Examples:');
     }
     const top = await runCli(['--help']);
     expect(top.stdout).toMatch(/Exit codes: 0 ok/);
