@@ -117,20 +117,37 @@ export function apiKeyFromEnv(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** A client and the index the flags name. */
-export function openTarget(
+export async function openTarget(
   flags: TargetFlags,
-  options: Omit<PineconeOptions, 'apiKey' | 'controllerHost'> = {},
-): { pc: Pinecone; index: DataPlane } {
+  options: Omit<PineconeOptions, 'apiKey' | 'controllerHost' | 'retryConfig'> & { maxRetries: number },
+): Promise<{ pc: Pinecone; index: DataPlane }> {
   if (!flags.host && !flags.index) throw new CliError('name the index with --host <host> or --index <name>');
+  const { maxRetries, ...rest } = options;
   const pc = new Pinecone({
-    ...options,
+    ...rest,
     apiKey: apiKeyFromEnv(),
     controllerHost: flags.controllerHost,
+    retryConfig: { maxRetries },
   });
-  const target = flags.host ? { host: flags.host } : { name: flags.index as string };
   try {
-    return { pc, index: pc.index({ ...target, grpc: flags.grpc === true }) as DataPlane };
+    if (flags.grpc) {
+      const host = flags.host ?? (await pc.describeIndex(flags.index as string)).host;
+      return { pc, index: await grpcIndex(pc, host, maxRetries) };
+    }
+    return { pc, index: pc.index(flags.host ? { host: flags.host } : { name: flags.index as string }) };
   } catch (error) {
-    throw new CliError(`cannot open the index: ${(error as Error).message}`);
+    await pc.close();
+    if (error instanceof ValidationError) throw new CliError(`cannot open the index: ${error.message}`);
+    throw error;
   }
+}
+
+/**
+ * A gRPC index sharing `pc`'s key, logger and limiters, with `maxRetries` (gRPC retrying is
+ * tuned on the index, not through `RetryConfig`, so the CLI's `--max-retries` means the same
+ * on both transports). The gRPC library loads only here.
+ */
+export async function grpcIndex(pc: Pinecone, host: string, maxRetries: number): Promise<DataPlane> {
+  const { GrpcIndex } = await import('../grpc.js');
+  return new GrpcIndex({ host, client: pc, maxRetries });
 }

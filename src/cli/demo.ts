@@ -16,7 +16,7 @@ import { type LocalServer, startLocalServer } from '../local/server.js';
 import type { IndexStatsSnapshot } from '../local/stats.js';
 import { resolveLogger } from '../log.js';
 import { seededRandom } from '../resilience/clock.js';
-import { type DataPlane, EXIT, exitCodeFor, intOption, positiveNumberOption } from './common.js';
+import { type DataPlane, EXIT, exitCodeFor, grpcIndex, intOption, positiveNumberOption } from './common.js';
 import { formatNumber, formatSeconds, keyValueTable } from './format.js';
 import { ProgressView } from './progress.js';
 import { writeReport } from './report.js';
@@ -79,7 +79,7 @@ export async function runDemo(flags: DemoFlags): Promise<number> {
   try {
     await pc.createIndex({ name: DEMO_INDEX, dimension: flags.dimension, metric: 'cosine' });
     const index: DataPlane = flags.grpc
-      ? pc.index({ host: server.grpcHost(DEMO_INDEX), grpc: true })
+      ? await grpcIndex(pc, server.grpcHost(DEMO_INDEX), flags.maxRetries)
       : pc.index({ name: DEMO_INDEX });
     await server.setFaults(DEMO_INDEX, {
       // A bucket of one second's tokens: the plain reading of "R requests per second".

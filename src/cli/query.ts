@@ -35,10 +35,7 @@ export async function runQuery(flags: QueryFlags): Promise<number> {
   if ((flags.vector === undefined) === (flags.id === undefined)) {
     throw new CliError('give exactly one of --vector <json> or --id <id>');
   }
-  const { pc, index } = openTarget(flags, {
-    retryConfig: { maxRetries: flags.maxRetries },
-    timeout: flags.timeout,
-  });
+  const { pc, index } = await openTarget(flags, { maxRetries: flags.maxRetries, timeout: flags.timeout });
   try {
     const response = await index.query({
       topK: flags.topK,

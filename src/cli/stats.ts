@@ -25,10 +25,7 @@ export interface StatsFlags extends TargetFlags {
 
 /** Print an index's statistics. Returns the exit code. */
 export async function runStats(flags: StatsFlags): Promise<number> {
-  const { pc, index } = openTarget(flags, {
-    retryConfig: { maxRetries: flags.maxRetries },
-    timeout: flags.timeout,
-  });
+  const { pc, index } = await openTarget(flags, { maxRetries: flags.maxRetries, timeout: flags.timeout });
   try {
     const stats = await index.describeIndexStats(
       flags.filter === undefined ? {} : { filter: flags.filter as Record<string, unknown> },

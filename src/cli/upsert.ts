@@ -46,9 +46,12 @@ export interface UpsertFlags extends TargetFlags {
 export async function runUpsert(flags: UpsertFlags, controllerHostFromCli = false): Promise<number> {
   apiKeyFromEnv(); // the first thing a user must fix, so the first thing checked
   const source = await VectorSource.open(flags.file, { format: flags.format, idPrefix: flags.idPrefix });
-  const { pc, index } = openTarget(flags, {
-    retryConfig: { maxRetries: flags.maxRetries },
+  const { pc, index } = await openTarget(flags, {
+    maxRetries: flags.maxRetries,
     timeout: flags.timeout,
+  }).catch(async (error: unknown) => {
+    await source.close();
+    throw error;
   });
   const controller = new AbortController();
   // Every request in flight listens to the signal; dozens at once are expected, not a leak.

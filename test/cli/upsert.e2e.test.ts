@@ -184,6 +184,32 @@ describe('upsert', () => {
     expect(server.stats('faulty').vectors.total).toBe(1000);
   });
 
+  it('over gRPC: --max-retries applies too, and the resume file completes the load exactly', async () => {
+    await server.createIndex({ name: 'grpc', dimension: DIM, metric: 'cosine' });
+    await server.setFaults('grpc', { errorRates: { 503: 0.2 }, operations: ['upsert'], seed: 5 });
+    const { path } = await dataset('grpc.jsonl', 600);
+    const host = server.grpcHost('grpc');
+    const run = await runCli(
+      ['upsert', '--grpc', '--host', host, '--file', path, '--batch-size', '20', '--max-retries', '0', '--max-concurrency', '4'],
+      { env },
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/error: UNAVAILABLE \(gRPC\) from .* after 1 attempt/);
+    const resume = join(dir, 'grpc.resume.jsonl');
+    const stored = await storedIds('grpc');
+    const missing = await fileIds(resume);
+    expect(missing.filter((id) => stored.includes(id))).toEqual([]);
+    expect([...stored, ...missing].sort()).toEqual(ids(0, 600));
+
+    await server.setFaults('grpc', {});
+    const words = resumeCommand(run.stderr);
+    expect(words).toEqual(expect.arrayContaining(['--grpc', '--host', host, '--file', resume]));
+    expect((await runPrinted(words, { env })).code).toBe(0);
+    expect(await storedIds('grpc')).toEqual(ids(0, 600));
+    const stats = await runCli(['stats', '--grpc', '--host', host, '--json'], { env });
+    expect(JSON.parse(stats.stdout)).toMatchObject({ totalVectorCount: 600 });
+  });
+
   it('on Ctrl-C aborts, exits 130 and writes the resume file of what was not written', async () => {
     await server.createIndex({ name: 'interrupted', dimension: DIM, metric: 'cosine' });
     await server.setFaults('interrupted', { latency: { fixedMs: 150 } });
