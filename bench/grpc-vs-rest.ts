@@ -7,6 +7,7 @@
  *
  *   npx tsx bench/grpc-vs-rest.ts [--vectors 6000] [--concurrency 1,4] [--repeats 3]
  *                                 [--precision full|4] [--only sdk-rest,sdk-grpc,official]
+ *                                 [--server-prof DIR]
  *
  * `--precision full` (the default) sends float32 values at full precision, what an
  * embedding model gives; `--precision 4` rounds them to 4 decimals, which shortens JSON.
@@ -57,9 +58,17 @@ async function main(): Promise<void> {
   const precision = arg('precision', 'full');
   const only = arg('only', KINDS.join(',')).split(',') as Kind[];
 
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--server'], {
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  });
+  // `--server-prof DIR` writes the emulator's CPU profile there (profile the client with
+  // `node --cpu-prof --import tsx bench/grpc-vs-rest.ts ...`).
+  const prof = arg('server-prof', '');
+  const profArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
+  const child = spawn(
+    process.execPath,
+    [...profArgs, '--import', 'tsx', fileURLToPath(import.meta.url), '--server'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    },
+  );
   const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
   const { hosts } = JSON.parse(line) as { hosts: Record<Kind, { rest: string; grpc: string }> };
   const serverState = async (name: Kind) => {
