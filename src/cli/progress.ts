@@ -81,6 +81,7 @@ export class ProgressView {
 
   /** Set (or correct) the number of records expected. */
   setTotal(total: number): void {
+    if (!this.#running && this.#stoppedAt !== undefined) return; // too late to matter
     this.#total = Math.max(total, this.#latest.upserted);
   }
 

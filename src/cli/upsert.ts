@@ -73,7 +73,9 @@ export async function runUpsert(flags: UpsertFlags, controllerHostFromCli = fals
     const stats = await index.describeIndexStats({ timeout: flags.timeout });
     source.expectDimension(stats.dimension);
     void source.count().then(
-      (n) => view.setTotal(n),
+      (n) => {
+        if (!controller.signal.aborted) view.setTotal(n);
+      },
       () => undefined,
     );
     process.on('SIGINT', onSigint);
@@ -93,6 +95,8 @@ export async function runUpsert(flags: UpsertFlags, controllerHostFromCli = fals
         },
       });
       view.update({ ...last, upserted: result.upsertedCount, inFlight: 0 });
+      // The line count is an estimate (blank lines); now the true total is known.
+      view.setTotal(result.upsertedCount);
       view.stop();
       const seconds = (performance.now() - started) / 1000;
       if (source.error)
