@@ -190,7 +190,20 @@ describe('upsert', () => {
     const { path } = await dataset('grpc.jsonl', 600);
     const host = server.grpcHost('grpc');
     const run = await runCli(
-      ['upsert', '--grpc', '--host', host, '--file', path, '--batch-size', '20', '--max-retries', '0', '--max-concurrency', '4'],
+      [
+        'upsert',
+        '--grpc',
+        '--host',
+        host,
+        '--file',
+        path,
+        '--batch-size',
+        '20',
+        '--max-retries',
+        '0',
+        '--max-concurrency',
+        '4',
+      ],
       { env },
     );
     expect(run.code).toBe(1);
