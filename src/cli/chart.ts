@@ -29,6 +29,7 @@ export interface ChartSeries {
   throttledPerSecond: number[];
 }
 
+/** Chart geometry in SVG units: width, margins, the two panels and the gap between them. */
 export const CHART = {
   width: 1000,
   left: 70,
