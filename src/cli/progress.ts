@@ -4,7 +4,8 @@
  * place; otherwise (CI logs, pipes) it degrades to one plain line every few seconds.
  *
  * It writes to stderr by default, so stdout carries only results (summary tables, JSON)
- * and `> out.txt` captures them cleanly; the bar is drawn only when that stream is a TTY.
+ * and `| jq` or `> out.txt` capture them cleanly. The bar is drawn only when stdout and
+ * stderr are both terminals.
  */
 import cliProgress from 'cli-progress';
 import type { UpsertProgress } from '../data/index.js';
@@ -16,7 +17,7 @@ export interface ProgressViewOptions {
   total?: number | undefined;
   /** Where to draw. Default `process.stderr`. */
   stream?: NodeJS.WritableStream & { isTTY?: boolean };
-  /** Draw a bar (true) or plain lines (false). Default: whether `stream` is a TTY. */
+  /** Draw a bar (true) or plain lines (false). Default: whether `stream` and stdout are TTYs. */
   interactive?: boolean;
   /** Plain mode: one line every this many ms. Default 2000. */
   intervalMs?: number;
@@ -47,7 +48,9 @@ export class ProgressView {
   constructor(options: ProgressViewOptions = {}) {
     this.#now = options.now ?? (() => performance.now());
     this.#stream = options.stream ?? process.stderr;
-    this.#interactive = options.interactive ?? this.#stream.isTTY === true;
+    // A bar only when both are terminals: with stdout redirected or piped (a log, CI), or
+    // stderr captured, plain lines; never escape codes in a file.
+    this.#interactive = options.interactive ?? (this.#stream.isTTY === true && process.stdout.isTTY === true);
     this.#intervalMs = options.intervalMs ?? 2000;
     this.#label = options.label ?? 'upsert';
     this.#total = options.total;
