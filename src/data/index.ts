@@ -35,13 +35,7 @@ import type {
   Vector,
 } from './types.js';
 import { LIMITS } from './types.js';
-import {
-  validateFilter,
-  validateIds,
-  validateIntRange,
-  validateNamespace,
-  validateUpsertRequest,
-} from './validate.js';
+import { validateFilter, validateIds, validateIntRange, validateNamespace } from './validate.js';
 
 /** Per-call options every data-plane method takes. */
 export interface CallOptions {
@@ -198,7 +192,10 @@ export class Index {
     });
   }
 
-  /** One upsert request of records already validated and encoded, retried; resolves to upsertedCount. */
+  /**
+   * One upsert request of records already validated, encoded and sized by the bulk engine
+   * (so within the request limits), retried; resolves to upsertedCount.
+   */
   private async sendUpsert(
     encoded: string[],
     namespace: string | undefined,
@@ -206,10 +203,6 @@ export class Index {
     limiter: HostLimiter,
     ceiling: number,
   ): Promise<number> {
-    validateUpsertRequest(
-      encoded.length,
-      encoded.reduce((n, e) => n + encodedSize(e), 0),
-    );
     const body = upsertBody(encoded, namespace);
     const res = await this.request<{ upsertedCount?: number }>('POST', '/vectors/upsert', body, options, {
       limiter,

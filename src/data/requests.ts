@@ -96,15 +96,27 @@ export async function bulkUpsert(
   validateIntRange(maxConcurrency, 'maxConcurrency', 1, 1000);
   const isArray = Array.isArray(input);
   if (isArray) for (let i = 0; i < input.length; i++) validateVector(input[i], `vectors[${i}]`);
+  // Sizing is the engine's first look at each record (a record carried to the next batch
+  // is sized again, hence the cache). An iterable's records are checked here, so a bad one
+  // stops the run before its batch is sent, with exact accounting; a record too big for
+  // any request is refused rather than sent.
+  const sizes = new WeakMap<Vector, number>();
   let read = 0;
-  // For an iterable, sizing is the first look at each record: check it there, so a bad
-  // record stops the run before its batch is sent, with exact accounting.
-  const sizeOf = isArray
-    ? wire.sizeOf
-    : (v: Vector) => {
-        validateVector(v, `vectors[${read++}]`);
-        return wire.sizeOf(v);
-      };
+  const sizeOf = (v: Vector) => {
+    const known = sizes.get(v);
+    if (known !== undefined) return known;
+    const field = `vectors[${read++}]`;
+    if (!isArray) validateVector(v, field);
+    const size = wire.sizeOf(v);
+    if (size > wire.maxBatchBytes) {
+      throw new ValidationError(
+        `${field} encodes to ${size} bytes; one upsert request takes at most ${LIMITS.maxRequestBytes} bytes (2 MB)`,
+        field,
+      );
+    }
+    sizes.set(v, size);
+    return size;
+  };
   const { upsertedCount } = await runBulkUpsert<Vector>({
     input,
     batchSize,

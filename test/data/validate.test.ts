@@ -85,8 +85,8 @@ describe('bad input is rejected before the wire', async () => {
     [
       'more than 2 MB in one request',
       () => index.upsert({ vectors: [{ id: 'a', values: new Array(200_000).fill(0.123456789) }] }),
-      'vectors',
-      /2 MB/,
+      'vectors[0]',
+      /vectors\[0\] encodes to \d+ bytes; one upsert request takes at most 2097152 bytes \(2 MB\)/,
     ],
     ['topK 0', () => index.query({ vector: dense, topK: 0 }), 'topK', /1\.\.10000; got 0/],
     ['topK 10001', () => index.query({ vector: dense, topK: 10_001 }), 'topK', /got 10001/],
