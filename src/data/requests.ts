@@ -4,6 +4,7 @@
  * indexes only encode requests and decode responses.
  */
 import { ValidationError } from '../errors.js';
+import { followSignal } from '../resilience/abort.js';
 import type { HostLimiter } from '../resilience/limiter.js';
 import { runBulkUpsert } from './bulk.js';
 import type { CallOptions, DeleteOptions, QueryOptions, UpdateOptions, UpsertOptions } from './index.js';
@@ -117,18 +118,23 @@ export async function bulkUpsert(
     sizes.set(v, size);
     return size;
   };
-  const { upsertedCount } = await runBulkUpsert<Vector>({
-    input,
-    batchSize,
-    maxConcurrency,
-    limiter: wire.limiter,
-    maxBatchBytes: wire.maxBatchBytes,
-    sizeOf,
-    onProgress: options.onProgress,
-    signal: options.signal,
-    send: (batch, signal) => wire.send(batch, signal, maxConcurrency),
-  });
-  return { upsertedCount };
+  const scope = followSignal(options.signal);
+  try {
+    const { upsertedCount } = await runBulkUpsert<Vector>({
+      input,
+      batchSize,
+      maxConcurrency,
+      limiter: wire.limiter,
+      maxBatchBytes: wire.maxBatchBytes,
+      sizeOf,
+      onProgress: options.onProgress,
+      signal: options.signal === undefined ? undefined : scope.signal,
+      send: (batch, signal) => wire.send(batch, signal, maxConcurrency),
+    });
+    return { upsertedCount };
+  } finally {
+    scope.dispose();
+  }
 }
 
 /** Split ids into request-sized chunks. */
@@ -148,17 +154,14 @@ export async function fanOut<C, R>(
   options: CallOptions,
   run: (chunk: C, signal: AbortSignal) => Promise<R>,
 ): Promise<R[]> {
-  const controller = new AbortController();
-  const forward = () => controller.abort(options.signal?.reason);
-  options.signal?.addEventListener('abort', forward, { once: true });
-  if (options.signal?.aborted) forward();
+  const scope = followSignal(options.signal);
   let first: { error: unknown } | undefined;
   try {
     const settled = await Promise.allSettled(
       chunks.map((chunk) =>
-        run(chunk, controller.signal).catch((error: unknown) => {
+        run(chunk, scope.signal).catch((error: unknown) => {
           first ??= { error };
-          controller.abort(error);
+          scope.abort(error);
           throw error;
         }),
       ),
@@ -166,6 +169,6 @@ export async function fanOut<C, R>(
     if (first) throw first.error;
     return settled.map((s) => (s as PromiseFulfilledResult<R>).value);
   } finally {
-    options.signal?.removeEventListener('abort', forward);
+    scope.dispose();
   }
 }

@@ -5,6 +5,7 @@
  * or run the operation, and record the outcome in the index's stats.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { sharedAbortController } from '../resilience/abort.js';
 import { systemClock } from '../resilience/clock.js';
 import type { EmulatedIndex, IndexTransport } from './emulator.js';
 import { EmulatorError, GrpcCode } from './errors.js';
@@ -91,7 +92,8 @@ export class RestDataPlane implements IndexTransport {
   private readonly servers = new Map<EmulatedIndex, { server: Server; port: number }>();
   /** Ports not to hand to an index (the controller's). */
   readonly reservedPorts = new Set<number>();
-  private readonly closing = new AbortController();
+  /** Aborts pending latency sleeps on close; one listener per request in its latency wait. */
+  private readonly closing = sharedAbortController();
   private readonly maxBodyBytes: number;
 
   constructor(private readonly options: RestDataPlaneOptions) {

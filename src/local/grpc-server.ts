@@ -38,6 +38,7 @@ import {
   UpsertRequestSchema,
   UpsertResponseSchema,
 } from '../gen/db_data_pb.js';
+import { sharedAbortController } from '../resilience/abort.js';
 import { systemClock } from '../resilience/clock.js';
 import type { EmulatedIndex, IndexTransport } from './emulator.js';
 import { EmulatorError, GrpcCode, type GrpcCodeNumber } from './errors.js';
@@ -122,7 +123,8 @@ export class GrpcDataPlane implements IndexTransport {
   >();
   /** Ports not to hand to an index (the controller's). */
   readonly reservedPorts = new Set<number>();
-  private readonly closing = new AbortController();
+  /** Aborts pending latency sleeps on close; one listener per request in its latency wait. */
+  private readonly closing = sharedAbortController();
   private readonly maxMessageBytes: number;
 
   constructor(private readonly options: GrpcDataPlaneOptions) {

@@ -192,3 +192,34 @@ describe('adaptive concurrency against the emulator', () => {
     await pc.close();
   });
 });
+
+describe('a caller signal shared by many requests', () => {
+  it('does not trip MaxListenersExceededWarning at high concurrency', async () => {
+    const name = await freshIndex();
+    await server.setFaults(name, { latency: { fixedMs: 5 } });
+    const { pc } = client();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const controller = new AbortController();
+      const index = pc.index({ host: server.indexHost(name) });
+      await index.upsert({
+        vectors: vectors(1000),
+        batchSize: 10,
+        maxConcurrency: 32,
+        signal: controller.signal,
+      });
+      await index.fetch({
+        ids: vectors(5000).map((v) => v.id),
+        maxConcurrency: 16,
+        signal: controller.signal,
+      });
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+      await pc.close();
+    }
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
+});
