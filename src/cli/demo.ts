@@ -7,7 +7,6 @@
  * writes the run's timeline as a self-contained HTML report.
  */
 
-import { setMaxListeners } from 'node:events';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Pinecone } from '../client.js';
@@ -72,8 +71,6 @@ export async function runDemo(flags: DemoFlags): Promise<number> {
     random: seededRandom(flags.seed),
   });
   const controller = new AbortController();
-  // Every request in flight listens to the signal; dozens at once are expected, not a leak.
-  setMaxListeners(0, controller.signal);
   const onSigint = () => controller.abort(new Error('interrupted (SIGINT)'));
   process.once('SIGINT', onSigint);
   try {

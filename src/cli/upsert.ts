@@ -8,7 +8,6 @@
  * confirmed written goes to a resume file (the SDK's `error.failedVectors`, then the part
  * of the file never read) and the exact command that finishes the load is printed.
  */
-import { setMaxListeners } from 'node:events';
 import type { Command } from 'commander';
 import type { UpsertProgress } from '../data/index.js';
 import type { PineconeError } from '../errors.js';
@@ -54,8 +53,6 @@ export async function runUpsert(flags: UpsertFlags, controllerHostFromCli = fals
     throw error;
   });
   const controller = new AbortController();
-  // Every request in flight listens to the signal; dozens at once are expected, not a leak.
-  setMaxListeners(0, controller.signal);
   let interrupts = 0;
   const onSigint = () => {
     interrupts++;
