@@ -71,6 +71,16 @@ async function main(): Promise<void> {
     return performance.now() - t0;
   };
 
+  // For scale: what a client spends encoding one such batch (JSON.stringify of Float32 data).
+  const batch = Array.from({ length: BATCH }, (_, i) => ({
+    id: `vec-${i}`,
+    values: Array.from(Float32Array.from({ length: DIM }, () => Math.random() * 2 - 1)),
+  }));
+  JSON.stringify({ vectors: batch });
+  const encodeStart = performance.now();
+  for (let i = 0; i < 10; i++) JSON.stringify({ vectors: batch, namespace: 'bench' });
+  const encodeMs = (performance.now() - encodeStart) / 10;
+
   const rows: string[][] = [];
   for (const concurrency of levels) {
     // Warm-up: JIT and connections.
@@ -112,6 +122,7 @@ async function main(): Promise<void> {
   console.log(fmt(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const r of rows) console.log(fmt(r));
+  console.log(`Client-side JSON.stringify of one such batch, for comparison: ${encodeMs.toFixed(1)} ms`);
 }
 
 if (process.argv.includes('--server')) await serve();
