@@ -87,7 +87,10 @@ describe('in-flight cap', () => {
     server.resetStats('f');
     const statuses = await Promise.all(
       Array.from({ length: 10 }, () =>
-        fetch(`${host}/describe_index_stats`).then(async (r) => (await r.text(), r.status)),
+        fetch(`${host}/describe_index_stats`).then(async (r) => {
+          await r.text();
+          return r.status;
+        }),
       ),
     );
     const stats = server.stats('f');
