@@ -14,9 +14,10 @@ import {
   apiKeyOf,
   apiVersionOf,
   baseUrl,
-  closeServer,
+  createDualProtocolServer,
   createEmulatorServer,
   DEFAULT_MAX_BODY_BYTES,
+  type DualProtocolServer,
   listen,
   newRequestId,
   parseJsonBody,
@@ -89,7 +90,7 @@ const MALFORMED_BODY = 'not json: the emulator injected a malformed response bod
 
 /** Serves the REST data plane of every index, one server (and port) each. */
 export class RestDataPlane implements IndexTransport {
-  private readonly servers = new Map<EmulatedIndex, { server: Server; port: number }>();
+  private readonly servers = new Map<EmulatedIndex, { front: DualProtocolServer; port: number }>();
   /** Ports not to hand to an index (the controller's). */
   readonly reservedPorts = new Set<number>();
   /** Aborts pending latency sleeps on close; one listener per request in its latency wait. */
@@ -101,15 +102,17 @@ export class RestDataPlane implements IndexTransport {
   }
 
   async attach(index: EmulatedIndex): Promise<void> {
-    const server = createEmulatorServer((req, res) => this.handle(index, req, res));
+    const http = createEmulatorServer((req, res) => this.handle(index, req, res));
+    // One port per index for REST and gRPC alike, as a Pinecone index host serves both.
+    const front = createDualProtocolServer(http, () => index.acceptHttp2);
     const avoid = new Set(this.reservedPorts);
     for (const { port } of this.servers.values()) avoid.add(port);
     const start = this.options.portStart;
-    const port = await listen(server, this.options.host, start === 0 ? 0 : start, {
+    const port = await listen(front.server, this.options.host, start === 0 ? 0 : start, {
       searchUpTo: start === 0 ? 0 : 1000,
       avoid,
     });
-    this.servers.set(index, { server, port });
+    this.servers.set(index, { front, port });
     index.restHost = baseUrl(this.options.host, port);
   }
 
@@ -118,7 +121,7 @@ export class RestDataPlane implements IndexTransport {
     if (!entry) return;
     this.servers.delete(index);
     index.restHost = undefined;
-    await closeServer(entry.server);
+    await entry.front.close();
   }
 
   async close(): Promise<void> {
@@ -126,9 +129,9 @@ export class RestDataPlane implements IndexTransport {
     const all = [...this.servers.entries()];
     this.servers.clear();
     await Promise.all(
-      all.map(([index, { server }]) => {
+      all.map(([index, { front }]) => {
         index.restHost = undefined;
-        return closeServer(server);
+        return front.close();
       }),
     );
   }

@@ -4,6 +4,7 @@
  * {@link IndexTransport}s and are told when an index appears or goes, so each can give
  * the index its own listening address.
  */
+import type { Socket } from 'node:net';
 import type { Metric } from '../data/types.js';
 import { type Clock, systemClock } from '../resilience/clock.js';
 import { alreadyExists, forbidden, invalidArgument, notFound } from './errors.js';
@@ -46,6 +47,11 @@ export class EmulatedIndex {
   restHost: string | undefined;
   /** Address of the gRPC data plane, set by a gRPC transport when there is one. */
   grpcHost: string | undefined;
+  /**
+   * Set by a gRPC transport: takes an HTTP/2 connection that arrived on the REST port, so
+   * `restHost` serves gRPC too, as a Pinecone index host does.
+   */
+  acceptHttp2: ((socket: Socket) => void) | undefined;
 
   constructor(
     readonly name: string,

@@ -152,12 +152,13 @@ export class GrpcDataPlane implements IndexTransport {
     for (const { port } of this.servers.values()) avoid.add(port);
     const start = this.options.portStart;
     // The helper only uses net.Server's listen/address, which an HTTP/2 server has too.
-    const port = await listen(server as unknown as Server, this.options.host, start, {
+    const port = await listen(server, this.options.host, start, {
       searchUpTo: start === 0 ? 0 : 1000,
       avoid,
     });
     this.servers.set(index, { server, sessions, port });
     index.grpcHost = baseUrl(this.options.host, port);
+    index.acceptHttp2 = (socket) => server.emit('connection', socket);
   }
 
   async detach(index: EmulatedIndex): Promise<void> {
@@ -165,6 +166,7 @@ export class GrpcDataPlane implements IndexTransport {
     if (!entry) return;
     this.servers.delete(index);
     index.grpcHost = undefined;
+    index.acceptHttp2 = undefined;
     await stopServer(entry.server, entry.sessions);
   }
 
@@ -175,6 +177,7 @@ export class GrpcDataPlane implements IndexTransport {
     await Promise.all(
       all.map(([index, { server, sessions }]) => {
         index.grpcHost = undefined;
+        index.acceptHttp2 = undefined;
         return stopServer(server, sessions);
       }),
     );

@@ -6,7 +6,12 @@
 import { isAscii } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import {
+  type AddressInfo,
+  createServer as createNetServer,
+  type Server as NetServer,
+  type Socket,
+} from 'node:net';
 import { invalidArgument, payloadTooLarge } from './errors.js';
 
 /** Largest raw body read at all (larger: 413, as a load balancer would answer). */
@@ -35,7 +40,7 @@ export function createEmulatorServer(handler: Handler): Server {
  * unless `searchUpTo` allows trying the next ports (skipping those in `avoid`).
  */
 export async function listen(
-  server: Server,
+  server: NetServer,
   host: string,
   port: number,
   options: { searchUpTo?: number; avoid?: ReadonlySet<number> } = {},
@@ -189,4 +194,48 @@ export function queryParams(url: URL): Record<string, string | string[]> {
     else out[key] = [prev, value];
   }
   return out;
+}
+
+/** The first bytes of every HTTP/2 connection (RFC 9113 §3.4), of which three suffice to tell. */
+const HTTP2_PREFACE_START = 'PRI';
+
+/** A port serving HTTP/1.1 and HTTP/2, from {@link createDualProtocolServer}. */
+export interface DualProtocolServer {
+  /** The listening TCP server (pass it to {@link listen}). */
+  readonly server: NetServer;
+  /** Stop listening and destroy every open connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP front for one index's port that serves HTTP/1.1 and HTTP/2 (gRPC) on the same
+ * port, as Pinecone's index hosts do: it reads the first bytes of each connection, puts
+ * them back, and hands the socket to `http`, or to `http2()` when it is an HTTP/2
+ * preface and a gRPC server is attached. Sockets are tracked so closing is immediate.
+ */
+export function createDualProtocolServer(
+  http: Server,
+  http2: () => ((socket: Socket) => void) | undefined,
+): DualProtocolServer {
+  const sockets = new Set<Socket>();
+  const server = createNetServer({ noDelay: true }, (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.once('data', (chunk: Buffer) => {
+      socket.pause();
+      socket.unshift(chunk);
+      const accept = chunk.toString('latin1', 0, 3) === HTTP2_PREFACE_START ? http2() : undefined;
+      if (accept) accept(socket);
+      else http.emit('connection', socket);
+      process.nextTick(() => socket.resume());
+    });
+  });
+  return {
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
 }
