@@ -259,7 +259,8 @@ export function httpStatusForGrpcCode(code: number): number {
 
 function describeApiError(init: ApiErrorInit): string {
   const what = init.grpcCode ? `${init.grpcCode} (gRPC)` : `HTTP ${init.status}`;
-  const server = init.serverMessage ? `: ${init.serverMessage}` : '';
+  // The server's message is quoted as a sentence: no second full stop after its own.
+  const server = init.serverMessage ? `: ${init.serverMessage.trim().replace(/[.!?]+$/, '')}` : '';
   const tries = init.attempts === 1 ? '1 attempt' : `${init.attempts} attempts`;
   let advice = init.hint ?? '';
   if (!advice && init.status === 429) {

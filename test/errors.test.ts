@@ -50,4 +50,8 @@ describe('error tree', () => {
       'HTTP 429 from h after 4 attempts: quota. Still throttled after 4 attempts; raise retryConfig.maxRetries (or lower maxConcurrency / batchSize) to ride it out, or catch RateLimitError and retry from your orchestrator.',
     );
   });
+  it('quotes a server message that ends a sentence without a second full stop', () => {
+    const e = apiErrorFromStatus({ status: 503, host: 'h', attempts: 1, serverMessage: 'Busy. Retry later.' });
+    expect(e.message).toBe('HTTP 503 from h after 1 attempt: Busy. Retry later.');
+  });
 });
