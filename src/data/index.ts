@@ -172,14 +172,14 @@ export class Index {
     const transport = await this.ctx.transport();
     const limiter = this.ctx.limiters.get(transport.host);
     // Each record is encoded once: the text sizes the batch, then becomes part of the body.
-    const encoded = new WeakMap<Vector, string>();
+    const encoded = new WeakMap<Vector, Buffer>();
     return bulkUpsert(options, {
       limiter,
       maxBatchBytes: DEFAULT_MAX_BATCH_BYTES,
       sizeOf: (v) => {
-        const text = encodeVector(v);
-        encoded.set(v, text);
-        return encodedSize(text);
+        const bytes = encodeVector(v);
+        encoded.set(v, bytes);
+        return encodedSize(bytes);
       },
       send: (batch, signal, ceiling) =>
         this.sendUpsert(
@@ -197,7 +197,7 @@ export class Index {
    * (so within the request limits), retried; resolves to upsertedCount.
    */
   private async sendUpsert(
-    encoded: string[],
+    encoded: Buffer[],
     namespace: string | undefined,
     options: CallOptions,
     limiter: HostLimiter,
@@ -353,7 +353,7 @@ export class Index {
   private async request<T>(
     method: HttpMethod,
     path: string,
-    body: string | undefined,
+    body: string | Buffer | undefined,
     opts: CallOptions,
     gate?: Gate,
   ): Promise<T> {

@@ -18,8 +18,8 @@ export interface RestRequest {
   method: HttpMethod;
   /** Path with query string. */
   path: string;
-  /** JSON text, already encoded (bulk paths encode vectors once). */
-  body?: string | undefined;
+  /** JSON, already encoded (bulk paths encode each record once, as bytes). */
+  body?: string | Buffer | undefined;
   /** 1-based attempt number, recorded on errors. */
   attempt: number;
   /** Per-attempt timeout, seconds. */
