@@ -5,59 +5,21 @@
  * guide cannot drift from the API.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalServer, startLocalServer } from '../../src/local.js';
-
-const root = new URL('../../', import.meta.url).pathname;
-
-/** The ```ts blocks of a markdown file. */
-function tsBlocks(markdown: string): string[] {
-  return [...markdown.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
-}
+import { root, tsBlocks, typecheckBlocks } from '../helpers/docs.js';
 
 describe('docs/retries.md examples', () => {
-  const blocks = tsBlocks(readFileSync(join(root, 'docs/retries.md'), 'utf8'));
+  const blocks = tsBlocks('docs/retries.md');
 
   it('has examples', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(8);
   });
 
   it('every block type-checks against the package exports', async () => {
-    const dir = join(root, '.docs-check');
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    blocks.forEach((code, i) => {
-      writeFileSync(join(dir, `block${i}.ts`), `${code}\nexport {};\n`);
-    });
-    writeFileSync(
-      join(dir, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          target: 'ES2022',
-          module: 'NodeNext',
-          moduleResolution: 'NodeNext',
-          strict: true,
-          noEmit: true,
-          skipLibCheck: true,
-          types: ['node'],
-          typeRoots: [join(root, 'node_modules/@types')],
-        },
-        include: ['*.ts'],
-      }),
-    );
-    const tsc = join(root, 'node_modules/typescript/bin/tsc');
-    const output = await new Promise<string>((resolve) => {
-      execFile(
-        process.execPath,
-        [tsc, '-p', join(dir, 'tsconfig.json')],
-        { cwd: root, timeout: 60_000 },
-        (_err, stdout, stderr) => resolve(`${stdout}${stderr}`),
-      );
-    });
-    rmSync(dir, { recursive: true, force: true });
-    expect(output).toBe('');
+    expect(await typecheckBlocks(blocks, '.docs-check')).toBe('');
   });
 });
 
@@ -83,7 +45,7 @@ describe('docs/retries.md examples run against the emulator', () => {
     await server.close();
   });
 
-  const blocks = tsBlocks(readFileSync(join(root, 'docs/retries.md'), 'utf8'));
+  const blocks = tsBlocks('docs/retries.md');
   it.each(blocks.map((code, i) => [i, code] as const))('block %i runs', async (i, code) => {
     const dir = join(root, '.docs-check');
     mkdirSync(dir, { recursive: true });
