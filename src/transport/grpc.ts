@@ -7,6 +7,7 @@
  *
  * Only the `pinecone-resilient/grpc` entry point loads this file (and so grpc-js).
  */
+
 import { inspect } from 'node:util';
 import type { DescMessage, DescMethodUnary, MessageShape } from '@bufbuild/protobuf';
 import { fromBinary } from '@bufbuild/protobuf';
@@ -17,11 +18,12 @@ import {
   ConnectionError,
   GRPC_CODE_NAMES,
   httpStatusForGrpcCode,
-  PineconeError,
+  type PineconeError,
   TimeoutError,
 } from '../errors.js';
 import type { FailureClass } from '../resilience/retry.js';
 import { API_VERSION, VERSION } from '../version.js';
+import { parseHost } from './host.js';
 
 /** The gRPC codes the spec retries. */
 export const RETRYABLE_GRPC_CODES: ReadonlySet<number> = new Set([
@@ -51,17 +53,7 @@ export interface GrpcTarget {
  * port 443; `http://127.0.0.1:5082` means plaintext (the local emulator).
  */
 export function grpcTarget(host: string): GrpcTarget {
-  const trimmed = host.trim().replace(/\/+$/, '');
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`;
-  let url: URL;
-  try {
-    url = new URL(withScheme);
-  } catch {
-    throw new PineconeError(`Not a valid host: ${JSON.stringify(host)}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new PineconeError(`gRPC host ${JSON.stringify(host)} must be bare or use http:// or https://`);
-  }
+  const url = parseHost(host);
   const secure = url.protocol === 'https:';
   return { address: `${url.hostname}:${url.port || (secure ? '443' : '80')}`, secure, label: url.host };
 }

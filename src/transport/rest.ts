@@ -5,10 +5,17 @@
  * loop what a failure means.
  */
 import type { Dispatcher } from 'undici';
-import { ApiError, apiErrorFromStatus, ConnectionError, PineconeError, TimeoutError } from '../errors.js';
+import {
+  ApiError,
+  apiErrorFromStatus,
+  ConnectionError,
+  type PineconeError,
+  TimeoutError,
+} from '../errors.js';
 import { parseRetryAfter } from '../resilience/backoff.js';
 import type { FailureClass } from '../resilience/retry.js';
 import { API_VERSION, VERSION } from '../version.js';
+import { parseHost } from './host.js';
 
 /** HTTP methods the API uses. */
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -41,19 +48,9 @@ export interface RestTransportOptions {
   sourceTag?: string | undefined;
 }
 
-/** Split a user-supplied host into an origin (scheme + authority) and a log label (authority). */
+/** Split a user-supplied host into an origin (scheme + authority [+ path]) and a log label (authority). */
 export function normalizeHost(host: string): { origin: string; label: string } {
-  const trimmed = host.trim().replace(/\/+$/, '');
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`;
-  let url: URL;
-  try {
-    url = new URL(withScheme);
-  } catch {
-    throw new PineconeError(`Not a valid host: ${JSON.stringify(host)}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new PineconeError(`Host ${JSON.stringify(host)} must use http:// or https://`);
-  }
+  const url = parseHost(host);
   return {
     origin: `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`,
     label: url.host,
