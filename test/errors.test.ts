@@ -51,7 +51,12 @@ describe('error tree', () => {
     );
   });
   it('quotes a server message that ends a sentence without a second full stop', () => {
-    const e = apiErrorFromStatus({ status: 503, host: 'h', attempts: 1, serverMessage: 'Busy. Retry later.' });
+    const e = apiErrorFromStatus({
+      status: 503,
+      host: 'h',
+      attempts: 1,
+      serverMessage: 'Busy. Retry later.',
+    });
     expect(e.message).toBe('HTTP 503 from h after 1 attempt: Busy. Retry later.');
   });
 });

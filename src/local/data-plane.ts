@@ -4,7 +4,7 @@
  * fault injector what to do (BEFORE the store is touched), then either act out the fault
  * or run the operation, and record the outcome in the index's stats.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sharedAbortController } from '../resilience/abort.js';
 import { systemClock } from '../resilience/clock.js';
 import type { EmulatedIndex, IndexTransport } from './emulator.js';

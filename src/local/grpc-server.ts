@@ -17,7 +17,6 @@
  * stream reset (INTERNAL); malformed → OK with a message that does not decode.
  */
 
-import type { Server } from 'node:http';
 import http2 from 'node:http2';
 import type { DescMessage } from '@bufbuild/protobuf';
 import { fromBinary, fromJson, type JsonValue, toBinary, toJson } from '@bufbuild/protobuf';

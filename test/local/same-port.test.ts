@@ -33,7 +33,10 @@ describe('one port per index for REST and gRPC', () => {
   });
 
   it('plain HTTP/1.1 on that port is unaffected', async () => {
-    const res = await fetch(`${server.indexHost('both')}/describe_index_stats`, { method: 'POST', body: '{}' });
+    const res = await fetch(`${server.indexHost('both')}/describe_index_stats`, {
+      method: 'POST',
+      body: '{}',
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { totalVectorCount: number }).totalVectorCount).toBe(2);
   });
