@@ -12,8 +12,12 @@
  *
  * Regimes: rate-loose, rate-tight, inflight-3 (`--vectors` sets every regime's size,
  * `--quick` divides the defaults by 4). Contenders: sdk-8, sdk-32, spec-8, spec-32,
- * fixed-8, official-8. `--trace` prints, after the table, each limiter's transitions and
- * limit over time and the emulator's per-second timeline. About 1.5 minutes (`--quick`: 30 s).
+ * fixed-8, official-8. Experiments, run only when named in `--contenders`:
+ * sdk-{8,32}-wake (retry sleeps cut short when the host idles, contenders/wake-retries.ts),
+ * sdk-{8,32}-ss (slow start, contenders/slow-start.ts), sdk-{8,32}-ss-wake (both), and
+ * fixed-3, sdk-3 (told the in-flight cap: what a client that knows the server achieves).
+ * `--trace` prints, after the table, each limiter's transitions and limit over time and
+ * the emulator's per-second timeline. About 1.5 minutes (`--quick`: 30 s).
  */
 import os from 'node:os';
 import { seededRandom } from '../src/resilience/clock.js';
@@ -33,10 +37,23 @@ const BATCH = 50;
 const CONTENDERS: [Contender, number][] = [
   [sdkContender('sdk-8', 8), 8],
   [sdkContender('sdk-32', 32), 32],
-  [sdkContender('spec-8', 8, true), 8],
-  [sdkContender('spec-32', 32, true), 32],
+  [sdkContender('spec-8', 8, { literalSpec: true }), 8],
+  [sdkContender('spec-32', 32, { literalSpec: true }), 32],
   [fixedPoolContender('fixed-8', 8), 8],
   [officialContender('official-8', 8), 8],
+];
+
+/** Experiments on the SDK, run only when named in `--contenders`. */
+const EXPERIMENTS: [Contender, number][] = [
+  [sdkContender('sdk-8-wake', 8, { wakeRetries: true }), 8],
+  [sdkContender('sdk-32-wake', 32, { wakeRetries: true }), 32],
+  [sdkContender('sdk-8-ss', 8, { slowStart: true }), 8],
+  [sdkContender('sdk-32-ss', 32, { slowStart: true }), 32],
+  [sdkContender('sdk-8-ss-wake', 8, { slowStart: true, wakeRetries: true }), 8],
+  [sdkContender('sdk-32-ss-wake', 32, { slowStart: true, wakeRetries: true }), 32],
+  // References for the in-flight cap: clients told the cap (never throttled there).
+  [fixedPoolContender('fixed-3', 3), 3],
+  [sdkContender('sdk-3', 3), 3],
 ];
 
 function arg(name: string): string | undefined {
@@ -70,12 +87,15 @@ async function main(): Promise<void> {
     'regime',
   );
   const regimes = REGIMES.filter((r) => regimeNames.has(r.name));
-  const contenderNames = pick(
-    CONTENDERS.map(([c]) => c.name),
-    arg('contenders'),
-    'contender',
-  );
-  const contenders = CONTENDERS.filter(([c]) => contenderNames.has(c.name));
+  const all = [...CONTENDERS, ...EXPERIMENTS];
+  const contenderNames = arg('contenders')
+    ? pick(
+        all.map(([c]) => c.name),
+        arg('contenders'),
+        'contender',
+      )
+    : new Set(CONTENDERS.map(([c]) => c.name));
+  const contenders = all.filter(([c]) => contenderNames.has(c.name));
   const sizeOf = (r: Regime) => fixedVectors ?? (quick ? r.vectors / 4 : r.vectors);
 
   // The same records for every contender (a regime takes a prefix), seeded.

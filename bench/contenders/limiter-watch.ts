@@ -1,8 +1,9 @@
 /**
  * Watches one host's limiter during a benchmark run: its transitions, and every 10 ms
- * the limit, requests in flight, acquirers queued, pacing and the batches sleeping out a
- * retry delay (known from the retry loop's DEBUG records, which carry the delay). Gives
- * time means for the table's notes and a limit-over-time series for `--trace`.
+ * the limit, requests in flight, acquirers queued, pacing, dispatches (by wrapping the
+ * limiter's `acquire`) and the batches sleeping out a retry delay (known from the retry
+ * loop's DEBUG records, which carry the delay). Gives time means for the table's notes
+ * and a limit-over-time series for `--trace`.
  */
 import { type Logger, silentLogger } from '../../src/log.js';
 import type { AdaptiveTransition, AimdLimiter } from '../../src/resilience/adaptive.js';
@@ -27,11 +28,18 @@ export class LimiterWatch {
   #backoffEnds: number[] = [];
   #retries = 0;
   #samples = 0;
-  #sums = { inFlight: 0, limit: 0, queued: 0, backoff: 0, paced: 0 };
+  #sums = { inFlight: 0, limit: 0, queued: 0, backoff: 0, paced: 0, starved: 0 };
   #limitMin = Number.POSITIVE_INFINITY;
   #lastSample = performance.now();
   /** Time (ms) with nothing in flight or queued while some batch slept out a retry delay. */
   #idleOnRetries = 0;
+  /** Permits granted (dispatches), counted by wrapping the limiter's `acquire`. */
+  #dispatches = 0;
+  #dispatchesAtSample = 0;
+  #dispatchesAtSeries = 0;
+  #seriesAt = 0;
+  /** While pacing: time (ms), dispatches, and the integral of the pacing rate (req/s x ms). */
+  #paced = { ms: 0, dispatches: 0, rateMs: 0 };
 
   constructor(private readonly ceiling: number) {
     this.logger = {
@@ -53,7 +61,15 @@ export class LimiterWatch {
   /** Start sampling `limiter`. */
   start(limiter: AimdLimiter): void {
     this.#limiter = limiter;
+    // Count dispatches: the retry loop takes one permit per attempt, the moment it leaves.
+    const acquire = limiter.acquire.bind(limiter);
+    limiter.acquire = async (ceiling, signal) => {
+      const permit = await acquire(ceiling, signal);
+      this.#dispatches += 1;
+      return permit;
+    };
     this.#lastSample = performance.now();
+    this.#seriesAt = this.#lastSample;
     this.#timer = setInterval(() => this.#sample(), SAMPLE_MS);
   }
 
@@ -69,12 +85,18 @@ export class LimiterWatch {
     const notes = [
       `limit mean ${mean(this.#sums.limit)} (min ${Number.isFinite(this.#limitMin) ? this.#limitMin : '-'})`,
       `in flight mean ${mean(this.#sums.inFlight)}`,
+      `free slot, nothing queued ${((100 * this.#sums.starved) / n).toFixed(0)} % of the time`,
       `backing off mean ${mean(this.#sums.backoff)} (${this.#retries} retries)`,
       `${s?.decreases ?? 0} dec / ${s?.increases ?? 0} inc`,
       `idle on retry sleeps ${(this.#idleOnRetries / 1000).toFixed(2)} s`,
     ];
-    if (this.#sums.paced > 0 || s?.pacingRate !== undefined) {
-      notes.push(`paced ${((100 * this.#sums.paced) / n).toFixed(0)} % of the time`);
+    if (this.#paced.ms > 0) {
+      // What the pacer delivered against the rate it was set to: timer overshoot shows here.
+      const sent = (this.#paced.dispatches * 1000) / this.#paced.ms;
+      const rate = this.#paced.rateMs / this.#paced.ms;
+      notes.push(
+        `paced ${((100 * this.#sums.paced) / n).toFixed(0)} % of the time, sending ${sent.toFixed(0)}/s at a set rate of ${rate.toFixed(0)}/s`,
+      );
     }
     return notes;
   }
@@ -93,7 +115,11 @@ export class LimiterWatch {
       transitions.length > 100
         ? [...transitions.slice(0, 80), `... ${transitions.length - 100} more ...`, ...transitions.slice(-20)]
         : transitions;
-    return [...shown, '-- every 100 ms: limit / in flight / queued / backing off / pacing', ...this.#series];
+    return [
+      ...shown,
+      '-- every 100 ms: limit / in flight / queued / backing off / pacing rate / sent since the last line',
+      ...this.#series,
+    ];
   }
 
   #sample(): void {
@@ -106,18 +132,32 @@ export class LimiterWatch {
     this.#lastSample = now;
     this.#backoffEnds = this.#backoffEnds.filter((end) => end > now);
     if (s.inFlight === 0 && s.queued === 0 && this.#backoffEnds.length > 0) this.#idleOnRetries += dt;
+    const sent = this.#dispatches - this.#dispatchesAtSample;
+    this.#dispatchesAtSample = this.#dispatches;
+    if (s.pacingRate !== undefined) {
+      this.#paced.ms += dt;
+      this.#paced.dispatches += sent;
+      this.#paced.rateMs += s.pacingRate * dt;
+    }
     const limit = Math.min(s.limit, this.ceiling);
     this.#samples += 1;
     this.#sums.inFlight += s.inFlight;
     this.#sums.limit += limit;
     this.#sums.queued += s.queued;
     this.#sums.backoff += this.#backoffEnds.length;
+    // A free slot and nobody waiting for it: the bulk engine had no batch ready.
+    if (s.inFlight < limit && s.queued === 0 && s.pacingRate === undefined) this.#sums.starved += 1;
     if (s.pacingRate !== undefined) this.#sums.paced += 1;
     this.#limitMin = Math.min(this.#limitMin, limit);
     if (this.#samples % SERIES_EVERY === 1) {
       const pacing = s.pacingRate === undefined ? '-' : `${s.pacingRate.toFixed(1)}/s`;
+      const sentRate =
+        ((this.#dispatches - this.#dispatchesAtSeries) * 1000) / Math.max(now - this.#seriesAt, 1);
+      this.#dispatchesAtSeries = this.#dispatches;
+      this.#seriesAt = now;
       this.#series.push(
-        `${((now - this.#t0) / 1000).toFixed(1)} s  ${limit} / ${s.inFlight} / ${s.queued} / ${this.#backoffEnds.length} / ${pacing}`,
+        `${((now - this.#t0) / 1000).toFixed(1)} s  ${limit} / ${s.inFlight} / ${s.queued} / ` +
+          `${this.#backoffEnds.length} / ${pacing} / ${sentRate.toFixed(0)}/s`,
       );
     }
   }
