@@ -28,7 +28,7 @@ export class LimiterWatch {
   #backoffEnds: number[] = [];
   #retries = 0;
   #samples = 0;
-  #sums = { inFlight: 0, limit: 0, queued: 0, backoff: 0, paced: 0, starved: 0 };
+  #sums = { inFlight: 0, limit: 0, backoff: 0, paced: 0 };
   #limitMin = Number.POSITIVE_INFINITY;
   #lastSample = performance.now();
   /** Time (ms) with nothing in flight or queued while some batch slept out a retry delay. */
@@ -85,13 +85,12 @@ export class LimiterWatch {
     const notes = [
       `limit mean ${mean(this.#sums.limit)} (min ${Number.isFinite(this.#limitMin) ? this.#limitMin : '-'})`,
       `in flight mean ${mean(this.#sums.inFlight)}`,
-      `free slot, nothing queued ${((100 * this.#sums.starved) / n).toFixed(0)} % of the time`,
       `backing off mean ${mean(this.#sums.backoff)} (${this.#retries} retries)`,
       `${s?.decreases ?? 0} dec / ${s?.increases ?? 0} inc`,
       `idle on retry sleeps ${(this.#idleOnRetries / 1000).toFixed(2)} s`,
     ];
     if (this.#paced.ms > 0) {
-      // What the pacer delivered against the rate it was set to: timer overshoot shows here.
+      // What the pacer let through against the rate it was set to (other brakes may bind too).
       const sent = (this.#paced.dispatches * 1000) / this.#paced.ms;
       const rate = this.#paced.rateMs / this.#paced.ms;
       notes.push(
@@ -143,10 +142,7 @@ export class LimiterWatch {
     this.#samples += 1;
     this.#sums.inFlight += s.inFlight;
     this.#sums.limit += limit;
-    this.#sums.queued += s.queued;
     this.#sums.backoff += this.#backoffEnds.length;
-    // A free slot and nobody waiting for it: the bulk engine had no batch ready.
-    if (s.inFlight < limit && s.queued === 0 && s.pacingRate === undefined) this.#sums.starved += 1;
     if (s.pacingRate !== undefined) this.#sums.paced += 1;
     this.#limitMin = Math.min(this.#limitMin, limit);
     if (this.#samples % SERIES_EVERY === 1) {
