@@ -94,7 +94,7 @@ export class LimiterWatch {
       const sent = (this.#paced.dispatches * 1000) / this.#paced.ms;
       const rate = this.#paced.rateMs / this.#paced.ms;
       notes.push(
-        `paced ${((100 * this.#sums.paced) / n).toFixed(0)} % of the time, sending ${sent.toFixed(0)}/s at a set rate of ${rate.toFixed(0)}/s`,
+        `paced ${Math.max(1, Math.round((100 * this.#sums.paced) / n))} % of the time, sending ${sent.toFixed(0)}/s at a set rate of ${rate.toFixed(0)}/s`,
       );
     }
     return notes;
