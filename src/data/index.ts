@@ -169,26 +169,28 @@ export class Index {
   async upsert(options: UpsertOptions): Promise<UpsertResponse> {
     const namespace = this.ns(options?.namespace);
     const timeout = resolveTimeout(options?.timeout, this.ctx.timeout);
-    const transport = await this.ctx.transport();
-    const limiter = this.ctx.limiters.get(transport.host);
-    // Each record is encoded once: the text sizes the batch, then becomes part of the body.
+    // Each record is encoded once: its bytes size the batch, then become part of the body.
     const encoded = new WeakMap<Vector, Buffer>();
-    return bulkUpsert(options, {
-      limiter,
-      maxBatchBytes: DEFAULT_MAX_BATCH_BYTES,
-      sizeOf: (v) => {
-        const bytes = encodeVector(v);
-        encoded.set(v, bytes);
-        return encodedSize(bytes);
-      },
-      send: (batch, signal, ceiling) =>
-        this.sendUpsert(
-          batch.map((v) => encoded.get(v) ?? encodeVector(v)),
-          namespace,
-          { timeout, signal },
-          limiter,
-          ceiling,
-        ),
+    return bulkUpsert(options, async () => {
+      const transport = await this.ctx.transport();
+      const limiter = this.ctx.limiters.get(transport.host);
+      return {
+        limiter,
+        maxBatchBytes: DEFAULT_MAX_BATCH_BYTES,
+        sizeOf: (v: Vector) => {
+          const bytes = encodeVector(v);
+          encoded.set(v, bytes);
+          return encodedSize(bytes);
+        },
+        send: (batch: Vector[], signal: AbortSignal | undefined, ceiling: number) =>
+          this.sendUpsert(
+            batch.map((v) => encoded.get(v) ?? encodeVector(v)),
+            namespace,
+            { timeout, signal },
+            limiter,
+            ceiling,
+          ),
+      };
     });
   }
 

@@ -82,11 +82,12 @@ export interface UpsertWire {
 
 /**
  * A bulk upsert over any wire: check the options, check an array whole before anything is
- * sent (an iterable record by record as it is read), then run the bulk engine.
+ * sent (an iterable record by record as it is read), then run the bulk engine. The wire
+ * may be given as a function, resolved only after the checks pass.
  */
 export async function bulkUpsert(
   options: UpsertOptions,
-  wire: UpsertWire,
+  getWire: UpsertWire | (() => Promise<UpsertWire>),
 ): Promise<{ upsertedCount: number }> {
   const input = options?.vectors ?? options?.records;
   if (input === undefined || input === null)
@@ -97,6 +98,8 @@ export async function bulkUpsert(
   validateIntRange(maxConcurrency, 'maxConcurrency', 1, 1000);
   const isArray = Array.isArray(input);
   if (isArray) for (let i = 0; i < input.length; i++) validateVector(input[i], `vectors[${i}]`);
+  // Only now may the wire be resolved (a host looked up by name is a request).
+  const wire = typeof getWire === 'function' ? await getWire() : getWire;
   // Sizing is the engine's first look at each record (a record carried to the next batch
   // is sized again, hence the cache). An iterable's records are checked here, so a bad one
   // stops the run before its batch is sent, with exact accounting; a record too big for

@@ -119,6 +119,13 @@ describe('bad input is rejected before the wire', async () => {
     expect(server.requests).toHaveLength(0);
   });
 
+  it('an index looked up by name checks its input before the lookup', async () => {
+    const byName = new Pinecone({ apiKey: 'k', controllerHost: server.url }).index({ name: 'products' });
+    const error = await byName.upsert({ vectors: [{ id: '', values: dense }] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(server.requests).toHaveLength(0);
+  });
+
   it('closes', async () => {
     await pc.close();
     await server.close();
