@@ -4,6 +4,7 @@
  * `pinecone-resilient/grpc` (and with it @grpc/grpc-js) on its first call, so REST users
  * never pay for the gRPC library.
  */
+
 import { inspect } from 'node:util';
 import type { Pinecone } from '../client.js';
 import type { GrpcIndex } from './grpc-index.js';
@@ -16,6 +17,7 @@ import type {
   UpdateOptions,
   UpsertOptions,
 } from './index.js';
+import { checkDelete, checkQuery, checkUpdate, checkUpsert } from './requests.js';
 import type {
   FetchResponse,
   IndexStats,
@@ -24,6 +26,7 @@ import type {
   UpdateResponse,
   UpsertResponse,
 } from './types.js';
+import { validateIds } from './validate.js';
 
 /** The spec's gRPC default: 5 retries after the first attempt (6 attempts in all). */
 export const GRPC_DEFAULT_MAX_RETRIES = 5;
@@ -63,27 +66,27 @@ export class LazyGrpcIndex {
 
   /** See `GrpcIndex.upsert`. */
   async upsert(options: UpsertOptions): Promise<UpsertResponse> {
-    return (await this.#load()).upsert(options);
+    return (await this.#load(() => checkUpsert(options))).upsert(options);
   }
 
   /** See `GrpcIndex.query`. */
   async query(options: QueryOptions): Promise<QueryResponse> {
-    return (await this.#load()).query(options);
+    return (await this.#load(() => checkQuery(options))).query(options);
   }
 
   /** See `GrpcIndex.fetch`. */
   async fetch(options: FetchOptions): Promise<FetchResponse> {
-    return (await this.#load()).fetch(options);
+    return (await this.#load(() => validateIds(options?.ids))).fetch(options);
   }
 
   /** See `GrpcIndex.delete`. */
   async delete(options: DeleteOptions): Promise<void> {
-    return (await this.#load()).delete(options);
+    return (await this.#load(() => checkDelete(options))).delete(options);
   }
 
   /** See `GrpcIndex.update`. */
   async update(options: UpdateOptions): Promise<UpdateResponse> {
-    return (await this.#load()).update(options);
+    return (await this.#load(() => checkUpdate(options))).update(options);
   }
 
   /** See `GrpcIndex.describeIndexStats`. */
@@ -111,8 +114,13 @@ export class LazyGrpcIndex {
     return `GrpcIndex { ${where}, namespace: ${JSON.stringify(this.#target.namespace)}, maxRetries: ${this.maxRetries} }`;
   }
 
-  #load(): Promise<GrpcIndex> {
+  /**
+   * The index, loaded on first use. Before the first load (which may look the host up by
+   * name, a request) the call's input is checked, so bad input never reaches the wire.
+   */
+  #load(check?: () => void): Promise<GrpcIndex> {
     if (!this.#index) {
+      check?.();
       const loading = (async () => {
         const [{ GrpcIndex: Cls }, host] = await Promise.all([
           import('../grpc.js'),

@@ -80,15 +80,19 @@ export interface UpsertWire {
   send(batch: Vector[], signal: AbortSignal | undefined, ceiling: number): Promise<number>;
 }
 
+/** An upsert's options, checked. */
+export interface CheckedUpsert {
+  input: Vector[] | Iterable<Vector> | AsyncIterable<Vector>;
+  batchSize: number;
+  maxConcurrency: number;
+  isArray: boolean;
+}
+
 /**
- * A bulk upsert over any wire: check the options, check an array whole before anything is
- * sent (an iterable record by record as it is read), then run the bulk engine. The wire
- * may be given as a function, resolved only after the checks pass.
+ * Check an upsert's options, and an array input whole (an iterable is checked record by
+ * record as the bulk engine reads it).
  */
-export async function bulkUpsert(
-  options: UpsertOptions,
-  getWire: UpsertWire | (() => Promise<UpsertWire>),
-): Promise<{ upsertedCount: number }> {
+export function checkUpsert(options: UpsertOptions): CheckedUpsert {
   const input = options?.vectors ?? options?.records;
   if (input === undefined || input === null)
     throw new ValidationError('vectors (or records) is required', 'vectors');
@@ -98,6 +102,18 @@ export async function bulkUpsert(
   validateIntRange(maxConcurrency, 'maxConcurrency', 1, 1000);
   const isArray = Array.isArray(input);
   if (isArray) for (let i = 0; i < input.length; i++) validateVector(input[i], `vectors[${i}]`);
+  return { input, batchSize, maxConcurrency, isArray };
+}
+
+/**
+ * A bulk upsert over any wire: {@link checkUpsert}, then run the bulk engine. The wire
+ * may be given as a function, resolved only after the checks pass.
+ */
+export async function bulkUpsert(
+  options: UpsertOptions,
+  getWire: UpsertWire | (() => Promise<UpsertWire>),
+): Promise<{ upsertedCount: number }> {
+  const { input, batchSize, maxConcurrency, isArray } = checkUpsert(options);
   // Only now may the wire be resolved (a host looked up by name is a request).
   const wire = typeof getWire === 'function' ? await getWire() : getWire;
   // Sizing is the engine's first look at each record (a record carried to the next batch

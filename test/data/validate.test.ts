@@ -126,6 +126,22 @@ describe('bad input is rejected before the wire', async () => {
     expect(server.requests).toHaveLength(0);
   });
 
+  it('so does a gRPC index looked up by name', async () => {
+    const grpc = new Pinecone({ apiKey: 'k', controllerHost: server.url }).index({
+      name: 'products',
+      grpc: true,
+    });
+    const calls = [
+      grpc.upsert({ vectors: [{ id: 'a', values: [Number.NaN] }] }),
+      grpc.query({ vector: dense, topK: 0 }),
+      grpc.fetch({ ids: [] }),
+      grpc.delete({}),
+      grpc.update({ id: '' }),
+    ];
+    for (const call of calls) await expect(call).rejects.toBeInstanceOf(ValidationError);
+    expect(server.requests).toHaveLength(0);
+  });
+
   it('closes', async () => {
     await pc.close();
     await server.close();
