@@ -97,6 +97,19 @@ export function addTargetOptions(command: Command): Command {
     .option('--grpc', 'talk to the index over gRPC instead of REST', false);
 }
 
+/** Flags of a single request's retrying: `--max-retries` (default 3) and `--timeout`. */
+export interface RequestFlags {
+  maxRetries: number;
+  timeout?: number;
+}
+
+/** Add the flags of {@link RequestFlags} to a command. */
+export function addRequestOptions(command: Command): Command {
+  return command
+    .option('--max-retries <n>', 'retries of a failed request (0 = a single attempt)', intOption(0, 20), 3)
+    .option('--timeout <seconds>', 'per-attempt timeout in seconds', positiveNumberOption);
+}
+
 /** The data-plane calls the CLI makes; REST `Index` and `GrpcIndex` both have them. */
 export interface DataPlane {
   upsert(options: UpsertOptions): Promise<UpsertResponse>;

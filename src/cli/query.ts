@@ -5,19 +5,20 @@
 import type { Command } from 'commander';
 import type { QueryResponse } from '../data/types.js';
 import {
+  addRequestOptions,
   addTargetOptions,
   CliError,
   EXIT,
   intOption,
   jsonOption,
   openTarget,
-  positiveNumberOption,
+  type RequestFlags,
   type TargetFlags,
 } from './common.js';
 import { columnTable } from './format.js';
 
 /** Flags of `query`. */
-export interface QueryFlags extends TargetFlags {
+export interface QueryFlags extends TargetFlags, RequestFlags {
   vector?: unknown;
   id?: string;
   topK: number;
@@ -26,8 +27,6 @@ export interface QueryFlags extends TargetFlags {
   includeMetadata?: boolean;
   includeValues?: boolean;
   json?: boolean;
-  maxRetries: number;
-  timeout?: number;
 }
 
 /** Run a query; print the matches. Returns the exit code. */
@@ -85,7 +84,7 @@ export function registerQuery(program: Command, done: (code: number) => void): C
       'Query an index by vector (--vector) or by the id of a stored record (--id) and print the matches. ' +
         'The API key comes from the PINECONE_API_KEY environment variable.',
     );
-  addTargetOptions(command)
+  addRequestOptions(addTargetOptions(command))
     .option('--vector <json>', 'the query vector as a JSON array of numbers', jsonOption)
     .option('--id <id>', 'query with the vector of this stored record')
     .option('-k, --top-k <n>', 'matches to return (1..10000)', intOption(1, 10_000), 10)
@@ -94,8 +93,6 @@ export function registerQuery(program: Command, done: (code: number) => void): C
     .option('--include-metadata', "include each match's metadata", false)
     .option('--include-values', "include each match's values", false)
     .option('--json', 'print the response as JSON', false)
-    .option('--max-retries <n>', 'retries of a failed request (0 = a single attempt)', intOption(0, 20), 3)
-    .option('--timeout <seconds>', 'per-attempt timeout in seconds', positiveNumberOption)
     .addHelpText(
       'after',
       `

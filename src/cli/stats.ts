@@ -5,22 +5,20 @@
 import type { Command } from 'commander';
 import type { IndexStats } from '../data/types.js';
 import {
+  addRequestOptions,
   addTargetOptions,
   EXIT,
-  intOption,
   jsonOption,
   openTarget,
-  positiveNumberOption,
+  type RequestFlags,
   type TargetFlags,
 } from './common.js';
 import { columnTable, formatNumber, keyValueTable } from './format.js';
 
 /** Flags of `stats`. */
-export interface StatsFlags extends TargetFlags {
+export interface StatsFlags extends TargetFlags, RequestFlags {
   filter?: unknown;
   json?: boolean;
-  maxRetries: number;
-  timeout?: number;
 }
 
 /** Print an index's statistics. Returns the exit code. */
@@ -63,11 +61,9 @@ export function registerStats(program: Command, done: (code: number) => void): C
       'Print describe_index_stats: dimension, fullness, total records and records per namespace ' +
         '(optionally only those matching a metadata filter). The API key comes from PINECONE_API_KEY.',
     );
-  addTargetOptions(command)
+  addRequestOptions(addTargetOptions(command))
     .option('--filter <json>', 'count only records matching this metadata filter', jsonOption)
     .option('--json', 'print the response as JSON', false)
-    .option('--max-retries <n>', 'retries of a failed request (0 = a single attempt)', intOption(0, 20), 3)
-    .option('--timeout <seconds>', 'per-attempt timeout in seconds', positiveNumberOption)
     .addHelpText(
       'after',
       `
