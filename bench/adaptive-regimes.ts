@@ -12,10 +12,8 @@
  *
  * Regimes: rate-loose, rate-tight, inflight-3 (`--vectors` sets every regime's size,
  * `--quick` divides the defaults by 4). Contenders: sdk-8, sdk-32, spec-8, spec-32,
- * fixed-8, official-8. Experiments, run only when named in `--contenders`:
- * sdk-{8,32}-wake (retry sleeps cut short when the host idles, contenders/wake-retries.ts),
- * sdk-{8,32}-ss (slow start, contenders/slow-start.ts), sdk-{8,32}-ss-wake (both), and
- * fixed-3, sdk-3 (told the in-flight cap: what a client that knows the server achieves).
+ * fixed-8, official-8. References, run only when named in `--contenders`: fixed-3, sdk-3
+ * (told the in-flight cap: what a client that knows the server achieves).
  * `--trace` prints, after the table, each limiter's transitions and limit over time and
  * the emulator's per-second timeline. About 1.5 minutes (`--quick`: 30 s).
  */
@@ -43,15 +41,12 @@ const CONTENDERS: [Contender, number][] = [
   [officialContender('official-8', 8), 8],
 ];
 
-/** Experiments on the SDK, run only when named in `--contenders`. */
+/**
+ * References for the in-flight cap, run only when named in `--contenders`: clients told
+ * the cap (never throttled there). (The slow-start and retry-wake experiments that were
+ * here are now the SDK's own behaviour.)
+ */
 const EXPERIMENTS: [Contender, number][] = [
-  [sdkContender('sdk-8-wake', 8, { wakeRetries: true }), 8],
-  [sdkContender('sdk-32-wake', 32, { wakeRetries: true }), 32],
-  [sdkContender('sdk-8-ss', 8, { slowStart: true }), 8],
-  [sdkContender('sdk-32-ss', 32, { slowStart: true }), 32],
-  [sdkContender('sdk-8-ss-wake', 8, { slowStart: true, wakeRetries: true }), 8],
-  [sdkContender('sdk-32-ss-wake', 32, { slowStart: true, wakeRetries: true }), 32],
-  // References for the in-flight cap: clients told the cap (never throttled there).
   [fixedPoolContender('fixed-3', 3), 3],
   [sdkContender('sdk-3', 3), 3],
 ];

@@ -1,9 +1,9 @@
 /**
  * Watches one host's limiter during a benchmark run: its transitions, and every 10 ms
  * the limit, requests in flight, acquirers queued, pacing, dispatches (by wrapping the
- * limiter's `acquire`) and the batches sleeping out a retry delay (known from the retry
- * loop's DEBUG records, which carry the delay). Gives time means for the table's notes
- * and a limit-over-time series for `--trace`.
+ * limiter's `acquire`) and the batches sleeping out a retry delay (the limiter's own
+ * count: throttled retries sleep through `limiter.backoff`, which may end them early).
+ * Gives time means for the table's notes and a limit-over-time series for `--trace`.
  */
 import { type Logger, silentLogger } from '../../src/log.js';
 import type { AdaptiveTransition, AimdLimiter } from '../../src/resilience/adaptive.js';
@@ -15,7 +15,7 @@ const SERIES_EVERY = 10;
 
 /** Time means and a series, from samples of one limiter. */
 export class LimiterWatch {
-  /** Pass as the client's logger: it counts retries and their delays. */
+  /** Pass as the client's logger: it counts retries. */
   readonly logger: Logger;
   readonly #t0 = performance.now();
   readonly #transitions: (AdaptiveTransition & {
@@ -25,7 +25,6 @@ export class LimiterWatch {
   readonly #series: string[] = [];
   #limiter: AimdLimiter | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #backoffEnds: number[] = [];
   #retries = 0;
   #samples = 0;
   #sums = { inFlight: 0, limit: 0, backoff: 0, paced: 0 };
@@ -45,9 +44,7 @@ export class LimiterWatch {
     this.logger = {
       ...silentLogger,
       debug: (_message, fields) => {
-        if (fields.event !== 'throttled_response') return;
-        this.#retries += 1;
-        this.#backoffEnds.push(performance.now() + Number(fields.delaySeconds) * 1000);
+        if (fields.event === 'throttled_response') this.#retries += 1;
       },
     };
   }
@@ -129,8 +126,7 @@ export class LimiterWatch {
     const now = performance.now();
     const dt = now - this.#lastSample;
     this.#lastSample = now;
-    this.#backoffEnds = this.#backoffEnds.filter((end) => end > now);
-    if (s.inFlight === 0 && s.queued === 0 && this.#backoffEnds.length > 0) this.#idleOnRetries += dt;
+    if (s.inFlight === 0 && s.queued === 0 && s.sleeping > 0) this.#idleOnRetries += dt;
     const sent = this.#dispatches - this.#dispatchesAtSample;
     this.#dispatchesAtSample = this.#dispatches;
     if (s.pacingRate !== undefined) {
@@ -142,7 +138,7 @@ export class LimiterWatch {
     this.#samples += 1;
     this.#sums.inFlight += s.inFlight;
     this.#sums.limit += limit;
-    this.#sums.backoff += this.#backoffEnds.length;
+    this.#sums.backoff += s.sleeping;
     if (s.pacingRate !== undefined) this.#sums.paced += 1;
     this.#limitMin = Math.min(this.#limitMin, limit);
     if (this.#samples % SERIES_EVERY === 1) {
@@ -153,7 +149,7 @@ export class LimiterWatch {
       this.#seriesAt = now;
       this.#series.push(
         `${((now - this.#t0) / 1000).toFixed(1)} s  ${limit} / ${s.inFlight} / ${s.queued} / ` +
-          `${this.#backoffEnds.length} / ${pacing} / ${sentRate.toFixed(0)}/s`,
+          `${s.sleeping} / ${pacing} / ${sentRate.toFixed(0)}/s`,
       );
     }
   }

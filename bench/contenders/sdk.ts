@@ -9,19 +9,13 @@ import { Pinecone } from '../../src/client.js';
 import { systemClock } from '../../src/resilience/clock.js';
 import { AdaptiveLimiterRegistry } from '../../src/resilience/registry.js';
 import { LimiterWatch } from './limiter-watch.js';
-import { SlowStartState } from './slow-start.js';
 import { SpecLiteralState } from './spec-literal.js';
 import { type Contender, describeError, type RunInput, type RunReport } from './types.js';
-import { WakeRetries } from './wake-retries.js';
 
 /** Variants of the SDK contender. */
 export interface SdkVariant {
   /** The spec's algorithm ({@link SpecLiteralState}) instead of the SDK's limiter decisions. */
   literalSpec?: boolean;
-  /** Experiment: cut retry sleeps short when the host idles ({@link WakeRetries}). */
-  wakeRetries?: boolean;
-  /** Experiment: start from one request in flight and double per window ({@link SlowStartState}). */
-  slowStart?: boolean;
 }
 
 /** This SDK (or a variant on its machinery) at one ceiling. */
@@ -31,26 +25,20 @@ export function sdkContender(name: string, maxConcurrency: number, variant: SdkV
     async run(input: RunInput): Promise<RunReport> {
       const t0 = performance.now();
       const watch = new LimiterWatch(maxConcurrency);
-      const wake = variant.wakeRetries ? new WakeRetries() : undefined;
-      const clock = wake?.clock ?? systemClock;
-      const logger = wake ? wake.wrapLogger(watch.logger) : watch.logger;
+      const clock = systemClock;
+      const logger = watch.logger;
       const limiters = new AdaptiveLimiterRegistry({
         clock,
         logger,
         limiter: {
           onTransition: watch.onTransition,
-          createState: variant.literalSpec
-            ? (notify) => new SpecLiteralState(notify)
-            : variant.slowStart
-              ? (notify) => new SlowStartState(notify)
-              : undefined,
+          createState: variant.literalSpec ? (notify) => new SpecLiteralState(notify) : undefined,
         },
       });
       const pc = new Pinecone({ apiKey: 'bench', limiters, logger, clock });
       // The limiter the upsert will use: the registry keys hosts by host:port.
       const limiter = limiters.get(input.host);
       watch.start(limiter);
-      const detach = wake?.attach(limiter, maxConcurrency);
       let claimed = 0;
       let failure: string | undefined;
       try {
@@ -64,12 +52,9 @@ export function sdkContender(name: string, maxConcurrency: number, variant: SdkV
         failure = `stopped at ${at} s: ${describeError(error)}`;
       } finally {
         watch.stop();
-        detach?.();
         await pc.close();
       }
-      const notes = watch.notes();
-      if (wake) notes.push(`${wake.woken} retry sleeps cut short`);
-      return { claimed, failure, notes, trace: watch.trace() };
+      return { claimed, failure, notes: watch.notes(), trace: watch.trace() };
     },
   };
 }

@@ -10,7 +10,9 @@
  * good. It keeps one batch more than the limit holding or waiting for a permit, so a
  * freed slot is taken at once; a batch waiting out a retry delay holds no permit, so it
  * does not count there (else every throttle would leave the window underfilled for the
- * length of the backoff), but no more than `maxConcurrency + 1` batches exist in all.
+ * length of the backoff). Nor does it count against the `maxConcurrency + 1` awake
+ * batches (those not asleep in a retry delay), for the same reason; sleeping batches are
+ * bounded apart, so no more than `2 × maxConcurrency + 1` batches exist in all.
  */
 import { AbortError, PineconeError, ValidationError } from '../errors.js';
 import { LIMITS, type Vector } from './types.js';
@@ -61,6 +63,8 @@ export interface LimiterView {
   readonly inFlight: number;
   /** Acquirers waiting for a permit. */
   readonly queued?: number;
+  /** Retry delays being slept out at the host (batches asleep between attempts). */
+  readonly sleeping?: number;
   /** Throttled responses seen over the limiter's life. */
   readonly throttles: number;
   /** Be told when limit, in-flight or queue may have changed; returns an unsubscribe function. */
@@ -82,9 +86,10 @@ export interface BulkUpsertOptions<V extends Vector> {
   send: (batch: V[], signal: AbortSignal | undefined) => Promise<number>;
   /**
    * The host's limiter. With it, a batch is read when fewer than `limit + 1` requests
-   * hold or wait for a permit, up to `maxConcurrency + 1` batches in all (the limiter
-   * gates the requests; `send` should acquire on its first turn, as the retry loop
-   * does). Without it the engine itself caps batches at `maxConcurrency`.
+   * hold or wait for a permit, up to `maxConcurrency + 1` batches not asleep in a retry
+   * delay and `2 × maxConcurrency + 1` in all (the limiter gates the requests; `send`
+   * should acquire on its first turn, as the retry loop does). Without it the engine
+   * itself caps batches at `maxConcurrency`.
    */
   limiter?: LimiterView | undefined;
   /** Byte budget per batch for the records (default {@link DEFAULT_MAX_BATCH_BYTES}). */
@@ -153,9 +158,14 @@ export async function runBulkUpsert<V extends Vector>(
   };
   const effectiveLimit = () =>
     limiter && limiter.limit > 0 ? Math.min(limiter.limit, maxConcurrency) : maxConcurrency;
-  const maxOutstanding = limiter ? maxConcurrency + 1 : maxConcurrency;
+  const maxAwake = limiter ? maxConcurrency + 1 : maxConcurrency;
+  const maxOutstanding = limiter ? 2 * maxConcurrency + 1 : maxConcurrency;
+  // Batches asleep in a retry delay (the host's count; other calls' sleepers may be in it,
+  // which the limit + 1 check and the overall cap still bound).
+  const asleep = () => Math.min(limiter?.sleeping ?? 0, outstanding);
   const mayRead = () =>
     outstanding < maxOutstanding &&
+    outstanding - asleep() < maxAwake &&
     (!limiter || limiter.inFlight + (limiter.queued ?? 0) < effectiveLimit() + 1);
   let reportedLimit = effectiveLimit();
   const progress = () => {

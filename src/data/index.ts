@@ -55,7 +55,11 @@ export interface UpsertProgress {
   limit: number;
   /** Throttled responses seen so far by this call. */
   throttled: number;
-  /** Batches held in memory now (being sent, retried or assembled): at most `maxConcurrency + 1`. */
+  /**
+   * Batches held in memory now (being sent, retried or assembled): at most
+   * `2 × maxConcurrency + 1`, of which at most `maxConcurrency + 1` are not asleep in a
+   * retry delay.
+   */
   batchesHeld?: number;
 }
 

@@ -1,8 +1,9 @@
 /**
  * The adaptive per-host limiter: AIMD on the number of requests in flight plus dispatch
  * pacing, behind the {@link HostLimiter} interface the retry loop uses. This file owns
- * the queue (FIFO, abortable), the sleeping and the logs; the state and its decisions
- * live behind {@link LimiterState} (`limiter-state.ts`) so they can be swapped.
+ * the queue (FIFO, abortable), the sleeping (pacing waits, and the retry delays it may
+ * end early when the host idles) and the logs; the state and its decisions live behind
+ * {@link LimiterState} (`limiter-state.ts`) so they can be swapped.
  */
 import { AbortError, ValidationError } from '../errors.js';
 import { ADAPTIVE_LOGGER, aimdDecreasedMessage, aimdIncreasedMessage, type Logger } from '../log.js';
@@ -34,6 +35,8 @@ export interface AimdLimiterOptions {
   host: string;
   /** Pacer tuning, or `false` for plain AIMD (Retry-After pauses still apply). */
   pacing?: PacerOptions | false | undefined;
+  /** Slow start for a fresh host (default `true`); see `AimdStateOptions.slowStart`. */
+  slowStart?: boolean | undefined;
   /**
    * Replace the in-process state (e.g. with one coordinated across processes). It must
    * call `notify` for each transition so logs and listeners keep working.
@@ -50,6 +53,8 @@ export interface AimdLimiterSnapshot extends LimiterSnapshot {
   inFlight: number;
   /** Acquirers waiting (for a slot or for their send time). */
   queued: number;
+  /** Retry delays being slept out through {@link AimdLimiter.backoff}. */
+  sleeping: number;
 }
 
 interface Waiter {
@@ -58,6 +63,16 @@ interface Waiter {
   resolve: (permit: Permit) => void;
   reject: (error: unknown) => void;
   onAbort: (() => void) | undefined;
+}
+
+/** A retry delay being slept out through {@link AimdLimiter.backoff}. */
+interface Sleeper {
+  /** When it would end (clock ms). */
+  end: number;
+  ceiling: number;
+  /** The limiter's success count when it began: only a later success makes it wakeable. */
+  successesAtStart: number;
+  wake: () => void;
 }
 
 /**
@@ -81,6 +96,11 @@ export class AimdLimiter implements HostLimiter {
   #inFlight = 0;
   /** The waiter that holds a slot and sleeps until its send time, if any. */
   #pacing: Waiter | undefined;
+  readonly #sleepers = new Set<Sleeper>();
+  /** Successful releases so far. */
+  #successes = 0;
+  /** Whether the latest success-or-throttle outcome was a success. */
+  #lastSucceeded = false;
 
   constructor(options: AimdLimiterOptions) {
     this.host = options.host;
@@ -89,7 +109,7 @@ export class AimdLimiter implements HostLimiter {
     const notify = (t: LimitTransition) => this.#transition(t);
     this.#state = options.createState
       ? options.createState(notify)
-      : new AimdState({ pacing: options.pacing, notify });
+      : new AimdState({ pacing: options.pacing, slowStart: options.slowStart, notify });
     if (options.onTransition) this.#listeners.add(options.onTransition);
   }
 
@@ -115,6 +135,56 @@ export class AimdLimiter implements HostLimiter {
       this.#queue.push(waiter);
       this.#pump();
     });
+  }
+
+  /**
+   * Sleep out a retry's backoff delay of `ms`, unless the host runs dry first: the sleep
+   * ends early (resolving `true`; `false` when it ran its length) once the host has
+   * nothing in flight and nothing queued, some request has succeeded since the sleep
+   * began, and the latest answer was a success, not a throttle. Then the server is
+   * admitting again and the only thing left to wait for is
+   * this retry, which still goes through `acquire` (the lowered limit, pacing, any
+   * Retry-After pause). At most `min(limit, ceiling)` sleepers are woken at a time,
+   * soonest-ending first. Rejects with an {@link AbortError} if the signal fires.
+   *
+   * The retry loop sleeps here only after a throttle without a server hint, and not again
+   * once an early retry of the same call was throttled, so early retries cannot burn a
+   * retry budget the way a tight loop would.
+   */
+  async backoff(ms: number, ceiling: number, signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted) throw new AbortError(signal.reason);
+    const early = new AbortController();
+    let woken = false;
+    const sleeper: Sleeper = {
+      end: this.#clock.now() + ms,
+      ceiling,
+      successesAtStart: this.#successes,
+      wake: () => {
+        woken = true;
+        early.abort();
+      },
+    };
+    const onAbort = () => early.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.#sleepers.add(sleeper);
+    // The bulk engine counts sleeping batches apart from awake ones.
+    this.#changed();
+    try {
+      await this.#clock.sleep(ms, early.signal);
+      return false;
+    } catch (error) {
+      if (signal?.aborted) throw new AbortError(signal.reason);
+      if (woken) return true;
+      throw error;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      this.#sleepers.delete(sleeper);
+    }
+  }
+
+  /** Retry delays being slept out through {@link backoff} now. */
+  get sleeping(): number {
+    return this.#sleepers.size;
   }
 
   /** The learned limit (0 before the first acquire). A call's effective limit is `min(limit, ceiling)`. */
@@ -159,7 +229,13 @@ export class AimdLimiter implements HostLimiter {
 
   /** Everything at once, for telemetry. */
   snapshot(): AimdLimiterSnapshot {
-    return { ...this.#state.snapshot(), host: this.host, inFlight: this.#inFlight, queued: this.queued };
+    return {
+      ...this.#state.snapshot(),
+      host: this.host,
+      inFlight: this.#inFlight,
+      queued: this.queued,
+      sleeping: this.#sleepers.size,
+    };
   }
 
   /** Be told of every transition. Returns a function that unsubscribes. */
@@ -238,11 +314,40 @@ export class AimdLimiter implements HostLimiter {
     this.#inFlight -= 1;
     this.#held -= 1;
     const now = this.#clock.now();
-    if (outcome.kind === 'success') this.#state.onSuccess(now, dispatch);
-    else if (outcome.kind === 'throttled') this.#state.onThrottle(now, dispatch, outcome.retryAfterMs);
+    if (outcome.kind === 'success') {
+      this.#successes += 1;
+      this.#lastSucceeded = true;
+      this.#state.onSuccess(now, dispatch);
+    } else if (outcome.kind === 'throttled') {
+      this.#lastSucceeded = false;
+      this.#state.onThrottle(now, dispatch, outcome.retryAfterMs);
+    }
     // 'failed' and 'cancelled' say nothing about congestion: neutral.
     this.#pump();
+    this.#wakeSleepers();
     this.#changed();
+  }
+
+  /**
+   * The host has run dry (nothing in flight or queued) while retries sleep: wake those
+   * that have seen a success since they began, up to the effective limit, soonest-ending
+   * first (the order their sleeps would have ended in anyway). Not while the latest
+   * answer was a throttle: the server is not admitting just now.
+   */
+  #wakeSleepers(): void {
+    if (this.#sleepers.size === 0 || this.#held > 0 || this.#queue.length > 0) return;
+    if (!this.#lastSucceeded) return;
+    const ready = [...this.#sleepers]
+      .filter((s) => this.#successes > s.successesAtStart)
+      .sort((a, b) => a.end - b.end);
+    const limit = this.#state.snapshot().limit;
+    let woken = 0;
+    for (const sleeper of ready) {
+      if (woken >= Math.min(limit, sleeper.ceiling)) break;
+      woken += 1;
+      this.#sleepers.delete(sleeper);
+      sleeper.wake();
+    }
   }
 
   #abandon(waiter: Waiter): void {
@@ -252,6 +357,7 @@ export class AimdLimiter implements HostLimiter {
     waiter.reject(new AbortError(waiter.signal?.reason));
     // The head may have been what blocked the others (e.g. a lower ceiling).
     this.#pump();
+    this.#wakeSleepers();
     this.#changed();
   }
 

@@ -25,7 +25,10 @@ export interface Dispatch {
   readonly windowFull: boolean;
 }
 
-/** What changed: `ceiling` = an unlearned limit followed a higher ceiling; `pacing` = pacing switched or was cut. */
+/**
+ * What changed: `ceiling` = an unlearned limit followed a higher ceiling (only without slow
+ * start); `pacing` = pacing switched or was cut.
+ */
 export type TransitionKind = 'decrease' | 'increase' | 'ceiling' | 'pacing';
 
 /** One change of the limit or of pacing. */
@@ -42,7 +45,11 @@ export interface LimitTransition {
 
 /** Counters and settings, read-only, for progress bars and telemetry. */
 export interface LimiterSnapshot {
-  /** The learned concurrency limit; 0 before the first acquire, `Infinity` if the first ceiling was. */
+  /**
+   * The concurrency limit; 0 before the first acquire. Until the first throttle it is the
+   * slow-start window (from 1, doubling per round trip of successes up to the ceiling).
+   * Without slow start it starts at the first ceiling (`Infinity` if that was).
+   */
   limit: number;
   /** Pacing rate (req/s), `undefined` when not pacing. */
   pacingRate: number | undefined;
@@ -55,7 +62,7 @@ export interface LimiterSnapshot {
   /** Times the limit went down / up. */
   decreases: number;
   increases: number;
-  /** Smoothed round-trip time (ms) of answered attempts, `undefined` before the first. */
+  /** Smoothed round-trip time (ms) of successful attempts, `undefined` before the first. */
   smoothedRttMs: number | undefined;
 }
 
@@ -63,7 +70,7 @@ export interface LimiterSnapshot {
 export interface LimiterState {
   /**
    * Acquire, first half: may one more request take a slot under `ceiling` with `held`
-   * slots taken? The first call fixes the starting limit at its ceiling.
+   * slots taken? The first call fixes the starting limit (1 in slow start, else its ceiling).
    */
   admit(ceiling: number, held: number): boolean;
   /** Acquire, second half: the earliest time (ms) the next dispatch may leave. */
@@ -87,6 +94,14 @@ export interface AimdStateOptions {
    * takes one window.
    */
   probeWindows?: number | undefined;
+  /**
+   * Slow start (default `true`): a host with nothing learned starts at one request in
+   * flight and grows by one per success (doubling per round trip) until the first
+   * throttle or the call's ceiling. `false`: start at the first call's ceiling.
+   * Calls without a ceiling of their own (`Infinity`, single requests) are not held
+   * back by it.
+   */
+  slowStart?: boolean | undefined;
   /** Told of every transition, synchronously. */
   notify?: ((transition: LimitTransition) => void) | undefined;
 }
@@ -94,13 +109,18 @@ export interface AimdStateOptions {
 /** Default {@link AimdStateOptions.probeWindows}. */
 export const DEFAULT_PROBE_WINDOWS = 8;
 
+/** The slow-start window of a fresh host: one request in flight. */
+export const INITIAL_WINDOW = 1;
+
 /** Weight of a new round-trip sample in the smoothed RTT (TCP's 1/8). */
 const RTT_GAIN = 1 / 8;
 
 /**
  * In-process AIMD state with pacing:
- * - the limit starts at the first call's ceiling and, until a throttle has taught it
- *   something, follows a higher ceiling up;
+ * - slow start: the limit starts at one request in flight and grows by one per success
+ *   (doubling per round trip) until the first throttle or the ceiling; the first throttle
+ *   halves what was in flight when the throttled request left. (Without slow start the
+ *   limit starts at the first call's ceiling and, until a throttle, follows a higher one up.)
  * - a congestion event halves it (never below 1), once per event: throttles of requests
  *   that left before the last decrease are the same event;
  * - after `limit` consecutive successes (one window, as TCP grows by one segment per
@@ -108,7 +128,8 @@ const RTT_GAIN = 1 / 8;
  *   ceiling; a step onto or past the level of the last congestion event takes
  *   `probeWindows` windows instead; failures and cancellations are neutral and do not
  *   break the streak;
- * - pacing (see {@link GcraPacer}) takes over where the limit cannot go lower.
+ * - pacing (see {@link GcraPacer}) takes over where the limit cannot go lower: it starts
+ *   only when a congestion event leaves the limit at its floor of 1.
  */
 export class AimdState implements LimiterState {
   private limit = 0;
@@ -119,6 +140,7 @@ export class AimdState implements LimiterState {
   /** The effective limit at the last congestion event; forgotten once the limit passes it. */
   private congestedAt: number | undefined;
   private readonly probeWindows: number;
+  private readonly slowStart: boolean;
   private throttles = 0;
   private congestionEvents = 0;
   private decreases = 0;
@@ -131,20 +153,21 @@ export class AimdState implements LimiterState {
     this.pacer = options.pacing === false ? undefined : new GcraPacer(options.pacing ?? {});
     this.notify = options.notify ?? (() => {});
     this.probeWindows = options.probeWindows ?? DEFAULT_PROBE_WINDOWS;
+    this.slowStart = options.slowStart ?? true;
     if (!(this.probeWindows >= 1))
       throw new RangeError(`probeWindows must be >= 1, got ${this.probeWindows}`);
   }
 
   admit(ceiling: number, held: number): boolean {
     if (this.limit === 0) {
-      this.limit = ceiling;
-    } else if (!this.learned && ceiling > this.limit) {
+      this.limit = this.slowStart ? Math.min(INITIAL_WINDOW, ceiling) : ceiling;
+    } else if (!this.learned && !this.slowStart && ceiling > this.limit) {
       // Nothing learned yet: the old limit was only an earlier call's cap.
       const before = this.limit;
       this.limit = ceiling;
       this.emit('ceiling', before, ceiling, ceiling);
     }
-    return held < Math.min(this.limit, ceiling);
+    return held < this.effective(ceiling);
   }
 
   sendAt(now: number): number {
@@ -158,7 +181,7 @@ export class AimdState implements LimiterState {
       sentAt: now,
       ceiling,
       inFlight,
-      windowFull: inFlight >= Math.min(this.limit, ceiling),
+      windowFull: inFlight >= this.effective(ceiling),
     };
   }
 
@@ -173,6 +196,16 @@ export class AimdState implements LimiterState {
     }
     if (this.limit >= d.ceiling) {
       this.streak = 0;
+      return;
+    }
+    if (this.inSlowStart()) {
+      // One more per success is a doubling per round trip (TCP's slow start). A window
+      // less than half used proves nothing about a bigger one (RFC 7661).
+      if (d.inFlight * 2 < this.limit) return;
+      const before = this.limit;
+      this.limit += 1;
+      this.increases += 1;
+      this.emit('increase', before, this.limit, d.ceiling);
       return;
     }
     // Only a full window proves the limit could be higher (congestion window validation);
@@ -190,7 +223,8 @@ export class AimdState implements LimiterState {
 
   onThrottle(now: number, d: Dispatch, retryAfterMs?: number): void {
     this.throttles += 1;
-    this.sampleRtt(now - d.sentAt);
+    // No RTT sample: a throttle is often answered at once (a gateway's 429), and taking it
+    // in would read the round trip as shorter than the service time.
     // A server hint protects every dispatch to the host, whichever event it belongs to.
     if (retryAfterMs !== undefined && retryAfterMs > 0) {
       (this.pacer ?? this.pauseOnly).pauseUntil(now + retryAfterMs);
@@ -199,18 +233,30 @@ export class AimdState implements LimiterState {
     this.epoch += 1;
     this.congestionEvents += 1;
     this.streak = 0;
+    const slowStart = this.inSlowStart();
     this.learned = true;
     const before = this.limit;
-    let base = Math.min(this.limit, d.ceiling);
-    // An unbounded limit (ceiling Infinity) halves what was actually in flight.
-    if (!Number.isFinite(base)) base = d.inFlight;
+    let base = this.effective(d.ceiling);
+    // Slow start ends here: halve what was in flight when the throttled request left (the
+    // window may have grown since). An unbounded limit (ceiling Infinity) does the same.
+    if (slowStart || !Number.isFinite(base)) base = Math.max(1, Math.min(base, d.inFlight));
     this.congestedAt = base;
     this.limit = Math.max(1, Math.floor(base / 2));
     const rateBefore = this.pacer?.rate;
-    const burstRate = (d.inFlight * 1000) / this.rtt();
-    // At the floor the limit has nothing left to give: pacing is the only brake.
-    const capacity = this.limit === 1 ? Number.POSITIVE_INFINITY : this.capacity(d.ceiling);
-    this.pacer?.onCongestion(now, capacity, burstRate, this.rtt());
+    // Before any success, the throttled request's own round trip stands in for the RTT.
+    const rtt = Math.max(this.srtt ?? now - d.sentAt, 1);
+    const burstRate = (d.inFlight * 1000) / rtt;
+    // At the floor the limit has nothing left to give: pacing is the only brake. Above it,
+    // pacing does not start (capacity 0): the halved limit is the brake, and a window that
+    // looks under-used may only be one whose requests were rejected at once and are asleep
+    // in a retry delay. Pacing already on is cut as before.
+    const capacity =
+      this.limit === 1
+        ? Number.POSITIVE_INFINITY
+        : this.pacer?.rate !== undefined
+          ? this.capacity(d.ceiling)
+          : 0;
+    this.pacer?.onCongestion(now, capacity, burstRate, rtt);
     if (this.limit !== before) {
       this.decreases += 1;
       this.emit('decrease', before, this.limit, d.ceiling);
@@ -230,6 +276,17 @@ export class AimdState implements LimiterState {
       increases: this.increases,
       smoothedRttMs: this.srtt,
     };
+  }
+
+  /** In slow start: nothing learned yet (the window grows by one per success). */
+  private inSlowStart(): boolean {
+    return this.slowStart && !this.learned;
+  }
+
+  /** The limit a call with `ceiling` works under; a call without a ceiling skips slow start. */
+  private effective(ceiling: number): number {
+    if (this.inSlowStart() && !Number.isFinite(ceiling)) return ceiling;
+    return Math.min(this.limit, ceiling);
   }
 
   /** Requests per second the concurrency limit allows: limit / round trip. */

@@ -38,6 +38,14 @@ export interface HostLimiter {
   readonly queued?: number;
   /** Be told when limit, in-flight or queue may have changed; returns an unsubscribe function. */
   onChange?(listener: () => void): () => void;
+  /**
+   * Sleep out a retry's backoff delay (ms) for a call with `ceiling`; the limiter may end
+   * it early (resolving `true`) when the host has run dry. Rejects with an `AbortError`
+   * if the signal fires. Without it the retry loop sleeps on its clock.
+   */
+  backoff?(ms: number, ceiling: number, signal?: AbortSignal): Promise<boolean>;
+  /** Retry delays being slept out through `backoff` now, when the implementation tracks them. */
+  readonly sleeping?: number;
 }
 
 /** Hands out one {@link HostLimiter} per host. */

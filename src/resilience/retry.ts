@@ -64,6 +64,11 @@ export async function withRetries<T>(
   const { clock, signal } = ctx;
   const total = policy.maxRetries + 1;
   let prevDelay = policy.backoffFactor;
+  // Whether this attempt's delay was ended early by the limiter, and whether an early
+  // retry of this call has been throttled again (then every later delay runs its length,
+  // so early retries cannot spend the retry budget faster than the backoff would).
+  let early = false;
+  let noEarlyRetries = false;
   for (let n = 1; ; n++) {
     throwIfAborted(signal);
     const permit = ctx.limiter
@@ -84,6 +89,7 @@ export async function withRetries<T>(
       permit?.release(
         failure.throttle ? { kind: 'throttled', retryAfterMs: failure.retryAfterMs } : { kind: 'failed' },
       );
+      if (early && failure.throttle) noEarlyRetries = true;
       if (failure.rateLimited) ctx.events.rateLimited(ctx.host);
       ctx.onFailure?.(failure);
       setAttempts(error, n);
@@ -95,7 +101,15 @@ export async function withRetries<T>(
         : decorrelatedJitter(prevDelay, policy.backoffFactor, policy.maxWait, ctx.random);
     prevDelay = Math.max(delay, policy.backoffFactor);
     ctx.events.retrying(failure.label, ctx.host, n, total, delay);
-    await clock.sleep(delay * 1000, signal);
+    // A throttled retry without a server hint may be woken early by the limiter when the
+    // host runs dry (nothing in flight or queued): no use idling out the delay then.
+    const limiter = ctx.limiter;
+    if (limiter?.backoff && failure.throttle && failure.retryAfterMs === undefined && !noEarlyRetries) {
+      early = await limiter.backoff(delay * 1000, ctx.ceiling ?? Number.POSITIVE_INFINITY, signal);
+    } else {
+      early = false;
+      await clock.sleep(delay * 1000, signal);
+    }
   }
 }
 

@@ -448,6 +448,7 @@ describe('runBulkUpsert: with the adaptive limiter', () => {
     });
     let produced = 0;
     let maxAhead = 0;
+    let maxLimit = 0;
     const progress: BulkProgress[] = [];
     const result = await runBulkUpsert({
       input: generate(200_000, () => produced++),
@@ -457,6 +458,7 @@ describe('runBulkUpsert: with the adaptive limiter', () => {
       send: limitedSend(limiter, 8),
       onProgress: (p) => {
         maxAhead = Math.max(maxAhead, produced - p.upserted);
+        maxLimit = Math.max(maxLimit, p.limit);
         if (progress.length < 5) progress.push(p);
       },
     });
@@ -464,7 +466,9 @@ describe('runBulkUpsert: with the adaptive limiter', () => {
     expect(result.batches).toBe(2000);
     expect(result.maxBatchesHeld).toBe(9);
     expect(maxAhead).toBeLessThanOrEqual(9 * 100);
-    expect(progress[0]).toMatchObject({ limit: 8, throttled: 0 });
+    // Slow start: the first batch leaves alone, and its success lets a second join it.
+    expect(progress[0]).toMatchObject({ limit: 2, throttled: 0 });
+    expect(maxLimit).toBe(8);
     expect(progress.every((p) => p.batchesHeld <= 9 && p.inFlight <= 8)).toBe(true);
   });
 
@@ -492,12 +496,56 @@ describe('runBulkUpsert: with the adaptive limiter', () => {
     expect(new Set(seen.map((p) => p.limit)).size).toBeGreaterThan(1);
   });
 
+  it('batches asleep in a retry delay do not count against maxConcurrency + 1; at most 2 × maxConcurrency + 1 in all', async () => {
+    let sleeping = 0;
+    const listeners = new Set<() => void>();
+    const view = {
+      limit: 2,
+      inFlight: 0,
+      queued: 0,
+      throttles: 0,
+      get sleeping() {
+        return sleeping;
+      },
+      onChange(listener: () => void) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    };
+    const pending: (() => void)[] = [];
+    const run = runBulkUpsert({
+      input: vectors(100),
+      batchSize: 10,
+      maxConcurrency: 2,
+      limiter: view,
+      send: (batch) => new Promise<number>((resolve) => pending.push(() => resolve(batch.length))),
+    });
+    await flushMicrotasks();
+    expect(pending).toHaveLength(3);
+    // Two of them fall asleep in a retry delay: two more may be read, and no more.
+    sleeping = 2;
+    for (const l of listeners) l();
+    await flushMicrotasks();
+    expect(pending).toHaveLength(5);
+    sleeping = 5;
+    for (const l of listeners) l();
+    await flushMicrotasks();
+    expect(pending).toHaveLength(5);
+    sleeping = 0;
+    while (pending.length > 0) {
+      for (const settle of pending.splice(0)) settle();
+      await flushMicrotasks();
+    }
+    await expect(run).resolves.toMatchObject({ upsertedCount: 100, batches: 10 });
+  });
+
   it('reports progress counts from the call’s start and the effective limit min(limit, maxConcurrency)', async () => {
     const limiter = new AimdLimiter({
       clock: new ManualClock(),
       logger: silentLogger,
       host: 'h',
       pacing: false,
+      slowStart: false,
     });
     (await limiter.acquire(16)).release({ kind: 'throttled' }); // earlier call: 16 → 8, one throttle
     const seen: BulkProgress[] = [];

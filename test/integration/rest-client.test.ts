@@ -85,8 +85,9 @@ describe('REST client over loopback', () => {
     });
     expect(server.requests).toHaveLength(2);
     const host = new URL(server.url).host;
+    // A fresh host is in slow start (one request in flight): the limit is already at its
+    // floor, so the throttle logs no decrease.
     expect(log.records.map((r) => r.message)).toEqual([
-      'AIMD limiter decreased: before=4 after=2 ceiling=4',
       expect.stringMatching(new RegExp(`^Rate limited by host=${host.replace('.', '\\.')}\\. Adaptive`)),
       expect.stringMatching(
         new RegExp(

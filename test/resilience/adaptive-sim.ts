@@ -48,6 +48,7 @@ export interface SimOptions {
   /** Passed to the adaptive state. */
   probeWindows?: number;
   pacing?: PacerOptions | false;
+  slowStart?: boolean;
 }
 
 export interface SimResult {
@@ -125,7 +126,7 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
     host: 'sim',
     createState: (notify) =>
       o.algorithm === 'adaptive'
-        ? new AimdState({ notify, probeWindows: o.probeWindows, pacing: o.pacing })
+        ? new AimdState({ notify, probeWindows: o.probeWindows, pacing: o.pacing, slowStart: o.slowStart })
         : o.algorithm === 'spec'
           ? new SpecAimdState()
           : new FixedState(),

@@ -27,7 +27,8 @@ function recordingLogger(): Logger & { records: Record[] } {
 function setup(options: Partial<AimdLimiterOptions> = {}) {
   const clock = new ManualClock(0);
   const logger = recordingLogger();
-  const limiter = new AimdLimiter({ clock, logger, host: 'idx.svc.test', ...options });
+  // Most tests here start from a known limit (the first ceiling): slow start off unless asked.
+  const limiter = new AimdLimiter({ clock, logger, host: 'idx.svc.test', slowStart: false, ...options });
   return { clock, logger, limiter };
 }
 
@@ -82,9 +83,10 @@ class SteadyWindow {
 }
 
 /** A state with its transitions recorded. */
-function state(options: { probeWindows?: number; pacing?: false } = {}) {
+function state(options: { probeWindows?: number; pacing?: false; slowStart?: boolean } = {}) {
   const events: LimitTransition[] = [];
-  const s = new AimdState({ pacing: false, ...options, notify: (t) => events.push(t) });
+  // Slow start off unless asked: these tests start from a known limit (the first ceiling).
+  const s = new AimdState({ pacing: false, slowStart: false, ...options, notify: (t) => events.push(t) });
   const limit = () => s.snapshot().limit;
   /** A dispatch that fills the window (steady operation). */
   const full = (ceiling: number, now = 0) => s.dispatch(now, ceiling, Math.min(limit(), ceiling));

@@ -9,7 +9,13 @@ import {
 } from '../../src/resilience/registry.js';
 
 function registry(maxHosts?: number) {
-  return new AdaptiveLimiterRegistry({ clock: new ManualClock(), logger: silentLogger, maxHosts });
+  // Slow start off: teach() starts from a limit of 8.
+  return new AdaptiveLimiterRegistry({
+    clock: new ManualClock(),
+    logger: silentLogger,
+    maxHosts,
+    limiter: { slowStart: false },
+  });
 }
 
 /** Teach a host's limiter something (8 → 4) so a fresh one is recognisable. */
@@ -93,7 +99,7 @@ describe('AdaptiveLimiterRegistry', () => {
     const r = new AdaptiveLimiterRegistry({
       clock: new ManualClock(),
       logger: silentLogger,
-      limiter: { onTransition: (t) => seen.push(t) },
+      limiter: { slowStart: false, onTransition: (t) => seen.push(t) },
     });
     await teach(r, 'x.svc');
     expect(seen.map((t) => [t.host, t.kind, t.after])).toEqual([['x.svc', 'decrease', 4]]);

@@ -1,0 +1,201 @@
+/**
+ * Retry delays the limiter ends early when the host runs dry (AimdLimiter.backoff), and
+ * how the retry loop uses them. ManualClock and seeded random; no real sleeps.
+ */
+import { describe, expect, it } from 'vitest';
+import { AbortError, apiErrorFromStatus } from '../../src/errors.js';
+import { silentLogger } from '../../src/log.js';
+import { AimdLimiter } from '../../src/resilience/adaptive.js';
+import { flushMicrotasks, ManualClock, seededRandom } from '../../src/resilience/clock.js';
+import type { HostLimiter, Permit } from '../../src/resilience/limiter.js';
+import { type FailureClass, withRetries } from '../../src/resilience/retry.js';
+import { RetryEvents } from '../../src/resilience/retry-events.js';
+
+function setup() {
+  const clock = new ManualClock(0);
+  const limiter = new AimdLimiter({ clock, logger: silentLogger, host: 'h', slowStart: false });
+  return { clock, limiter };
+}
+
+/** Track whether a promise has settled, without awaiting it. */
+function watch<T>(p: Promise<T>) {
+  const state: { settled: boolean; value?: T; error?: unknown } = { settled: false };
+  p.then(
+    (value) => Object.assign(state, { settled: true, value }),
+    (error) => Object.assign(state, { settled: true, error }),
+  );
+  return state;
+}
+
+describe('AimdLimiter.backoff: retry delays end early when the host runs dry', () => {
+  it('ends a sleep once a success came after it began and nothing is in flight or queued', async () => {
+    const { clock, limiter } = setup();
+    const [a, b] = [await limiter.acquire(4), await limiter.acquire(4)];
+    await clock.advance(10);
+    a.release({ kind: 'throttled' });
+    const sleep = watch(limiter.backoff(500, 4));
+    await flushMicrotasks();
+    expect(limiter.sleeping).toBe(1);
+    await clock.advance(5);
+    b.release({ kind: 'success' });
+    await flushMicrotasks();
+    expect(sleep).toMatchObject({ settled: true, value: true });
+    expect(clock.now()).toBe(15);
+    expect(limiter.sleeping).toBe(0);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('runs its length without a success since it began (a lone throttled request is not retried at once)', async () => {
+    const { clock, limiter } = setup();
+    (await limiter.acquire(4)).release({ kind: 'success' });
+    const a = await limiter.acquire(4);
+    a.release({ kind: 'throttled' });
+    const sleep = watch(limiter.backoff(500, 4));
+    await clock.advance(499);
+    expect(sleep.settled).toBe(false);
+    await clock.advance(1);
+    expect(sleep).toMatchObject({ settled: true, value: false });
+  });
+
+  it('does not wake while requests are in flight or queued', async () => {
+    const { clock, limiter } = setup();
+    const permits: Permit[] = [];
+    for (let i = 0; i < 3; i++) permits.push(await limiter.acquire(4));
+    permits[0]!.release({ kind: 'throttled' }); // 4 → 2
+    const sleep = watch(limiter.backoff(500, 4));
+    permits[1]!.release({ kind: 'success' }); // one still in flight
+    await flushMicrotasks();
+    expect(sleep.settled).toBe(false);
+    permits[2]!.release({ kind: 'success' });
+    await flushMicrotasks();
+    expect(sleep).toMatchObject({ settled: true, value: true });
+    await clock.advance(0);
+  });
+
+  it('does not wake when the latest answer, the one that left the host dry, was a throttle', async () => {
+    const { clock, limiter } = setup();
+    const permits: Permit[] = [];
+    for (let i = 0; i < 3; i++) permits.push(await limiter.acquire(4));
+    permits[0]!.release({ kind: 'throttled' });
+    const sleep = watch(limiter.backoff(500, 4));
+    permits[1]!.release({ kind: 'success' });
+    permits[2]!.release({ kind: 'throttled' });
+    await flushMicrotasks();
+    expect(sleep.settled).toBe(false);
+    await clock.advance(500);
+    expect(sleep).toMatchObject({ settled: true, value: false });
+  });
+
+  it('wakes at most the effective limit, soonest-ending first', async () => {
+    const { clock, limiter } = setup();
+    const permits: Permit[] = [];
+    for (let i = 0; i < 4; i++) permits.push(await limiter.acquire(4));
+    for (const p of permits.slice(0, 3)) p.release({ kind: 'throttled' }); // one event: 4 → 2
+    expect(limiter.limit).toBe(2);
+    const sleeps = [900, 300, 600].map((ms) => watch(limiter.backoff(ms, 4)));
+    permits[3]!.release({ kind: 'success' });
+    await flushMicrotasks();
+    expect(sleeps.map((s) => s.settled)).toEqual([false, true, true]);
+    await clock.advance(900);
+    expect(sleeps[0]).toMatchObject({ settled: true, value: false });
+  });
+
+  it('an abort during the sleep rejects with AbortError (cause: the reason) and leaves no timer', async () => {
+    const { clock, limiter } = setup();
+    const controller = new AbortController();
+    const sleep = watch(limiter.backoff(500, 4, controller.signal));
+    controller.abort('stop');
+    await flushMicrotasks();
+    expect(sleep.error).toBeInstanceOf(AbortError);
+    expect((sleep.error as AbortError).cause).toBe('stop');
+    expect(clock.pending).toBe(0);
+    expect(limiter.sleeping).toBe(0);
+  });
+});
+
+const classify = (error: unknown): FailureClass => {
+  const status = (error as { status: number }).status;
+  return {
+    retryable: true,
+    throttle: status === 429,
+    rateLimited: status === 429,
+    label: status,
+    retryAfterMs: (error as { retryAfterMs?: number }).retryAfterMs,
+  };
+};
+
+describe('withRetries with a limiter that can end retry delays early', () => {
+  /** A limiter whose every backoff is ended at once, recording what it was asked. */
+  function wakingLimiter() {
+    const backoffs: number[] = [];
+    const limiter: HostLimiter = {
+      limit: 4,
+      inFlight: 0,
+      throttles: 0,
+      async acquire(): Promise<Permit> {
+        return { release() {} };
+      },
+      async backoff(ms: number) {
+        backoffs.push(ms);
+        return true;
+      },
+    };
+    return { limiter, backoffs };
+  }
+
+  function run(limiter: HostLimiter, statuses: (number | { status: number; retryAfterMs: number })[]) {
+    const clock = new ManualClock(0);
+    let attempts = 0;
+    const attempt = async (n: number) => {
+      attempts = n;
+      const step = statuses[n - 1];
+      if (step === undefined) return 'ok';
+      const { status, retryAfterMs } =
+        typeof step === 'number' ? { status: step, retryAfterMs: undefined } : step;
+      throw apiErrorFromStatus({ status, host: 'h', attempts: n, retryAfterMs });
+    };
+    const done = withRetries(
+      attempt,
+      { maxRetries: 3, backoffFactor: 0.25, maxWait: 60, classify },
+      {
+        clock,
+        random: seededRandom(3),
+        events: new RetryEvents(silentLogger),
+        host: 'h',
+        limiter,
+        ceiling: 4,
+      },
+    );
+    return { clock, done, attempts: () => attempts };
+  }
+
+  it('after an early retry is throttled again, every later delay of the call runs its length', async () => {
+    const { limiter, backoffs } = wakingLimiter();
+    const { clock, done } = run(limiter, [429, 429, 429]);
+    const result = watch(done);
+    await flushMicrotasks();
+    // Delay 1 went to the limiter (ended at once); the early retry was throttled, so
+    // delays 2 and 3 are the clock's, full length.
+    expect(backoffs).toHaveLength(1);
+    expect(clock.sleeps).toHaveLength(1);
+    await clock.runNext();
+    expect(clock.sleeps).toHaveLength(2);
+    await clock.runNext();
+    expect(result).toMatchObject({ settled: true, value: 'ok' });
+    expect(backoffs).toHaveLength(1);
+  });
+
+  it('a server hint (Retry-After) or a non-throttle failure is slept out on the clock; a plain 429 goes to the limiter', async () => {
+    const { limiter, backoffs } = wakingLimiter();
+    const { clock, done } = run(limiter, [{ status: 429, retryAfterMs: 200 }, 429, 500]);
+    const result = watch(done);
+    await flushMicrotasks();
+    expect(clock.sleeps).toEqual([200]);
+    await clock.runNext();
+    expect(backoffs).toHaveLength(1);
+    expect(clock.sleeps).toHaveLength(2);
+    await clock.runNext();
+    expect(result).toMatchObject({ settled: true, value: 'ok' });
+    expect(backoffs).toHaveLength(1);
+  });
+});
