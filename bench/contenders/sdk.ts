@@ -33,6 +33,8 @@ export function sdkContender(name: string, maxConcurrency: number, variant: SdkV
         limiter: {
           onTransition: watch.onTransition,
           createState: variant.literalSpec ? (notify) => new SpecLiteralState(notify) : undefined,
+          // The spec's algorithm has no early retries either: its delays run their length.
+          wakeRetries: !variant.literalSpec,
         },
       });
       const pc = new Pinecone({ apiKey: 'bench', limiters, logger, clock });

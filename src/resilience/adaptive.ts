@@ -38,6 +38,11 @@ export interface AimdLimiterOptions {
   /** Slow start for a fresh host (default `true`); see `AimdStateOptions.slowStart`. */
   slowStart?: boolean | undefined;
   /**
+   * End retry delays early when the host runs dry (default `true`); `false` makes
+   * {@link AimdLimiter.backoff} always sleep the full delay (e.g. to measure a plain AIMD).
+   */
+  wakeRetries?: boolean | undefined;
+  /**
    * Replace the in-process state (e.g. with one coordinated across processes). It must
    * call `notify` for each transition so logs and listeners keep working.
    */
@@ -86,6 +91,7 @@ export class AimdLimiter implements HostLimiter {
   /** The host this limiter gates. */
   readonly host: string;
   readonly #clock: Clock;
+  readonly #wakeRetries: boolean;
   readonly #logger: Logger;
   readonly #state: LimiterState;
   readonly #listeners = new Set<TransitionListener>();
@@ -105,6 +111,7 @@ export class AimdLimiter implements HostLimiter {
   constructor(options: AimdLimiterOptions) {
     this.host = options.host;
     this.#clock = options.clock;
+    this.#wakeRetries = options.wakeRetries ?? true;
     this.#logger = options.logger;
     const notify = (t: LimitTransition) => this.#transition(t);
     this.#state = options.createState
@@ -335,7 +342,7 @@ export class AimdLimiter implements HostLimiter {
    * answer was a throttle: the server is not admitting just now.
    */
   #wakeSleepers(): void {
-    if (this.#sleepers.size === 0 || this.#held > 0 || this.#queue.length > 0) return;
+    if (!this.#wakeRetries || this.#sleepers.size === 0 || this.#held > 0 || this.#queue.length > 0) return;
     if (!this.#lastSucceeded) return;
     const ready = [...this.#sleepers]
       .filter((s) => this.#successes > s.successesAtStart)

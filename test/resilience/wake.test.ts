@@ -45,6 +45,25 @@ describe('AimdLimiter.backoff: retry delays end early when the host runs dry', (
     expect(clock.pending).toBe(0);
   });
 
+  it('with wakeRetries: false, always runs its length', async () => {
+    const clock = new ManualClock(0);
+    const limiter = new AimdLimiter({
+      clock,
+      logger: silentLogger,
+      host: 'h',
+      slowStart: false,
+      wakeRetries: false,
+    });
+    const [a, b] = [await limiter.acquire(4), await limiter.acquire(4)];
+    a.release({ kind: 'throttled' });
+    const sleep = watch(limiter.backoff(500, 4));
+    b.release({ kind: 'success' });
+    await clock.advance(499);
+    expect(sleep.settled).toBe(false);
+    await clock.advance(1);
+    expect(sleep).toMatchObject({ settled: true, value: false });
+  });
+
   it('runs its length without a success since it began (a lone throttled request is not retried at once)', async () => {
     const { clock, limiter } = setup();
     (await limiter.acquire(4)).release({ kind: 'success' });
