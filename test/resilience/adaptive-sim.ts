@@ -5,18 +5,14 @@
  * in-flight cap. Used by adaptive-sim.test.ts to compare the algorithms reproducibly.
  */
 import { pathToFileURL } from 'node:url';
+import { SpecLiteralState } from '../../bench/contenders/spec-literal.js';
 import { runBulkUpsert } from '../../src/data/bulk.js';
 import type { Vector } from '../../src/data/types.js';
 import { RateLimitError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { AimdLimiter } from '../../src/resilience/adaptive.js';
 import { flushMicrotasks, ManualClock, seededRandom } from '../../src/resilience/clock.js';
-import {
-  AimdState,
-  type Dispatch,
-  type LimiterSnapshot,
-  type LimiterState,
-} from '../../src/resilience/limiter-state.js';
+import { AimdState } from '../../src/resilience/limiter-state.js';
 import type { PacerOptions } from '../../src/resilience/pacer.js';
 import { withRetries } from '../../src/resilience/retry.js';
 import { RetryEvents } from '../../src/resilience/retry-events.js';
@@ -63,52 +59,8 @@ export interface SimResult {
   pacingRate: number | undefined;
 }
 
-/** The spec's algorithm as its text reads: halve on every throttle, +1 after `limit` successes. */
-export class SpecAimdState implements LimiterState {
-  private limit = 0;
-  private streak = 0;
-  private throttles = 0;
-  private decreases = 0;
-  private increases = 0;
-  admit(ceiling: number, held: number): boolean {
-    if (this.limit === 0) this.limit = ceiling;
-    return held < Math.min(this.limit, ceiling);
-  }
-  sendAt(now: number): number {
-    return now;
-  }
-  dispatch(now: number, ceiling: number, inFlight: number): Dispatch {
-    return { epoch: 0, sentAt: now, ceiling, inFlight, windowFull: true };
-  }
-  onSuccess(_now: number, d: Dispatch): void {
-    if (this.limit >= d.ceiling || ++this.streak < this.limit) return;
-    this.streak = 0;
-    this.limit += 1;
-    this.increases += 1;
-  }
-  onThrottle(): void {
-    this.throttles += 1;
-    this.streak = 0;
-    const next = Math.max(1, Math.floor(this.limit / 2));
-    if (next !== this.limit) this.decreases += 1;
-    this.limit = next;
-  }
-  snapshot(): LimiterSnapshot {
-    return {
-      limit: this.limit,
-      pacingRate: undefined,
-      pausedUntil: Number.NEGATIVE_INFINITY,
-      throttles: this.throttles,
-      congestionEvents: this.throttles,
-      decreases: this.decreases,
-      increases: this.increases,
-      smoothedRttMs: undefined,
-    };
-  }
-}
-
 /** A fixed pool: `ceiling` in flight, whatever happens. */
-export class FixedState extends SpecAimdState {
+export class FixedState extends SpecLiteralState {
   override admit(ceiling: number, held: number): boolean {
     return held < ceiling;
   }
@@ -124,11 +76,13 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
     clock,
     logger: silentLogger,
     host: 'sim',
+    // The baselines have no early retries: their delays run their length.
+    wakeRetries: o.algorithm === 'adaptive',
     createState: (notify) =>
       o.algorithm === 'adaptive'
         ? new AimdState({ notify, probeWindows: o.probeWindows, pacing: o.pacing, slowStart: o.slowStart })
         : o.algorithm === 'spec'
-          ? new SpecAimdState()
+          ? new SpecLiteralState(notify)
           : new FixedState(),
     onTransition: o.trace
       ? (t) =>
