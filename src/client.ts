@@ -10,7 +10,7 @@ import { LazyGrpcIndex } from './data/grpc-lazy.js';
 import { type CallOptions, Index, type IndexContext, resolveTimeout } from './data/index.js';
 import type { Metric } from './data/types.js';
 import { validateIntRange } from './data/validate.js';
-import { PineconeError, ValidationError } from './errors.js';
+import { ConflictError, PineconeError, ValidationError } from './errors.js';
 import { type Logger, resolveLogger } from './log.js';
 import { type Clock, type RandomSource, systemClock } from './resilience/clock.js';
 import type { LimiterRegistry } from './resilience/limiter.js';
@@ -167,7 +167,18 @@ export class Pinecone {
       vector_type: options.vectorType,
       tags: options.tags,
     };
-    let model = toIndexModel(await this.#control('POST', '/indexes', JSON.stringify(body), options));
+    let model: IndexModel;
+    try {
+      model = toIndexModel(await this.#control('POST', '/indexes', JSON.stringify(body), options));
+    } catch (error) {
+      // A create retried after a reply was lost (5xx, reset, timeout) can meet the index its
+      // own first attempt made. When the index found is the one asked for, that is success.
+      if (!(error instanceof ConflictError) || error.attempts < 2) throw error;
+      model = await this.describeIndex(options.name, options);
+      const same =
+        model.metric === metric && (vectorType !== 'dense' || model.dimension === options.dimension);
+      if (!same) throw error;
+    }
     while (options.waitUntilReady && !model.status.ready) {
       await this.#clock.sleep(1000, options.signal);
       model = await this.describeIndex(options.name, options);

@@ -8,6 +8,7 @@ import { Pinecone } from '../../src/client.js';
 import {
   AbortError,
   BadRequestError,
+  ConflictError,
   ConnectionError,
   NotFoundError,
   RateLimitError,
@@ -284,6 +285,51 @@ describe('REST client over loopback', () => {
       'GET /vectors/fetch?ids=c',
     ]);
     await ctl.close();
+  });
+
+  it('a create retried after a lost reply that meets its own index succeeds', async () => {
+    const model = {
+      name: 'made',
+      dimension: 8,
+      metric: 'cosine',
+      host: 'made.example',
+      status: { ready: true, state: 'Ready' },
+    };
+    server.push(
+      { status: 500, text: 'upstream reset' },
+      {
+        status: 409,
+        body: { status: 409, error: { code: 'ALREADY_EXISTS', message: 'Resource made already exists' } },
+      },
+      { status: 200, body: model },
+    );
+    await expect(pc.createIndex({ name: 'made', dimension: 8, metric: 'cosine' })).resolves.toMatchObject({
+      name: 'made',
+      dimension: 8,
+    });
+    expect(server.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
+      'POST /indexes',
+      'POST /indexes',
+      'GET /indexes/made',
+    ]);
+  });
+
+  it('a 409 on the first attempt, or for a different index, stays a ConflictError', async () => {
+    server.push({ status: 409, body: { status: 409, error: { code: 'ALREADY_EXISTS', message: 'exists' } } });
+    await expect(pc.createIndex({ name: 'made', dimension: 8 })).rejects.toBeInstanceOf(ConflictError);
+    const other = {
+      name: 'made',
+      dimension: 16,
+      metric: 'cosine',
+      host: 'h',
+      status: { ready: true, state: 'Ready' },
+    };
+    server.push(
+      { status: 503 },
+      { status: 409, body: { status: 409, error: { code: 'ALREADY_EXISTS', message: 'exists' } } },
+      { status: 200, body: other },
+    );
+    await expect(pc.createIndex({ name: 'made', dimension: 8 })).rejects.toBeInstanceOf(ConflictError);
   });
 
   it('requires an API key, naming both sources', () => {
