@@ -13,11 +13,12 @@
  */
 import { access, constants } from 'node:fs/promises';
 import { extname } from 'node:path';
+import { vectorJson } from '../data/encode.js';
 import type { Vector } from '../data/types.js';
 import { type CsvHeader, csvRowToRecord, parseCsvHeader, RowError } from './csv.js';
 import { countLines, readLines } from './lines.js';
 import { countNpyRows, NpyError, readNpyRows } from './npy.js';
-import { toVector, vectorToJson } from './record.js';
+import { toVector } from './record.js';
 
 /** File formats the CLI reads. */
 export type InputFormat = 'jsonl' | 'csv' | 'npy';
@@ -153,7 +154,7 @@ export class VectorSource implements AsyncIterable<Vector> {
         continue;
       }
       const decoded = this.#decode(item);
-      if (decoded.vector) yield vectorToJson(decoded.vector);
+      if (decoded.vector) yield vectorJson(decoded.vector);
       else this.unreadable.push(item.position);
     }
     this.#finished = true;

@@ -50,16 +50,6 @@ export function toVector(
   return { vector };
 }
 
-/** A record as one JSON line (the resume file's format; Float32Array becomes an array). */
-export function vectorToJson(vector: Vector): string {
-  return JSON.stringify({
-    id: vector.id,
-    values: vector.values instanceof Float32Array ? Array.from(vector.values) : vector.values,
-    sparseValues: vector.sparseValues ?? undefined,
-    metadata: vector.metadata ?? undefined,
-  });
-}
-
 function kind(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';

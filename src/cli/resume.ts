@@ -8,8 +8,8 @@ import { once } from 'node:events';
 import { createWriteStream, existsSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { vectorJson } from '../data/encode.js';
 import type { Vector } from '../data/types.js';
-import { vectorToJson } from './record.js';
 
 /** What went into a resume file. */
 export interface ResumeFileSummary {
@@ -37,7 +37,7 @@ export async function writeResumeFile(
   const summary: ResumeFileSummary = { path, failed: 0, unread: 0 };
   try {
     for (const vector of failed) {
-      await write(vectorToJson(vector));
+      await write(vectorJson(vector));
       summary.failed++;
     }
     if (rest) {

@@ -9,15 +9,24 @@ import type { Vector } from './types.js';
 const OPEN = Buffer.from('{"vectors":[');
 const COMMA = Buffer.from(',');
 
-/** One record as UTF-8 JSON (Float32Array values become a plain array; absent fields omitted). */
-export function encodeVector(v: Vector): Buffer {
-  const json = JSON.stringify({
+/** Dense values as JSON encodes them: a Float32Array becomes a plain array (JSON would make it an object). */
+export function jsonValues(values: number[] | Float32Array): number[] {
+  return values instanceof Float32Array ? Array.from(values) : values;
+}
+
+/** One record as JSON text (absent fields omitted): the wire's shape, also the CLI's resume-file line. */
+export function vectorJson(v: Vector): string {
+  return JSON.stringify({
     id: v.id,
-    values: v.values instanceof Float32Array ? Array.from(v.values) : v.values,
+    values: jsonValues(v.values),
     sparseValues: v.sparseValues ?? undefined,
     metadata: v.metadata ?? undefined,
   });
-  return Buffer.from(json, 'utf8');
+}
+
+/** One record as UTF-8 JSON bytes, ready to concatenate into an upsert body. */
+export function encodeVector(v: Vector): Buffer {
+  return Buffer.from(vectorJson(v), 'utf8');
 }
 
 /** An upsert body from records already encoded by {@link encodeVector}. */

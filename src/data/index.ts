@@ -11,7 +11,7 @@ import type { RetryEvents } from '../resilience/retry-events.js';
 import type { HttpMethod, RestTransport } from '../transport/rest.js';
 import { queryString } from '../transport/rest.js';
 import { DEFAULT_MAX_BATCH_BYTES } from './bulk.js';
-import { encodedSize, encodeVector, upsertBody } from './encode.js';
+import { encodedSize, encodeVector, jsonValues, upsertBody } from './encode.js';
 import {
   bulkUpsert,
   checkDelete,
@@ -222,7 +222,7 @@ export class Index {
     checkQuery(options);
     const body = {
       topK: options.topK,
-      vector: options.vector instanceof Float32Array ? Array.from(options.vector) : options.vector,
+      vector: options.vector === undefined ? undefined : jsonValues(options.vector),
       sparseVector: options.sparseVector,
       id: options.id,
       namespace: this.ns(options.namespace),
@@ -290,7 +290,7 @@ export class Index {
     checkUpdate(options);
     const body = {
       id: options.id,
-      values: options.values instanceof Float32Array ? Array.from(options.values) : options.values,
+      values: options.values === undefined ? undefined : jsonValues(options.values),
       sparseValues: options.sparseValues,
       setMetadata: options.setMetadata,
       namespace: this.ns(options.namespace),
