@@ -18,7 +18,7 @@ import {
   createEmulatorServer,
   DEFAULT_MAX_BODY_BYTES,
   type DualProtocolServer,
-  listen,
+  listenForIndex,
   newRequestId,
   parseJsonBody,
   queryParams,
@@ -105,13 +105,8 @@ export class RestDataPlane implements IndexTransport {
     const http = createEmulatorServer((req, res) => this.handle(index, req, res));
     // One port per index for REST and gRPC alike, as a Pinecone index host serves both.
     const front = createDualProtocolServer(http, () => index.acceptHttp2);
-    const avoid = new Set(this.reservedPorts);
-    for (const { port } of this.servers.values()) avoid.add(port);
-    const start = this.options.portStart;
-    const port = await listen(front.server, this.options.host, start === 0 ? 0 : start, {
-      searchUpTo: start === 0 ? 0 : 1000,
-      avoid,
-    });
+    const taken = [...this.reservedPorts, ...[...this.servers.values()].map((s) => s.port)];
+    const port = await listenForIndex(front.server, this.options.host, this.options.portStart, taken);
     this.servers.set(index, { front, port });
     index.restHost = baseUrl(this.options.host, port);
   }

@@ -42,7 +42,7 @@ import { systemClock } from '../resilience/clock.js';
 import type { EmulatedIndex, IndexTransport } from './emulator.js';
 import { EmulatorError, GrpcCode, type GrpcCodeNumber } from './errors.js';
 import type { FaultDecision } from './faults.js';
-import { baseUrl, DEFAULT_MAX_BODY_BYTES, listen, newRequestId } from './http.js';
+import { baseUrl, DEFAULT_MAX_BODY_BYTES, listenForIndex, newRequestId } from './http.js';
 import type { DataOperation } from './operation-names.js';
 import { type OperationRequest, runOperation } from './operations.js';
 import type { Outcome } from './stats.js';
@@ -147,14 +147,8 @@ export class GrpcDataPlane implements IndexTransport {
     server.on('stream', (stream, headers) => {
       void this.handle(index, stream, headers);
     });
-    const avoid = new Set(this.reservedPorts);
-    for (const { port } of this.servers.values()) avoid.add(port);
-    const start = this.options.portStart;
-    // The helper only uses net.Server's listen/address, which an HTTP/2 server has too.
-    const port = await listen(server, this.options.host, start, {
-      searchUpTo: start === 0 ? 0 : 1000,
-      avoid,
-    });
+    const taken = [...this.reservedPorts, ...[...this.servers.values()].map((s) => s.port)];
+    const port = await listenForIndex(server, this.options.host, this.options.portStart, taken);
     this.servers.set(index, { server, sessions, port });
     index.grpcHost = baseUrl(this.options.host, port);
     index.acceptHttp2 = (socket) => server.emit('connection', socket);

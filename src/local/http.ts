@@ -78,6 +78,19 @@ export function closeServer(server: Server): Promise<void> {
   });
 }
 
+/**
+ * Listen for one index: any free port when `portStart` is 0, else the first free port from
+ * `portStart` on, skipping the ports in `taken` (the controller's and other indexes').
+ */
+export function listenForIndex(
+  server: NetServer,
+  host: string,
+  portStart: number,
+  taken: Iterable<number>,
+): Promise<number> {
+  return listen(server, host, portStart, { searchUpTo: portStart === 0 ? 0 : 1000, avoid: new Set(taken) });
+}
+
 /** The base URL of a listening server: `http://host:port`. */
 export function baseUrl(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
