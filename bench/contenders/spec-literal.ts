@@ -35,6 +35,9 @@ export class SpecLiteralState implements LimiterState {
     return now;
   }
 
+  /** No Retry-After pause either. */
+  readonly pausedUntil = Number.NEGATIVE_INFINITY;
+
   dispatch(now: number, ceiling: number, inFlight: number): Dispatch {
     return { epoch: 0, sentAt: now, ceiling, inFlight, windowFull: true };
   }
@@ -74,6 +77,8 @@ export class SpecLiteralState implements LimiterState {
       decreases: this.decreases,
       increases: this.increases,
       smoothedRttMs: undefined,
+      noiseShare: 0,
+      restores: 0,
     };
   }
 }

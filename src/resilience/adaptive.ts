@@ -1,22 +1,18 @@
 /**
  * The adaptive per-host limiter: AIMD on the number of requests in flight plus dispatch
  * pacing, behind the {@link HostLimiter} interface the retry loop uses. This file owns
- * the queue (FIFO, abortable), the sleeping (pacing waits, and the retry delays it may
- * end early when the host idles) and the logs; the state and its decisions live behind
- * {@link LimiterState} (`limiter-state.ts`) so they can be swapped.
+ * the queue (FIFO, abortable; a Retry-After pause holds each waiter at most its call's
+ * `maxWait`), the pacing waits and the logs; the state and its decisions live behind
+ * {@link LimiterState} (`limiter-state.ts`, in-process: `aimd-state.ts`) so they can be
+ * swapped, and the retry delays it may end early in `retry-wait.ts`.
  */
 import { AbortError, ValidationError } from '../errors.js';
 import { ADAPTIVE_LOGGER, aimdDecreasedMessage, aimdIncreasedMessage, type Logger } from '../log.js';
+import { AimdState, type AimdStateOptions } from './aimd-state.js';
 import type { Clock } from './clock.js';
-import type { AttemptOutcome, HostLimiter, Permit } from './limiter.js';
-import {
-  AimdState,
-  type Dispatch,
-  type LimiterSnapshot,
-  type LimiterState,
-  type LimitTransition,
-} from './limiter-state.js';
-import type { PacerOptions } from './pacer.js';
+import type { AttemptOutcome, HostLimiter, Permit, ThrottleVerdict } from './limiter.js';
+import type { Dispatch, LimiterSnapshot, LimiterState, LimitTransition } from './limiter-state.js';
+import { RetrySleepers, RetryWait } from './retry-wait.js';
 
 /** A transition as listeners see it: which host, and when (clock ms). */
 export interface AdaptiveTransition extends LimitTransition {
@@ -27,29 +23,48 @@ export interface AdaptiveTransition extends LimitTransition {
 /** Listener of {@link AimdLimiter.onTransition}. */
 export type TransitionListener = (transition: AdaptiveTransition) => void;
 
-/** Options of {@link AimdLimiter}. Nothing is global: time and logs come from here. */
-export interface AimdLimiterOptions {
+/** What every {@link AimdLimiter} takes. Nothing is global: time and logs come from here. */
+export interface AimdLimiterBaseOptions {
   clock: Clock;
   logger: Logger;
   /** The index host this limiter gates (appears in logs and transitions). */
   host: string;
-  /** Pacer tuning, or `false` for plain AIMD (Retry-After pauses still apply). */
-  pacing?: PacerOptions | false | undefined;
-  /** Slow start for a fresh host (default `true`); see `AimdStateOptions.slowStart`. */
-  slowStart?: boolean | undefined;
   /**
-   * End retry delays early when the host runs dry (default `true`); `false` makes
-   * {@link AimdLimiter.backoff} always sleep the full delay (e.g. to measure a plain AIMD).
+   * End retry delays early when the host runs dry (default `true`); `false` makes every
+   * throttle's delay run its length (e.g. to measure a plain AIMD).
    */
   wakeRetries?: boolean | undefined;
-  /**
-   * Replace the in-process state (e.g. with one coordinated across processes). It must
-   * call `notify` for each transition so logs and listeners keep working.
-   */
-  createState?: ((notify: (transition: LimitTransition) => void) => LimiterState) | undefined;
   /** A first transition listener (more via {@link AimdLimiter.onTransition}). */
   onTransition?: TransitionListener | undefined;
 }
+
+/** The in-process state's tuning (see {@link AimdStateOptions}); no custom state. */
+export interface AimdLimiterStateOptions extends Omit<AimdStateOptions, 'notify'> {
+  createState?: undefined;
+}
+
+/**
+ * A custom state (e.g. one coordinated across processes) in place of the in-process one.
+ * It must call `notify` for each transition so logs and listeners keep working. The
+ * in-process tuning options are not accepted beside it (they would be silently ignored):
+ * give them to the state you create.
+ */
+export interface AimdLimiterCustomState {
+  createState: (notify: (transition: LimitTransition) => void) => LimiterState;
+  pacing?: undefined;
+  slowStart?: undefined;
+  probeWindows?: undefined;
+  noise?: undefined;
+  initialRttMs?: undefined;
+}
+
+/** Everything of {@link AimdLimiterOptions} but where it runs (clock, logger, host). */
+export type AimdLimiterTuning = Omit<AimdLimiterBaseOptions, 'clock' | 'logger' | 'host'> &
+  (AimdLimiterStateOptions | AimdLimiterCustomState);
+
+/** Options of {@link AimdLimiter}. */
+export type AimdLimiterOptions = Pick<AimdLimiterBaseOptions, 'clock' | 'logger' | 'host'> &
+  AimdLimiterTuning;
 
 /** {@link LimiterSnapshot} plus the queue's own counters. */
 export interface AimdLimiterSnapshot extends LimiterSnapshot {
@@ -58,26 +73,18 @@ export interface AimdLimiterSnapshot extends LimiterSnapshot {
   inFlight: number;
   /** Acquirers waiting (for a slot or for their send time). */
   queued: number;
-  /** Retry delays being slept out through {@link AimdLimiter.backoff}. */
+  /** Retry delays being slept out through {@link AimdLimiter.retryWait}. */
   sleeping: number;
 }
 
 interface Waiter {
   ceiling: number;
+  /** The latest a Retry-After pause of the host may hold it (clock ms): its call's patience. */
+  pauseCap: number;
   signal: AbortSignal | undefined;
   resolve: (permit: Permit) => void;
   reject: (error: unknown) => void;
   onAbort: (() => void) | undefined;
-}
-
-/** A retry delay being slept out through {@link AimdLimiter.backoff}. */
-interface Sleeper {
-  /** When it would end (clock ms). */
-  end: number;
-  ceiling: number;
-  /** The limiter's success count when it began: only a later success makes it wakeable. */
-  successesAtStart: number;
-  wake: () => void;
 }
 
 /**
@@ -91,7 +98,6 @@ export class AimdLimiter implements HostLimiter {
   /** The host this limiter gates. */
   readonly host: string;
   readonly #clock: Clock;
-  readonly #wakeRetries: boolean;
   readonly #logger: Logger;
   readonly #state: LimiterState;
   readonly #listeners = new Set<TransitionListener>();
@@ -102,7 +108,9 @@ export class AimdLimiter implements HostLimiter {
   #inFlight = 0;
   /** The waiter that holds a slot and sleeps until its send time, if any. */
   #pacing: Waiter | undefined;
-  readonly #sleepers = new Set<Sleeper>();
+  /** Wakes the queue when a pause ends for some waiter (its end, or a waiter's cap). */
+  #pauseTimer: { at: number; controller: AbortController } | undefined;
+  readonly #sleepers: RetrySleepers;
   /** Successful releases so far. */
   #successes = 0;
   /** Whether the latest success-or-throttle outcome was a success. */
@@ -111,12 +119,15 @@ export class AimdLimiter implements HostLimiter {
   constructor(options: AimdLimiterOptions) {
     this.host = options.host;
     this.#clock = options.clock;
-    this.#wakeRetries = options.wakeRetries ?? true;
+    this.#sleepers = new RetrySleepers(options.clock, options.wakeRetries ?? true, () => this.#changed());
     this.#logger = options.logger;
     const notify = (t: LimitTransition) => this.#transition(t);
-    this.#state = options.createState
-      ? options.createState(notify)
-      : new AimdState({ pacing: options.pacing, slowStart: options.slowStart, notify });
+    if (options.createState) {
+      this.#state = options.createState(notify);
+    } else {
+      const { pacing, slowStart, probeWindows, noise, initialRttMs } = options;
+      this.#state = new AimdState({ pacing, slowStart, probeWindows, noise, initialRttMs, notify });
+    }
     if (options.onTransition) this.#listeners.add(options.onTransition);
   }
 
@@ -126,15 +137,16 @@ export class AimdLimiter implements HostLimiter {
    * with an {@link AbortError} (cause: the signal's reason) if the signal fires while
    * waiting, leaving no listener or timer behind.
    */
-  acquire(ceiling: number, signal?: AbortSignal): Promise<Permit> {
+  acquire(ceiling: number, signal?: AbortSignal, maxWaitMs?: number): Promise<Permit> {
     if (!(Number.isInteger(ceiling) || ceiling === Number.POSITIVE_INFINITY) || ceiling < 1) {
       return Promise.reject(
         new ValidationError(`maxConcurrency must be a positive integer, got ${ceiling}`, 'maxConcurrency'),
       );
     }
     if (signal?.aborted) return Promise.reject(new AbortError(signal.reason));
+    const pauseCap = this.#clock.now() + (maxWaitMs ?? Number.POSITIVE_INFINITY);
     return new Promise<Permit>((resolve, reject) => {
-      const waiter: Waiter = { ceiling, signal, resolve, reject, onAbort: undefined };
+      const waiter: Waiter = { ceiling, pauseCap, signal, resolve, reject, onAbort: undefined };
       if (signal) {
         waiter.onAbort = () => this.#abandon(waiter);
         signal.addEventListener('abort', waiter.onAbort, { once: true });
@@ -145,51 +157,18 @@ export class AimdLimiter implements HostLimiter {
   }
 
   /**
-   * Sleep out a retry's backoff delay of `ms`, unless the host runs dry first: the sleep
-   * ends early (resolving `true`; `false` when it ran its length) once the host has
-   * nothing in flight and nothing queued, some request has succeeded since the sleep
-   * began, and the latest answer was a success, not a throttle. Then the server is
-   * admitting again and the only thing left to wait for is
-   * this retry, which still goes through `acquire` (the lowered limit, pacing, any
-   * Retry-After pause). At most `min(limit, ceiling)` sleepers are woken at a time,
-   * soonest-ending first. Rejects with an {@link AbortError} if the signal fires.
-   *
-   * The retry loop sleeps here only after a throttle without a server hint, and not again
-   * once an early retry of the same call was throttled, so early retries cannot burn a
-   * retry budget the way a tight loop would.
+   * The waits between the attempts of one call with `ceiling` (see `retry-wait.ts`): a
+   * throttle judged to be noise is retried at once, and a throttle's delay may end early
+   * when the host runs dry.
    */
-  async backoff(ms: number, ceiling: number, signal?: AbortSignal): Promise<boolean> {
-    if (signal?.aborted) throw new AbortError(signal.reason);
-    const early = new AbortController();
-    let woken = false;
-    const sleeper: Sleeper = {
-      end: this.#clock.now() + ms,
-      ceiling,
-      successesAtStart: this.#successes,
-      wake: () => {
-        woken = true;
-        early.abort();
-      },
-    };
-    const onAbort = () => early.abort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    this.#sleepers.add(sleeper);
-    // The bulk engine counts sleeping batches apart from awake ones.
-    this.#changed();
-    try {
-      await this.#clock.sleep(ms, early.signal);
-      return false;
-    } catch (error) {
-      if (signal?.aborted) throw new AbortError(signal.reason);
-      if (woken) return true;
-      throw error;
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-      this.#sleepers.delete(sleeper);
-    }
+  retryWait(ceiling: number): RetryWait {
+    return new RetryWait(this.#clock, ceiling, {
+      sleepers: this.#sleepers,
+      successes: () => this.#successes,
+    });
   }
 
-  /** Retry delays being slept out through {@link backoff} now. */
+  /** Retry delays being slept out through {@link retryWait} now. */
   get sleeping(): number {
     return this.#sleepers.size;
   }
@@ -265,16 +244,22 @@ export class AimdLimiter implements HostLimiter {
     };
   }
 
-  /** Grant slots to waiters in order while the head fits. */
+  /**
+   * Grant slots to waiters in order while the first one free to go fits. While a
+   * Retry-After pause holds the host, only waiters whose own patience has run out are free
+   * to go (a pause never holds a call past its `maxWait`); the others wait for its end.
+   */
   #pump(): void {
     while (this.#pacing === undefined) {
-      const waiter = this.#queue[0];
-      if (!waiter || !this.#state.admit(waiter.ceiling, this.#held)) return;
-      this.#queue.shift();
+      const now = this.#clock.now();
+      const index = this.#nextFree(now);
+      if (index < 0) return;
+      const waiter = this.#queue[index]!;
+      if (!this.#state.admit(waiter.ceiling, this.#held)) return;
+      this.#queue.splice(index, 1);
       if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
       this.#held += 1;
-      const now = this.#clock.now();
-      if (this.#state.sendAt(now) <= now) {
+      if (this.#releaseAt(waiter, now) <= now) {
         this.#send(waiter, now);
       } else {
         this.#pacing = waiter;
@@ -283,11 +268,53 @@ export class AimdLimiter implements HostLimiter {
     }
   }
 
+  /** The queue index of the first waiter a pause does not hold now, or -1 (then a timer is set). */
+  #nextFree(now: number): number {
+    if (this.#queue.length === 0) return -1;
+    const paused = this.#state.pausedUntil;
+    if (paused <= now) return 0;
+    let wake = paused;
+    for (let i = 0; i < this.#queue.length; i++) {
+      const cap = this.#queue[i]!.pauseCap;
+      if (cap <= now) return i;
+      wake = Math.min(wake, cap);
+    }
+    this.#wakeAt(wake);
+    return -1;
+  }
+
+  /** When `waiter` may leave: its pacing slot, and the pause as far as its patience allows. */
+  #releaseAt(waiter: Waiter, now: number): number {
+    return Math.max(this.#state.sendAt(now), Math.min(this.#state.pausedUntil, waiter.pauseCap));
+  }
+
+  /** Pump again at `at` (clock ms); one timer at a time, the earliest wins. */
+  #wakeAt(at: number): void {
+    if (this.#pauseTimer && this.#pauseTimer.at <= at) return;
+    this.#pauseTimer?.controller.abort();
+    const timer = { at, controller: new AbortController() };
+    this.#pauseTimer = timer;
+    this.#clock.sleep(Math.max(0, at - this.#clock.now()), timer.controller.signal).then(
+      () => {
+        if (this.#pauseTimer === timer) this.#pauseTimer = undefined;
+        this.#pump();
+      },
+      () => {},
+    );
+  }
+
+  /** Drop the pause timer when nobody is left to wake. */
+  #idleTimer(): void {
+    if (this.#queue.length > 0 || !this.#pauseTimer) return;
+    this.#pauseTimer.controller.abort();
+    this.#pauseTimer = undefined;
+  }
+
   /** Sleep until the send time; re-read it after waking (a pause may have begun meanwhile). */
   async #waitForSendTime(waiter: Waiter): Promise<void> {
     let now = this.#clock.now();
     try {
-      for (let at = this.#state.sendAt(now); at > now; at = this.#state.sendAt(now)) {
+      for (let at = this.#releaseAt(waiter, now); at > now; at = this.#releaseAt(waiter, now)) {
         await this.#clock.sleep(at - now, waiter.signal);
         now = this.#clock.now();
       }
@@ -296,6 +323,7 @@ export class AimdLimiter implements HostLimiter {
       this.#held -= 1;
       waiter.reject(error);
       this.#pump();
+      this.#idleTimer();
       return;
     }
     this.#pacing = undefined;
@@ -310,51 +338,42 @@ export class AimdLimiter implements HostLimiter {
     waiter.resolve({
       release: (outcome: AttemptOutcome) => {
         // Exactly once: a second release would free a slot someone else now holds.
-        if (released) return;
+        if (released) return undefined;
         released = true;
-        this.#release(dispatch, outcome);
+        return this.#release(dispatch, outcome);
       },
     });
   }
 
-  #release(dispatch: Dispatch, outcome: AttemptOutcome): void {
+  #release(dispatch: Dispatch, outcome: AttemptOutcome): ThrottleVerdict | undefined {
     this.#inFlight -= 1;
     this.#held -= 1;
     const now = this.#clock.now();
+    let verdict: ThrottleVerdict | undefined;
     if (outcome.kind === 'success') {
       this.#successes += 1;
       this.#lastSucceeded = true;
       this.#state.onSuccess(now, dispatch);
+      this.#sleepers.onSuccess();
     } else if (outcome.kind === 'throttled') {
       this.#lastSucceeded = false;
-      this.#state.onThrottle(now, dispatch, outcome.retryAfterMs);
+      verdict = this.#state.onThrottle(now, dispatch, outcome) ?? 'congestion';
     }
     // 'failed' and 'cancelled' say nothing about congestion: neutral.
     this.#pump();
     this.#wakeSleepers();
     this.#changed();
+    return verdict;
   }
 
-  /**
-   * The host has run dry (nothing in flight or queued) while retries sleep: wake those
-   * that have seen a success since they began, up to the effective limit, soonest-ending
-   * first (the order their sleeps would have ended in anyway). Not while the latest
-   * answer was a throttle: the server is not admitting just now.
-   */
+  /** Let the host's sleepers know it may have run dry. */
   #wakeSleepers(): void {
-    if (!this.#wakeRetries || this.#sleepers.size === 0 || this.#held > 0 || this.#queue.length > 0) return;
-    if (!this.#lastSucceeded) return;
-    const ready = [...this.#sleepers]
-      .filter((s) => this.#successes > s.successesAtStart)
-      .sort((a, b) => a.end - b.end);
-    const limit = this.#state.snapshot().limit;
-    let woken = 0;
-    for (const sleeper of ready) {
-      if (woken >= Math.min(limit, sleeper.ceiling)) break;
-      woken += 1;
-      this.#sleepers.delete(sleeper);
-      sleeper.wake();
-    }
+    this.#sleepers.wakeIfDry({
+      busy: this.#held + this.#queue.length,
+      successes: this.#successes,
+      lastSucceeded: this.#lastSucceeded,
+      limit: this.#state.snapshot().limit,
+    });
   }
 
   #abandon(waiter: Waiter): void {
@@ -364,6 +383,7 @@ export class AimdLimiter implements HostLimiter {
     waiter.reject(new AbortError(waiter.signal?.reason));
     // The head may have been what blocked the others (e.g. a lower ceiling).
     this.#pump();
+    this.#idleTimer();
     this.#wakeSleepers();
     this.#changed();
   }
@@ -391,8 +411,12 @@ export class AimdLimiter implements HostLimiter {
         ...fields,
         event: 'aimd_decrease',
       });
-    } else if (t.kind === 'increase') {
-      this.#logger.debug(aimdIncreasedMessage(t.after, t.ceiling), { ...fields, event: 'aimd_increase' });
+    } else if (t.kind === 'increase' || (t.kind === 'restore' && t.after > t.before)) {
+      // A cut undone raises the limit like an increase (with its own event name).
+      this.#logger.debug(aimdIncreasedMessage(t.after, t.ceiling), {
+        ...fields,
+        event: t.kind === 'increase' ? 'aimd_increase' : 'aimd_restore',
+      });
     }
     this.#changed();
     if (this.#listeners.size === 0) return;

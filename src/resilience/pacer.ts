@@ -33,6 +33,13 @@ export interface PacerOptions {
    * requests and at most about one in this many is throttled. Default 32.
    */
   recoverySuccesses?: number;
+  /**
+   * Recovery that every client of a host makes alike: this many requests per round trip
+   * are added to the rate per round trip (a rate in req/s grows by `additivePerRtt / RTT`
+   * each second). The larger of this and the proportional recovery above applies.
+   * Default 0.04.
+   */
+  additivePerRtt?: number;
   /** Time constant (ms) of the decaying rate meters. Default 1000. */
   meterWindowMs?: number;
 }
@@ -43,6 +50,8 @@ export const DEFAULT_PACING_DECREASE = 0.7;
 export const DEFAULT_PACING_RECOVERY_PER_SECOND = 0.3;
 /** Default {@link PacerOptions.recoverySuccesses}. */
 export const DEFAULT_PACING_RECOVERY_SUCCESSES = 32;
+/** Default {@link PacerOptions.additivePerRtt}. */
+export const DEFAULT_PACING_ADDITIVE_PER_RTT = 0.04;
 /** Default {@link PacerOptions.meterWindowMs}. */
 export const DEFAULT_METER_WINDOW_MS = 1000;
 
@@ -88,18 +97,24 @@ export class SendRateMeter {
   }
 }
 
-/** Send-slot scheduler of one host: pacing rate, next slot, Retry-After pause. */
+/** A pacer's setting: the rate (`undefined`: not pacing) and its recovery reference. */
+export interface PacerLevel {
+  rate: number | undefined;
+  base?: number | undefined;
+}
+
+/** Send-slot scheduler of one host: pacing rate and next slot. */
 export class GcraPacer {
   private readonly factor: number;
   private readonly recovery: number;
   private readonly recoverySuccesses: number;
+  private readonly additivePerRtt: number;
   /** Dispatches per second: what was sent recently. */
   private readonly sent: SendRateMeter;
   /** Successes per second: what the server admitted recently. */
   private readonly admitted: SendRateMeter;
   private currentRate: number | undefined;
   private lastSend = Number.NEGATIVE_INFINITY;
-  private pauseEnd = Number.NEGATIVE_INFINITY;
   /** Rate set at the last congestion event: the additive step is a fraction of it. */
   private base = 0;
   private lastRecovery = 0;
@@ -108,6 +123,10 @@ export class GcraPacer {
     this.factor = options.decreaseFactor ?? DEFAULT_PACING_DECREASE;
     this.recovery = options.recoveryPerSecond ?? DEFAULT_PACING_RECOVERY_PER_SECOND;
     this.recoverySuccesses = options.recoverySuccesses ?? DEFAULT_PACING_RECOVERY_SUCCESSES;
+    this.additivePerRtt = options.additivePerRtt ?? DEFAULT_PACING_ADDITIVE_PER_RTT;
+    if (!(this.additivePerRtt >= 0)) {
+      throw new RangeError(`additivePerRtt must be >= 0, got ${this.additivePerRtt}`);
+    }
     if (!(this.factor > 0 && this.factor < 1)) {
       throw new RangeError(`decreaseFactor must be in (0, 1), got ${this.factor}`);
     }
@@ -125,16 +144,25 @@ export class GcraPacer {
     return this.currentRate;
   }
 
-  /** End (clock ms) of the current Retry-After pause; in the past when none. */
-  get pausedUntil(): number {
-    return this.pauseEnd;
+  /** The rate and its recovery reference, to put back with {@link restore}. */
+  level(): PacerLevel {
+    return { rate: this.currentRate, base: this.base };
   }
 
-  /** Earliest time (ms) the next dispatch may leave: pacing slot and pause, never before `now`. */
+  /**
+   * Put back a level from {@link level} (a cut found not to help), or take a rate learned
+   * elsewhere (`{ rate }`, e.g. by other processes): recovery starts from `now`.
+   */
+  restore(level: PacerLevel, now: number): void {
+    this.currentRate = level.rate;
+    this.base = level.base ?? level.rate ?? 0;
+    this.lastRecovery = now;
+  }
+
+  /** Earliest time (ms) the next dispatch may leave by the pacing slot, never before `now`. */
   nextSendAt(now: number): number {
-    let at = Math.max(now, this.pauseEnd);
-    if (this.currentRate !== undefined) at = Math.max(at, this.lastSend + 1000 / this.currentRate);
-    return at;
+    if (this.currentRate === undefined) return now;
+    return Math.max(now, this.lastSend + 1000 / this.currentRate);
   }
 
   /** A dispatch left at `now`: it takes the slot and is counted by the send meter. */
@@ -148,14 +176,19 @@ export class GcraPacer {
     this.admitted.record(now);
   }
 
+  /** Successes per second recently (req/s); see {@link SendRateMeter.rate}. */
+  admittedRate(now: number, minSpanMs?: number): number {
+    return this.admitted.rate(now, minSpanMs);
+  }
+
+  /** Start pacing (or set the rate) at `rate` req/s; recovery starts from `now`. */
+  start(now: number, rate: number): void {
+    this.restore({ rate, base: rate }, now);
+  }
+
   /** The measured send rate (req/s); see {@link SendRateMeter.rate}. */
   measuredRate(now: number, minSpanMs?: number): number {
     return this.sent.rate(now, minSpanMs);
-  }
-
-  /** No dispatch leaves before `until` (ms). Pauses only ever extend. */
-  pauseUntil(until: number): void {
-    this.pauseEnd = Math.max(this.pauseEnd, until);
   }
 
   /**
@@ -193,7 +226,7 @@ export class GcraPacer {
    * then switch off if the rate now exceeds `capacity` (what the concurrency limit
    * allows, req/s): the limit is the tighter brake again.
    */
-  onSuccess(now: number, capacity: number): void {
+  onSuccess(now: number, capacity: number, rttMs: number): void {
     if (this.currentRate === undefined) return;
     // Credit at most a couple of send intervals (and at least a second): an idle spell
     // is not evidence that a faster rate would be admitted.
@@ -204,7 +237,11 @@ export class GcraPacer {
     const reference = this.currentRate > this.base / this.factor ? this.currentRate : this.base;
     const perSecond = (this.recovery * reference * dt) / 1000;
     const perSuccess = (reference * (1 / this.factor - 1)) / this.recoverySuccesses;
-    this.currentRate += Math.min(perSecond, perSuccess);
+    // The same absolute step for every client of a host (a fraction of a request per round
+    // trip, per round trip): clients sharing a limit converge to equal rates, which steps
+    // proportional to each one's own rate would never make them do (AIMD, not MIMD).
+    const additive = (this.additivePerRtt * dt) / Math.max(rttMs, 1);
+    this.currentRate += Math.max(additive, Math.min(perSecond, perSuccess));
     if (this.currentRate > capacity) this.currentRate = undefined;
   }
 }

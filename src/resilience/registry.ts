@@ -3,7 +3,7 @@
  * handles of one client share the registry, so both feed and obey the same limit.
  */
 import type { Logger } from '../log.js';
-import { AimdLimiter, type AimdLimiterOptions } from './adaptive.js';
+import { AimdLimiter, type AimdLimiterTuning } from './adaptive.js';
 import type { Clock } from './clock.js';
 import type { LimiterRegistry } from './limiter.js';
 
@@ -17,7 +17,7 @@ export interface AdaptiveLimiterRegistryOptions {
   /** Hosts kept before the least recently used is forgotten (default 256). */
   maxHosts?: number | undefined;
   /** Passed to every limiter (pacing tuning, a replacement state, a transition listener). */
-  limiter?: Omit<AimdLimiterOptions, 'clock' | 'logger' | 'host'> | undefined;
+  limiter?: AimdLimiterTuning | undefined;
 }
 
 /**

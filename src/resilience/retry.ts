@@ -6,7 +6,7 @@
 import { AbortError } from '../errors.js';
 import { decorrelatedJitter } from './backoff.js';
 import { type Clock, type RandomSource, throwIfAborted } from './clock.js';
-import type { HostLimiter } from './limiter.js';
+import type { HostLimiter, RetryWaits, ThrottleVerdict } from './limiter.js';
 import type { RetryEvents } from './retry-events.js';
 
 /** What the loop needs to know about a failed attempt. */
@@ -63,18 +63,19 @@ export async function withRetries<T>(
 ): Promise<T> {
   const { clock, signal } = ctx;
   const total = policy.maxRetries + 1;
-  let prevDelay = policy.backoffFactor;
-  // Whether this attempt's delay was ended early by the limiter, and whether an early
-  // retry of this call has been throttled again (then every later delay runs its length,
-  // so early retries cannot spend the retry budget faster than the backoff would).
-  let early = false;
-  let noEarlyRetries = false;
+  // Milliseconds inside; the policy is in the spec's seconds.
+  const floorMs = policy.backoffFactor * 1000;
+  const maxWaitMs = policy.maxWait * 1000;
+  const ceiling = ctx.ceiling ?? Number.POSITIVE_INFINITY;
+  const waits: RetryWaits = ctx.limiter?.retryWait?.(ceiling) ?? plainWaits(clock);
+  let prevDelayMs = floorMs;
   for (let n = 1; ; n++) {
     throwIfAborted(signal);
-    const permit = ctx.limiter
-      ? await ctx.limiter.acquire(ctx.ceiling ?? Number.POSITIVE_INFINITY, signal)
-      : undefined;
+    const permit = ctx.limiter ? await ctx.limiter.acquire(ceiling, signal, maxWaitMs) : undefined;
     let failure: FailureClass;
+    let verdict: ThrottleVerdict | undefined;
+    let hinted: boolean;
+    let delayMs: number;
     try {
       const result = await attempt(n, signal);
       permit?.release({ kind: 'success' });
@@ -85,32 +86,41 @@ export async function withRetries<T>(
         throw error instanceof AbortError ? error : new AbortError(signal.reason);
       }
       failure = policy.classify(error);
+      const retrying = failure.retryable && n < total;
+      // The delay before the retry, if there is one: the server's hint (capped at maxWait),
+      // else decorrelated jitter. The limiter is told it with the outcome.
+      hinted = failure.retryAfterMs !== undefined;
+      delayMs = !retrying
+        ? 0
+        : hinted
+          ? Math.min(failure.retryAfterMs!, maxWaitMs)
+          : decorrelatedJitter(prevDelayMs, floorMs, maxWaitMs, ctx.random);
       // Released before any sleep: a request backing off must not hold a concurrency slot.
-      permit?.release(
-        failure.throttle ? { kind: 'throttled', retryAfterMs: failure.retryAfterMs } : { kind: 'failed' },
+      verdict = permit?.release(
+        failure.throttle
+          ? {
+              kind: 'throttled',
+              retryAfterMs: failure.retryAfterMs,
+              maxWaitMs,
+              retryDelayMs: retrying ? delayMs : undefined,
+            }
+          : { kind: 'failed' },
       );
-      if (early && failure.throttle) noEarlyRetries = true;
       if (failure.rateLimited) ctx.events.rateLimited(ctx.host);
       ctx.onFailure?.(failure);
       setAttempts(error, n);
-      if (!failure.retryable || n >= total) throw error;
+      if (!retrying) throw error;
     }
-    const delay =
-      failure.retryAfterMs !== undefined
-        ? Math.min(failure.retryAfterMs / 1000, policy.maxWait)
-        : decorrelatedJitter(prevDelay, policy.backoffFactor, policy.maxWait, ctx.random);
-    prevDelay = Math.max(delay, policy.backoffFactor);
-    ctx.events.retrying(failure.label, ctx.host, n, total, delay);
-    // A throttled retry without a server hint may be woken early by the limiter when the
-    // host runs dry (nothing in flight or queued): no use idling out the delay then.
-    const limiter = ctx.limiter;
-    if (limiter?.backoff && failure.throttle && failure.retryAfterMs === undefined && !noEarlyRetries) {
-      early = await limiter.backoff(delay * 1000, ctx.ceiling ?? Number.POSITIVE_INFINITY, signal);
-    } else {
-      early = false;
-      await clock.sleep(delay * 1000, signal);
-    }
+    prevDelayMs = Math.max(delayMs, floorMs);
+    const waitMs = waits.plan(delayMs, { throttle: failure.throttle, hinted, verdict });
+    ctx.events.retrying(failure.label, ctx.host, n, total, waitMs / 1000);
+    await waits.wait(waitMs, signal);
   }
+}
+
+/** Waits without a limiter: every delay runs its length on the clock. */
+function plainWaits(clock: Clock): RetryWaits {
+  return { plan: (delayMs) => delayMs, wait: (ms, signal) => clock.sleep(ms, signal) };
 }
 
 function setAttempts(error: unknown, attempts: number): void {

@@ -223,3 +223,31 @@ describe('a caller signal shared by many requests', () => {
     expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
   });
 });
+
+describe('a Retry-After longer than the caller’s patience', () => {
+  it('Retry-After: 5 with maxWait 0.2: the call and one beside it settle in well under a second', async () => {
+    const name = await freshIndex();
+    // One token, then nothing for a long time: every later request is a 429 with Retry-After: 5.
+    await server.setFaults(name, { rateLimit: { rps: 0.001, burst: 1, retryAfterSeconds: 5 } });
+    const pc = new Pinecone({
+      apiKey: 'test-key',
+      controllerHost: server.controllerHost,
+      retryConfig: { maxRetries: 1, backoffFactor: 0.05, maxWait: 0.2 },
+    });
+    try {
+      const index = pc.index({ host: server.indexHost(name) });
+      await index.describeIndexStats(); // the one token: a round trip is known
+      const started = performance.now();
+      const settled = await Promise.allSettled([index.describeIndexStats(), index.describeIndexStats()]);
+      const elapsed = performance.now() - started;
+      // Before, the host-wide pause held both calls for the server's 5 s.
+      expect(elapsed).toBeLessThan(1500);
+      for (const r of settled) {
+        expect(r.status).toBe('rejected');
+        expect((r as PromiseRejectedResult).reason).toMatchObject({ name: 'RateLimitError', attempts: 2 });
+      }
+    } finally {
+      await pc.close();
+    }
+  });
+});

@@ -1,43 +1,70 @@
 /**
- * A deterministic simulation of a bulk upsert against a throttling server, in simulated
+ * A deterministic simulation of bulk upserts against a throttling server, in simulated
  * time (ManualClock): the real bulk engine, the real retry loop and a limiter state
- * (ours, the spec's literal algorithm, or a fixed pool) against a token bucket or an
- * in-flight cap. Used by adaptive-sim.test.ts to compare the algorithms reproducibly.
+ * (ours, the spec's literal algorithm, or a fixed pool) against a token bucket, an
+ * in-flight cap, or none, with or without throttles that arrive at random whatever the
+ * load. Several clients (each with its own limiter, as separate processes would have)
+ * can share one server. Used by adaptive-sim.test.ts to compare the algorithms
+ * reproducibly, and printed as docs/adaptive.md's simulation table.
  */
 import { pathToFileURL } from 'node:url';
 import { SpecLiteralState } from '../../bench/contenders/spec-literal.js';
 import { runBulkUpsert } from '../../src/data/bulk.js';
 import type { Vector } from '../../src/data/types.js';
-import { RateLimitError } from '../../src/errors.js';
+import { RateLimitError, ServiceUnavailableError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { AimdLimiter } from '../../src/resilience/adaptive.js';
+import { AimdState } from '../../src/resilience/aimd-state.js';
 import { flushMicrotasks, ManualClock, seededRandom } from '../../src/resilience/clock.js';
-import { AimdState } from '../../src/resilience/limiter-state.js';
 import type { PacerOptions } from '../../src/resilience/pacer.js';
 import { withRetries } from '../../src/resilience/retry.js';
 import { RetryEvents } from '../../src/resilience/retry-events.js';
+import type { ThrottleEvidenceOptions } from '../../src/resilience/throttle-evidence.js';
 
-/** How the simulated server admits requests. */
+/** How the simulated server admits requests (the load-dependent part). */
 export type SimServer =
   | { kind: 'bucket'; ratePerSecond: number; burst: number }
-  | { kind: 'inflight'; cap: number };
+  | { kind: 'inflight'; cap: number }
+  | { kind: 'none' };
+
+/** Throttles that arrive at random, whatever the load (a noisy shared project). */
+export interface SimNoise {
+  /** Share of admitted requests throttled at random (0..1). */
+  share: number;
+  /** The status they carry (default 429). */
+  status?: 429 | 503;
+  /** Retry-After (ms) they carry, if any. */
+  retryAfterMs?: number;
+}
 
 export type SimAlgorithm = 'adaptive' | 'spec' | 'fixed';
 
 export interface SimOptions {
   server: SimServer;
+  noise?: SimNoise | undefined;
   algorithm: SimAlgorithm;
-  /** Requests to make (one record each). */
+  /** Requests each client makes (one record each). */
   requests: number;
   ceiling: number;
   latencyMs: number;
   /** Extra latency drawn uniformly from [0, jitterMs). */
   jitterMs?: number;
+  /**
+   * How long a throttled request takes to be answered (ms). Default: at once (1 ms), as
+   * a gateway (and the emulator) answers; `latencyMs` models a server that works first.
+   */
+  throttleLatencyMs?: number;
   maxRetries?: number;
-  /** Sent with every 429 when set. */
+  /** Sent with every load-dependent 429 when set. */
   retryAfterMs?: number;
+  /** The call's `maxWait` (seconds, default 60). */
+  maxWait?: number;
   /** The server stops throttling at this simulated time. */
   throttleUntilMs?: number;
+  /** Clients sharing the server, each with its own limiter (default 1). */
+  clients?: number;
+  /** Client k starts at k × this (ms). */
+  staggerMs?: number;
   seed?: number;
   /** Told of each limiter transition (for tracing). */
   trace?: (line: string) => void;
@@ -45,16 +72,24 @@ export interface SimOptions {
   probeWindows?: number;
   pacing?: PacerOptions | false;
   slowStart?: boolean;
+  /** Passed to the adaptive state (`false`: every throttle of a new epoch is congestion). */
+  noiseDetection?: ThrottleEvidenceOptions | false;
 }
 
 export interface SimResult {
   /** Simulated wall time ÷ the lower bound the server allows. */
   ratio: number;
+  /** Simulated wall time (ms) until the last client finished. */
+  wallMs: number;
   /** Throttled attempts ÷ all attempts. */
   rejectedShare: number;
+  /** Load-dependent throttles ÷ all attempts (excludes the random ones). */
+  congestionShare: number;
   /** Records stored ÷ intended. */
   storedShare: number;
   attempts: number;
+  /** Each client's time from its start to its end (ms). */
+  clientMs: number[];
   finalLimit: number;
   pacingRate: number | undefined;
 }
@@ -68,57 +103,51 @@ export class FixedState extends SpecLiteralState {
   override onThrottle(): void {}
 }
 
-/** Run one simulated bulk upsert. */
+/** Run one simulated load (one or several clients). */
 export async function simulate(o: SimOptions): Promise<SimResult> {
   const clock = new ManualClock(0);
   const random = seededRandom(o.seed ?? 1);
-  const limiter = new AimdLimiter({
-    clock,
-    logger: silentLogger,
-    host: 'sim',
-    // The baselines have no early retries: their delays run their length.
-    wakeRetries: o.algorithm === 'adaptive',
-    createState: (notify) =>
-      o.algorithm === 'adaptive'
-        ? new AimdState({ notify, probeWindows: o.probeWindows, pacing: o.pacing, slowStart: o.slowStart })
-        : o.algorithm === 'spec'
-          ? new SpecLiteralState(notify)
-          : new FixedState(),
-    onTransition: o.trace
-      ? (t) =>
-          o.trace?.(`${t.at.toFixed(0)}ms ${t.kind} ${t.before}->${t.after} rate=${t.pacingRate?.toFixed(1)}`)
-      : undefined,
-  });
-  let tokens = o.server.kind === 'bucket' ? o.server.burst : 0;
+  const clients = o.clients ?? 1;
+  const throttleLatency = o.throttleLatencyMs ?? 1;
+  const s = o.server;
+  let tokens = s.kind === 'bucket' ? Math.min(1, s.burst) : 0;
   let lastRefill = 0;
   let active = 0;
   let attempts = 0;
   let throttled = 0;
+  let congested = 0;
   let stored = 0;
 
+  /** The load-dependent verdict on a request arriving now. */
   const admit = (now: number): boolean => {
-    const s = o.server;
     if (o.throttleUntilMs !== undefined && now >= o.throttleUntilMs) return true;
+    if (s.kind === 'none') return true;
     if (s.kind === 'inflight') return active < s.cap;
     tokens = Math.min(s.burst, tokens + ((now - lastRefill) * s.ratePerSecond) / 1000);
     lastRefill = now;
-    if (tokens < 1) return false;
+    if (tokens < 1 - 1e-9) return false;
     tokens -= 1;
     return true;
   };
   const attempt = async (batch: Vector[]) => {
     attempts += 1;
     const ok = admit(clock.now());
-    // A rejected request does no work: it holds no server slot while its answer travels.
-    if (ok) active += 1;
+    const noisy = ok && o.noise !== undefined && random() < o.noise.share;
+    if (!ok || noisy) {
+      // A rejected request does no work: it holds no server slot while its answer travels.
+      throttled += 1;
+      if (!ok) congested += 1;
+      await clock.sleep(throttleLatency);
+      const status = noisy ? (o.noise?.status ?? 429) : 429;
+      const retryAfterMs = noisy ? o.noise?.retryAfterMs : o.retryAfterMs;
+      const init = { status, host: 'sim', attempts: 1, retryAfterMs };
+      throw status === 503 ? new ServiceUnavailableError(init) : new RateLimitError(init);
+    }
+    active += 1;
     try {
       await clock.sleep(o.latencyMs + random() * (o.jitterMs ?? 0));
     } finally {
-      if (ok) active -= 1;
-    }
-    if (!ok) {
-      throttled += 1;
-      throw new RateLimitError({ status: 429, host: 'sim', attempts: 1, retryAfterMs: o.retryAfterMs });
+      active -= 1;
     }
     stored += batch.length;
     return batch.length;
@@ -126,92 +155,223 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
   const policy = {
     maxRetries: o.maxRetries ?? 3,
     backoffFactor: 0.25,
-    maxWait: 60,
+    maxWait: o.maxWait ?? 60,
     classify: (e: unknown) => ({
       retryable: true,
       throttle: true,
-      rateLimited: true,
-      label: 429,
-      retryAfterMs: e instanceof RateLimitError ? e.retryAfterMs : undefined,
+      rateLimited: e instanceof RateLimitError,
+      label: e instanceof ServiceUnavailableError ? 503 : 429,
+      retryAfterMs: (e as RateLimitError).retryAfterMs,
     }),
   };
-  const ctx = {
-    clock,
-    random,
-    events: new RetryEvents(silentLogger),
-    host: 'sim',
-    limiter,
-    ceiling: o.ceiling,
-  };
-  const input = Array.from({ length: o.requests }, (_, i): Vector => ({ id: `v${i}`, values: [i] }));
 
-  let settled = false;
-  const run = runBulkUpsert({
-    input,
-    batchSize: 1,
-    maxConcurrency: o.ceiling,
-    limiter,
-    send: (batch) => withRetries(() => attempt(batch), policy, ctx),
-  }).then(
-    () => {},
-    () => {},
-  );
-  void run.finally(() => {
-    settled = true;
-  });
-  while (!settled) {
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let finished = 0;
+  let firstLimiter: AimdLimiter | undefined;
+  for (let k = 0; k < clients; k++) {
+    const limiter = new AimdLimiter({
+      clock,
+      logger: silentLogger,
+      host: 'sim',
+      // The baselines have no early retries: their delays run their length.
+      wakeRetries: o.algorithm === 'adaptive',
+      createState: (notify) =>
+        o.algorithm === 'adaptive'
+          ? new AimdState({
+              notify,
+              probeWindows: o.probeWindows,
+              pacing: o.pacing,
+              slowStart: o.slowStart,
+              noise: o.noiseDetection,
+            })
+          : o.algorithm === 'spec'
+            ? new SpecLiteralState(notify)
+            : new FixedState(),
+      onTransition: o.trace
+        ? (t) =>
+            o.trace?.(
+              `${t.at.toFixed(0)}ms c${k} ${t.kind} ${t.before}->${t.after} rate=${t.pacingRate?.toFixed(1)}`,
+            )
+        : undefined,
+    });
+    firstLimiter ??= limiter;
+    const ctx = {
+      clock,
+      random,
+      events: new RetryEvents(silentLogger),
+      host: 'sim',
+      limiter,
+      ceiling: o.ceiling,
+    };
+    const input = Array.from({ length: o.requests }, (_, i): Vector => ({ id: `c${k}v${i}`, values: [i] }));
+    const start = async () => {
+      await clock.sleep(k * (o.staggerMs ?? 0));
+      starts[k] = clock.now();
+      await runBulkUpsert({
+        input,
+        batchSize: 1,
+        maxConcurrency: o.ceiling,
+        limiter,
+        send: (batch) => withRetries(() => attempt(batch), policy, ctx),
+      }).catch((e) =>
+        o.trace?.(`${clock.now().toFixed(0)}ms c${k} FAILED ${(e as Error).message.slice(0, 80)}`),
+      );
+      ends[k] = clock.now();
+      finished += 1;
+    };
+    void start();
+  }
+  while (finished < clients) {
     if (!(await clock.runNext())) await flushMicrotasks(50);
   }
-  const wall = clock.now();
-  const s = o.server;
-  const lowerBound =
-    s.kind === 'bucket'
-      ? Math.max(((o.requests - s.burst) * 1000) / s.ratePerSecond, 0) + o.latencyMs
-      : Math.ceil(o.requests / Math.min(s.cap, o.ceiling)) * (o.latencyMs + (o.jitterMs ?? 0) / 2);
+  const wall = Math.max(...ends);
+  const total = o.requests * clients;
+  const mean = o.latencyMs + (o.jitterMs ?? 0) / 2;
+  const cap = s.kind === 'inflight' ? Math.min(s.cap, o.ceiling * clients) : o.ceiling * clients;
+  // The least time the server allows: its rate, or `cap` requests per service time.
+  const byConcurrency = Math.ceil(total / cap) * mean;
+  const byRate = s.kind === 'bucket' ? (Math.max(total - s.burst, 0) * 1000) / s.ratePerSecond + mean : 0;
+  const lowerBound = Math.max(byConcurrency, byRate);
   return {
     ratio: wall / lowerBound,
+    wallMs: wall,
     rejectedShare: throttled / attempts,
-    storedShare: stored / o.requests,
+    congestionShare: congested / attempts,
+    storedShare: stored / total,
     attempts,
-    finalLimit: limiter.limit,
-    pacingRate: limiter.pacingRate,
+    clientMs: ends.map((e, k) => e - (starts[k] ?? 0)),
+    finalLimit: firstLimiter?.limit ?? 0,
+    pacingRate: firstLimiter?.pacingRate,
   };
 }
 
-/** The regimes of docs/adaptive.md's table. */
-export const TABLE_REGIMES: [string, SimServer, number][] = [
-  ['token bucket 250/s (looser than 8/RTT)', { kind: 'bucket', ratePerSecond: 250, burst: 25 }, 3000],
-  ['token bucket 20/s (below 1/RTT = 40/s)', { kind: 'bucket', ratePerSecond: 20, burst: 5 }, 1000],
-  ['token bucket 5/s (8x below 1/RTT)', { kind: 'bucket', ratePerSecond: 5, burst: 2 }, 600],
-  ['in-flight cap 3', { kind: 'inflight', cap: 3 }, 2000],
-  ['in-flight cap 12', { kind: 'inflight', cap: 12 }, 4000],
+/** A named scenario of the table. */
+export interface SimScenario {
+  name: string;
+  options: Omit<SimOptions, 'algorithm' | 'ceiling'>;
+  /** Divide wall time by this scenario's fault-free wall time instead of the bound. */
+  versusFaultFree?: boolean;
+}
+
+const RTT20 = { latencyMs: 20, jitterMs: 10, seed: 7 } as const;
+
+/** The scenarios of docs/adaptive.md's simulation table. */
+export const SCENARIOS: SimScenario[] = [
+  {
+    name: 'token bucket 250/s',
+    options: { ...RTT20, server: { kind: 'bucket', ratePerSecond: 250, burst: 25 }, requests: 3000 },
+  },
+  {
+    name: 'token bucket 40/s',
+    options: { ...RTT20, server: { kind: 'bucket', ratePerSecond: 40, burst: 4 }, requests: 600 },
+  },
+  {
+    name: 'token bucket 2/s, 300 ms',
+    options: {
+      latencyMs: 300,
+      jitterMs: 20,
+      seed: 7,
+      server: { kind: 'bucket', ratePerSecond: 2, burst: 1 },
+      requests: 100,
+    },
+  },
+  {
+    name: 'in-flight cap 4, 50 ms',
+    options: { latencyMs: 50, jitterMs: 5, seed: 7, server: { kind: 'inflight', cap: 4 }, requests: 1000 },
+  },
+  {
+    name: 'random 429 5 %',
+    versusFaultFree: true,
+    options: { ...RTT20, server: { kind: 'none' }, noise: { share: 0.05 }, requests: 3000, maxRetries: 8 },
+  },
+  {
+    name: 'random 429 12 %',
+    versusFaultFree: true,
+    options: { ...RTT20, server: { kind: 'none' }, noise: { share: 0.12 }, requests: 3000, maxRetries: 8 },
+  },
+  {
+    name: 'random 429 25 %',
+    versusFaultFree: true,
+    options: { ...RTT20, server: { kind: 'none' }, noise: { share: 0.25 }, requests: 3000, maxRetries: 8 },
+  },
+  {
+    name: 'random 503 10 %, Retry-After 1 s',
+    versusFaultFree: true,
+    options: {
+      ...RTT20,
+      server: { kind: 'none' },
+      noise: { share: 0.1, status: 503, retryAfterMs: 1000 },
+      requests: 3000,
+      maxRetries: 8,
+    },
+  },
+  {
+    name: 'bucket 40/s + random 429 10 %',
+    options: {
+      ...RTT20,
+      server: { kind: 'bucket', ratePerSecond: 40, burst: 4 },
+      noise: { share: 0.1 },
+      requests: 600,
+      maxRetries: 8,
+    },
+  },
+  {
+    name: '8 clients, shared bucket 60/s',
+    options: { ...RTT20, server: { kind: 'bucket', ratePerSecond: 60, burst: 6 }, requests: 60, clients: 8 },
+  },
+  {
+    name: '8 clients staggered 0.5 s, bucket 60/s',
+    options: {
+      ...RTT20,
+      server: { kind: 'bucket', ratePerSecond: 60, burst: 6 },
+      requests: 60,
+      clients: 8,
+      staggerMs: 500,
+    },
+  },
 ];
 
-/** Print the comparison table (markdown) of every algorithm in every regime. */
-export async function printTable(write: (line: string) => void = console.log): Promise<void> {
-  write('| server | algorithm | ceiling | time ÷ bound | rejected | stored |');
-  write('|---|---|---|---|---|---|');
-  for (const [name, server, requests] of TABLE_REGIMES) {
+/** One row: the scenario's figures for one algorithm and ceiling. */
+export async function runScenario(
+  sc: SimScenario,
+  algorithm: SimAlgorithm,
+  ceiling: number,
+): Promise<SimResult & { versus: number }> {
+  const r = await simulate({ ...sc.options, algorithm, ceiling });
+  if (!sc.versusFaultFree) return { ...r, versus: r.ratio };
+  const clean = await simulate({ ...sc.options, noise: undefined, algorithm: 'fixed', ceiling });
+  return { ...r, versus: r.wallMs / clean.wallMs };
+}
+
+/** Print the comparison table (markdown) of every algorithm in every scenario. */
+export async function printTable(
+  write: (line: string) => void = console.log,
+  filter: (name: string) => boolean = () => true,
+  ceilings: number[] = [8, 32],
+): Promise<void> {
+  write(
+    '| scenario | algorithm | ceiling | time ÷ bound (÷ fault-free) | rejected | stored | slowest ÷ fastest client |',
+  );
+  write('|---|---|---|---|---|---|---|');
+  for (const sc of SCENARIOS.filter((s) => filter(s.name))) {
     for (const algorithm of ['adaptive', 'spec', 'fixed'] as const) {
-      for (const ceiling of [8, 32]) {
-        const r = await simulate({
-          server,
-          algorithm,
-          requests,
-          ceiling,
-          latencyMs: 20,
-          jitterMs: 10,
-          seed: 7,
-        });
-        const ratio = r.storedShare < 1 ? 'stopped' : `${r.ratio.toFixed(2)}x`;
+      for (const ceiling of ceilings) {
+        const r = await runScenario(sc, algorithm, ceiling);
         const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+        const ratio = `${r.storedShare < 1 ? '(' : ''}${r.versus.toFixed(2)}x${r.storedShare < 1 ? ')' : ''}`;
+        const spread =
+          r.clientMs.length > 1 ? `${(Math.max(...r.clientMs) / Math.min(...r.clientMs)).toFixed(2)}x` : '';
         write(
-          `| ${name} | ${algorithm} | ${ceiling} | ${ratio} | ${pct(r.rejectedShare)} | ${pct(r.storedShare)} |`,
+          `| ${sc.name} | ${algorithm} | ${ceiling} | ${ratio} | ${pct(r.rejectedShare)} | ${pct(r.storedShare)} | ${spread} |`,
         );
       }
     }
   }
 }
 
-// `npx tsx test/resilience/adaptive-sim.ts` prints the table.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await printTable();
+// `npx tsx test/resilience/adaptive-sim.ts [name filter]` prints the table.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const needle = process.argv[2];
+  await printTable(console.log, (name) => !needle || name.includes(needle));
+}

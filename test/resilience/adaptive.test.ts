@@ -4,11 +4,12 @@ import { ADAPTIVE_LOGGER, type LogFields, type Logger } from '../../src/log.js';
 import {
   type AdaptiveTransition,
   AimdLimiter,
-  type AimdLimiterOptions,
+  type AimdLimiterTuning,
 } from '../../src/resilience/adaptive.js';
+import { AimdState } from '../../src/resilience/aimd-state.js';
 import { flushMicrotasks, ManualClock } from '../../src/resilience/clock.js';
 import type { Permit } from '../../src/resilience/limiter.js';
-import { AimdState, type LimitTransition } from '../../src/resilience/limiter-state.js';
+import type { LimitTransition } from '../../src/resilience/limiter-state.js';
 
 interface Record {
   level: 'debug' | 'info' | 'warn';
@@ -24,11 +25,16 @@ function recordingLogger(): Logger & { records: Record[] } {
   return { records, debug: at('debug'), info: at('info'), warn: at('warn') };
 }
 
-function setup(options: Partial<AimdLimiterOptions> = {}) {
+function setup(options: AimdLimiterTuning = {}) {
   const clock = new ManualClock(0);
   const logger = recordingLogger();
-  // Most tests here start from a known limit (the first ceiling): slow start off unless asked.
-  const limiter = new AimdLimiter({ clock, logger, host: 'idx.svc.test', slowStart: false, ...options });
+  // Most tests here start from a known limit (the first ceiling): slow start off unless
+  // asked; the host has answered before (a round trip is known); every throttle of a new
+  // epoch is congestion (the classic rule) unless noise detection is asked for.
+  const tuning: AimdLimiterTuning = options.createState
+    ? options
+    : { slowStart: false, initialRttMs: 10, noise: false, ...options };
+  const limiter = new AimdLimiter({ clock, logger, host: 'idx.svc.test', ...tuning });
   return { clock, logger, limiter };
 }
 
@@ -85,8 +91,16 @@ class SteadyWindow {
 /** A state with its transitions recorded. */
 function state(options: { probeWindows?: number; pacing?: false; slowStart?: boolean } = {}) {
   const events: LimitTransition[] = [];
-  // Slow start off unless asked: these tests start from a known limit (the first ceiling).
-  const s = new AimdState({ pacing: false, slowStart: false, ...options, notify: (t) => events.push(t) });
+  // Slow start off unless asked: these tests start from a known limit (the first ceiling),
+  // with a round trip known and the classic rule (every throttle of a new epoch cuts).
+  const s = new AimdState({
+    pacing: false,
+    slowStart: false,
+    initialRttMs: 10,
+    noise: false,
+    ...options,
+    notify: (t) => events.push(t),
+  });
   const limit = () => s.snapshot().limit;
   /** A dispatch that fills the window (steady operation). */
   const full = (ceiling: number, now = 0) => s.dispatch(now, ceiling, Math.min(limit(), ceiling));
@@ -429,7 +443,7 @@ describe('AimdLimiter: queue and abort', () => {
 describe('AimdLimiter: pacing and Retry-After', () => {
   /** One request with a 100 ms round trip, throttled: the limit reaches its floor (2 → 1). */
   async function pacedLimiter() {
-    const s = setup();
+    const s = setup({ initialRttMs: 100 });
     const [p] = await grab(s.limiter, 1, 2);
     await s.clock.advance(100);
     p!.release({ kind: 'throttled' });
@@ -535,6 +549,139 @@ describe('AimdLimiter: pacing and Retry-After', () => {
     expect(b.settled).toBe(false);
     await clock.advance(1);
     expect(b.settled).toBe(true);
+  });
+});
+
+describe('AimdLimiter: a Retry-After pause never outlasts a caller’s patience', () => {
+  it('a hint longer than the maxWait of the call that got it pauses the host for maxWait only', async () => {
+    const { limiter, clock } = setup({ pacing: false });
+    const [p] = await grab(limiter, 1, 8);
+    p!.release({ kind: 'throttled', retryAfterMs: 5000, maxWaitMs: 200 });
+    const next = watch(limiter.acquire(8, undefined, 60_000));
+    await clock.advance(199);
+    expect(next.settled).toBe(false);
+    await clock.advance(1);
+    expect(next.settled).toBe(true);
+  });
+
+  it('a pause from one call holds another call at most that call’s own maxWait, whatever the queue order', async () => {
+    const { limiter, clock } = setup({ pacing: false });
+    const [p] = await grab(limiter, 1, 8);
+    p!.release({ kind: 'throttled', retryAfterMs: 5000 }); // no maxWait given: the full 5 s
+    const patient = watch(limiter.acquire(8, undefined, 60_000));
+    const hasty = watch(limiter.acquire(8, undefined, 300));
+    await clock.advance(299);
+    expect(hasty.settled).toBe(false);
+    await clock.advance(1);
+    // The hasty call leaves at its own cap, ahead of the patient one queued before it.
+    expect(hasty.settled).toBe(true);
+    expect(patient.settled).toBe(false);
+    await clock.advance(4700);
+    expect(patient.settled).toBe(true);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('an abort while paused rejects at once and leaves no timer', async () => {
+    const { limiter, clock } = setup({ pacing: false });
+    const [p] = await grab(limiter, 1, 8);
+    p!.release({ kind: 'throttled', retryAfterMs: 5000 });
+    const controller = new AbortController();
+    const waiting = watch(limiter.acquire(8, controller.signal, 60_000));
+    await flushMicrotasks();
+    controller.abort('stop');
+    await flushMicrotasks();
+    expect(waiting.error).toBeInstanceOf(AbortError);
+    expect(clock.pending).toBe(0);
+  });
+});
+
+describe('AimdState: throttles that arrive whatever the load', () => {
+  /** A state with noise detection and a known round trip, steady at `ceiling`. */
+  function noisy(ceiling: number) {
+    const events: LimitTransition[] = [];
+    const s = new AimdState({
+      pacing: false,
+      slowStart: false,
+      initialRttMs: 10,
+      notify: (t) => events.push(t),
+    });
+    s.admit(ceiling, 0);
+    /** One dispatch at a full window, answered as `throttled` says. */
+    const send = (throttled: boolean) => {
+      const d = s.dispatch(0, ceiling, Math.min(s.snapshot().limit, ceiling));
+      return throttled ? s.onThrottle(1, d) : (s.onSuccess(10, d), undefined);
+    };
+    return { s, events, send, limit: () => s.snapshot().limit };
+  }
+
+  it('undoes a cut that did not lower the share and takes that share as the noise floor', () => {
+    const { s, events, send, limit } = noisy(16);
+    // 1 throttle in 8 at 16 in flight: the first is a congestion event (nothing learned).
+    for (let i = 0; i < 7; i++) send(false);
+    expect(send(true)).toBe('congestion');
+    expect(limit()).toBe(8);
+    // At 8 the share stays 1 in 8: the cut is on trial, throttles are held, not cut again.
+    const verdicts: (string | undefined)[] = [];
+    for (let i = 0; i < 24; i++) verdicts.push(send(i % 8 === 7));
+    expect(verdicts.filter((v) => v === 'congestion')).toEqual([]);
+    expect(limit()).toBe(16);
+    expect(events.at(-1)).toMatchObject({ kind: 'restore', before: 8, after: 16 });
+    expect(s.snapshot()).toMatchObject({ restores: 1 });
+    expect(s.snapshot().noiseShare).toBeCloseTo(1 / 8, 9);
+    // From now on throttles within that share cut nothing, and need not back off.
+    for (let i = 0; i < 64; i++) expect(send(i % 8 === 7)).not.toBe('congestion');
+    expect(limit()).toBe(16);
+  });
+
+  it('keeps a cut that made the throttles stop (a limit that depends on load)', () => {
+    const { s, send, limit } = noisy(16);
+    for (let i = 0; i < 7; i++) send(false);
+    send(true);
+    expect(limit()).toBe(8);
+    for (let i = 0; i < 64; i++) send(false);
+    expect(s.snapshot()).toMatchObject({ restores: 0, noiseShare: 0 });
+    expect(limit()).toBeGreaterThanOrEqual(8);
+    // The next throttle is congestion again.
+    expect(send(true)).toBe('congestion');
+  });
+
+  it('tries no cut of a window under 3: a small client stays cooperative', () => {
+    const { s, send, limit } = noisy(2);
+    for (let i = 0; i < 7; i++) send(false);
+    send(true);
+    expect(limit()).toBe(1);
+    for (let i = 0; i < 24; i++) send(i % 8 === 7);
+    expect(s.snapshot().restores).toBe(0);
+  });
+
+  it('a host that throttles before it ever answered: a pause of the retry delay, no cut', () => {
+    const s = new AimdState({ pacing: false });
+    s.admit(8, 0);
+    const verdict = s.onThrottle(1, s.dispatch(0, 8, 1), { retryDelayMs: 400, maxWaitMs: 60_000 });
+    expect(verdict).toBe('congestion');
+    expect(s.pausedUntil).toBe(401);
+    expect(s.snapshot()).toMatchObject({ limit: 1, decreases: 0 });
+    // Slow start goes on after the first success.
+    s.onSuccess(420, s.dispatch(410, 8, 1));
+    expect(s.snapshot().limit).toBe(2);
+  });
+});
+
+describe('AimdState: probing at an in-flight cap', () => {
+  it('a failed probe one step above a level that held goes back to that level, and the next probe waits twice as long', () => {
+    const { s, limit, full, successes } = state({ probeWindows: 2 });
+    s.admit(8, 0);
+    s.onThrottle(0, full(8)); // 8 → 4; congestion at 8
+    successes(4 + 5 + 6, 8); // 4 → 5 → 6 → 7 (one window each below the congestion level)
+    expect(limit()).toBe(7);
+    successes(7 * 2, 8); // the step onto 8 takes 2 windows
+    expect(limit()).toBe(8);
+    s.onThrottle(0, full(8)); // the probe of 8 fails: back to 7, not 4
+    expect(limit()).toBe(7);
+    successes(7 * 2, 8);
+    expect(limit()).toBe(7); // the next probe waits 4 windows
+    successes(7 * 2, 8);
+    expect(limit()).toBe(8);
   });
 });
 

@@ -44,6 +44,9 @@ describe('SendRateMeter', () => {
   });
 });
 
+/** A round trip so long that the additive step is nil: the proportional recovery alone. */
+const NO_ADDITIVE = 1e12;
+
 describe('GcraPacer', () => {
   /** A pacer that sent one request every 10 ms for a second (100/s). */
   function busyPacer(options = {}) {
@@ -107,11 +110,11 @@ describe('GcraPacer', () => {
     const p = busyPacer({ recoverySuccesses: 1 });
     p.onCongestion(1000, Number.POSITIVE_INFINITY);
     const base = p.rate!;
-    p.onSuccess(1500, Number.POSITIVE_INFINITY);
+    p.onSuccess(1500, Number.POSITIVE_INFINITY, NO_ADDITIVE);
     expect(p.rate).toBeCloseTo(base * (1 + 0.3 * 0.5), 9);
-    p.onSuccess(2000, Number.POSITIVE_INFINITY);
+    p.onSuccess(2000, Number.POSITIVE_INFINITY, NO_ADDITIVE);
     expect(p.rate).toBeCloseTo(base * 1.3, 9);
-    p.onSuccess(2100, base);
+    p.onSuccess(2100, base, NO_ADDITIVE);
     expect(p.rate).toBeUndefined();
   });
 
@@ -119,7 +122,7 @@ describe('GcraPacer', () => {
     const p = busyPacer();
     p.onCongestion(1000, Number.POSITIVE_INFINITY);
     const base = p.rate!;
-    p.onSuccess(2000, Number.POSITIVE_INFINITY); // a second: 30 % allowed, but one success
+    p.onSuccess(2000, Number.POSITIVE_INFINITY, NO_ADDITIVE); // a second: 30 % allowed, but one success
     expect(p.rate).toBeCloseTo(base + (base * (1 / 0.7 - 1)) / 32, 9);
   });
 
@@ -127,10 +130,10 @@ describe('GcraPacer', () => {
     const p = busyPacer({ recoverySuccesses: 1 });
     p.onCongestion(1000, Number.POSITIVE_INFINITY);
     const base = p.rate!;
-    for (let t = 1100; t <= 3000; t += 100) p.onSuccess(t, Number.POSITIVE_INFINITY);
+    for (let t = 1100; t <= 3000; t += 100) p.onSuccess(t, Number.POSITIVE_INFINITY, NO_ADDITIVE);
     const before = p.rate!;
     expect(before).toBeGreaterThan(base / 0.7);
-    p.onSuccess(3100, Number.POSITIVE_INFINITY);
+    p.onSuccess(3100, Number.POSITIVE_INFINITY, NO_ADDITIVE);
     expect(p.rate).toBeCloseTo(before * (1 + 0.3 * 0.1), 9);
   });
 
@@ -138,17 +141,22 @@ describe('GcraPacer', () => {
     const p = busyPacer({ recoverySuccesses: 1 });
     p.onCongestion(1000, Number.POSITIVE_INFINITY);
     const base = p.rate!;
-    p.onSuccess(60_000, Number.POSITIVE_INFINITY);
+    p.onSuccess(60_000, Number.POSITIVE_INFINITY, NO_ADDITIVE);
     expect(p.rate).toBeCloseTo(base * 1.3, 9);
   });
 
-  it('a pause holds every dispatch until it ends and only ever extends', () => {
-    const p = new GcraPacer();
-    p.pauseUntil(5000);
-    p.pauseUntil(1000);
-    expect(p.pausedUntil).toBe(5000);
-    expect(p.nextSendAt(10)).toBe(5000);
-    expect(p.nextSendAt(6000)).toBe(6000);
+  it('adds the same absolute step to every client when that is larger (fair shares of one limit)', () => {
+    // Proportional recovery off: the absolute step alone.
+    const slow = busyPacer({ recoveryPerSecond: 0 });
+    const fast = busyPacer({ recoveryPerSecond: 0 });
+    slow.onCongestion(1000, Number.POSITIVE_INFINITY);
+    fast.start(1000, slow.rate! * 4);
+    const [a, b] = [slow.rate!, fast.rate!];
+    // RTT 20 ms: 0.04 requests per round trip per round trip is 2 req/s per second.
+    slow.onSuccess(1500, Number.POSITIVE_INFINITY, 20);
+    fast.onSuccess(1500, Number.POSITIVE_INFINITY, 20);
+    expect(slow.rate! - a).toBeCloseTo(1, 9);
+    expect(fast.rate! - b).toBeCloseTo(1, 9);
   });
 
   it('validates its options', () => {
@@ -156,5 +164,6 @@ describe('GcraPacer', () => {
     expect(() => new GcraPacer({ decreaseFactor: 0 })).toThrow(RangeError);
     expect(() => new GcraPacer({ recoveryPerSecond: -1 })).toThrow(RangeError);
     expect(() => new GcraPacer({ recoverySuccesses: 0 })).toThrow(RangeError);
+    expect(() => new GcraPacer({ additivePerRtt: -1 })).toThrow(RangeError);
   });
 });

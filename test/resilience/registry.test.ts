@@ -9,12 +9,13 @@ import {
 } from '../../src/resilience/registry.js';
 
 function registry(maxHosts?: number) {
-  // Slow start off: teach() starts from a limit of 8.
+  // Slow start off, a round trip known, the classic rule: teach() starts from a limit of 8
+  // and a throttle cuts it.
   return new AdaptiveLimiterRegistry({
     clock: new ManualClock(),
     logger: silentLogger,
     maxHosts,
-    limiter: { slowStart: false },
+    limiter: { slowStart: false, initialRttMs: 10, noise: false },
   });
 }
 
@@ -99,7 +100,7 @@ describe('AdaptiveLimiterRegistry', () => {
     const r = new AdaptiveLimiterRegistry({
       clock: new ManualClock(),
       logger: silentLogger,
-      limiter: { slowStart: false, onTransition: (t) => seen.push(t) },
+      limiter: { slowStart: false, initialRttMs: 10, noise: false, onTransition: (t) => seen.push(t) },
     });
     await teach(r, 'x.svc');
     expect(seen.map((t) => [t.host, t.kind, t.after])).toEqual([['x.svc', 'decrease', 4]]);

@@ -200,6 +200,7 @@ describe('withRetries', () => {
           release(outcome) {
             held--;
             outcomes.push(outcome);
+            return undefined;
           },
         };
       },

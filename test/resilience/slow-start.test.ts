@@ -3,11 +3,13 @@
  * times are passed in).
  */
 import { describe, expect, it } from 'vitest';
-import { AimdState, type LimitTransition } from '../../src/resilience/limiter-state.js';
+import { AimdState } from '../../src/resilience/aimd-state.js';
+import type { LimitTransition } from '../../src/resilience/limiter-state.js';
 
 function state(options: { pacing?: false } = {}) {
   const events: LimitTransition[] = [];
-  const s = new AimdState({ ...options, notify: (t) => events.push(t) });
+  // The classic rule (every throttle of a new epoch counts); noise detection has its own tests.
+  const s = new AimdState({ noise: false, ...options, notify: (t) => events.push(t) });
   const limit = () => s.snapshot().limit;
   return { s, events, limit };
 }
@@ -36,23 +38,35 @@ describe('AimdState: slow start', () => {
     expect(limit()).toBe(32);
   });
 
-  it('the first throttle ends it, halving what was in flight when the throttled request left', () => {
+  it('the second throttle ends it, halving what was in flight when the throttled request left', () => {
     const { s, limit, events } = state({ pacing: false });
     s.admit(32, 0);
     roundTrip(s, 32, 0); // 2
     roundTrip(s, 32, 10); // 4
-    // The 4th of a window of 4 is throttled; the window has meanwhile grown to 7.
+    // The 3rd and 4th of a window of 4 are throttled; the window has meanwhile grown to 6.
     const window = [1, 2, 3, 4].map(() => s.dispatch(20, 32, 4));
-    for (const d of window.slice(0, 3)) s.onSuccess(30, d);
-    expect(limit()).toBe(7);
+    for (const d of window.slice(0, 2)) s.onSuccess(30, d);
+    expect(limit()).toBe(6);
+    // One throttle of a window of several is not enough: a random one would end the ramp.
+    expect(s.onThrottle(30, window[2]!)).toBe('counted');
+    expect(limit()).toBe(6);
     s.onThrottle(30, window[3]!);
     expect(limit()).toBe(2);
-    expect(events.at(-1)).toMatchObject({ kind: 'decrease', before: 7, after: 2 });
+    expect(events.at(-1)).toMatchObject({ kind: 'decrease', before: 6, after: 2 });
     // From here on AIMD: one slot per window of full-window successes, not one per success.
     s.onSuccess(40, s.dispatch(40, 32, 2));
     expect(limit()).toBe(2);
     s.onSuccess(40, s.dispatch(40, 32, 2));
     expect(limit()).toBe(3);
+  });
+
+  it('a throttle of a request sent alone ends it at once (one at a time is already too many)', () => {
+    const { s, limit } = state({ pacing: false });
+    s.admit(32, 0);
+    s.onSuccess(10, s.dispatch(0, 32, 1)); // 2: a round trip is known
+    s.onThrottle(20, s.dispatch(10, 32, 1));
+    expect(limit()).toBe(1);
+    expect(s.snapshot().congestionEvents).toBe(1);
   });
 
   it('does not grow on successes of a window less than half used', () => {

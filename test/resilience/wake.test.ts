@@ -1,20 +1,43 @@
 /**
- * Retry delays the limiter ends early when the host runs dry (AimdLimiter.backoff), and
- * how the retry loop uses them. ManualClock and seeded random; no real sleeps.
+ * Retry delays the limiter ends early when the host runs dry (RetrySleepers through
+ * AimdLimiter.retryWait), noise throttles retried at once, and how the retry loop uses
+ * them. ManualClock and seeded random; no real sleeps.
  */
 import { describe, expect, it } from 'vitest';
 import { AbortError, apiErrorFromStatus } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { AimdLimiter } from '../../src/resilience/adaptive.js';
 import { flushMicrotasks, ManualClock, seededRandom } from '../../src/resilience/clock.js';
-import type { HostLimiter, Permit } from '../../src/resilience/limiter.js';
+import type { HostLimiter, Permit, ThrottleVerdict } from '../../src/resilience/limiter.js';
 import { type FailureClass, withRetries } from '../../src/resilience/retry.js';
 import { RetryEvents } from '../../src/resilience/retry-events.js';
+import { RetrySleepers, RetryWait } from '../../src/resilience/retry-wait.js';
 
 function setup() {
   const clock = new ManualClock(0);
-  const limiter = new AimdLimiter({ clock, logger: silentLogger, host: 'h', slowStart: false });
+  const limiter = new AimdLimiter({
+    clock,
+    logger: silentLogger,
+    host: 'h',
+    slowStart: false,
+    initialRttMs: 10,
+    noise: false,
+  });
   return { clock, limiter };
+}
+
+/** Sleep out a throttle's delay through the limiter; resolves whether it ended early. */
+async function backoff(
+  limiter: AimdLimiter,
+  clock: ManualClock,
+  ms: number,
+  ceiling: number,
+  signal?: AbortSignal,
+) {
+  const wait = limiter.retryWait(ceiling);
+  const start = clock.now();
+  await wait.wait(wait.plan(ms, { throttle: true, hinted: false }), signal);
+  return clock.now() - start < ms;
 }
 
 /** Track whether a promise has settled, without awaiting it. */
@@ -27,13 +50,13 @@ function watch<T>(p: Promise<T>) {
   return state;
 }
 
-describe('AimdLimiter.backoff: retry delays end early when the host runs dry', () => {
+describe('AimdLimiter.retryWait: retry delays end early when the host runs dry', () => {
   it('ends a sleep once a success came after it began and nothing is in flight or queued', async () => {
     const { clock, limiter } = setup();
     const [a, b] = [await limiter.acquire(4), await limiter.acquire(4)];
     await clock.advance(10);
     a.release({ kind: 'throttled' });
-    const sleep = watch(limiter.backoff(500, 4));
+    const sleep = watch(backoff(limiter, clock, 500, 4));
     await flushMicrotasks();
     expect(limiter.sleeping).toBe(1);
     await clock.advance(5);
@@ -56,7 +79,7 @@ describe('AimdLimiter.backoff: retry delays end early when the host runs dry', (
     });
     const [a, b] = [await limiter.acquire(4), await limiter.acquire(4)];
     a.release({ kind: 'throttled' });
-    const sleep = watch(limiter.backoff(500, 4));
+    const sleep = watch(backoff(limiter, clock, 500, 4));
     b.release({ kind: 'success' });
     await clock.advance(499);
     expect(sleep.settled).toBe(false);
@@ -69,7 +92,7 @@ describe('AimdLimiter.backoff: retry delays end early when the host runs dry', (
     (await limiter.acquire(4)).release({ kind: 'success' });
     const a = await limiter.acquire(4);
     a.release({ kind: 'throttled' });
-    const sleep = watch(limiter.backoff(500, 4));
+    const sleep = watch(backoff(limiter, clock, 500, 4));
     await clock.advance(499);
     expect(sleep.settled).toBe(false);
     await clock.advance(1);
@@ -81,7 +104,7 @@ describe('AimdLimiter.backoff: retry delays end early when the host runs dry', (
     const permits: Permit[] = [];
     for (let i = 0; i < 3; i++) permits.push(await limiter.acquire(4));
     permits[0]!.release({ kind: 'throttled' }); // 4 → 2
-    const sleep = watch(limiter.backoff(500, 4));
+    const sleep = watch(backoff(limiter, clock, 500, 4));
     permits[1]!.release({ kind: 'success' }); // one still in flight
     await flushMicrotasks();
     expect(sleep.settled).toBe(false);
@@ -96,7 +119,7 @@ describe('AimdLimiter.backoff: retry delays end early when the host runs dry', (
     const permits: Permit[] = [];
     for (let i = 0; i < 3; i++) permits.push(await limiter.acquire(4));
     permits[0]!.release({ kind: 'throttled' });
-    const sleep = watch(limiter.backoff(500, 4));
+    const sleep = watch(backoff(limiter, clock, 500, 4));
     permits[1]!.release({ kind: 'success' });
     permits[2]!.release({ kind: 'throttled' });
     await flushMicrotasks();
@@ -111,7 +134,7 @@ describe('AimdLimiter.backoff: retry delays end early when the host runs dry', (
     for (let i = 0; i < 4; i++) permits.push(await limiter.acquire(4));
     for (const p of permits.slice(0, 3)) p.release({ kind: 'throttled' }); // one event: 4 → 2
     expect(limiter.limit).toBe(2);
-    const sleeps = [900, 300, 600].map((ms) => watch(limiter.backoff(ms, 4)));
+    const sleeps = [900, 300, 600].map((ms) => watch(backoff(limiter, clock, ms, 4)));
     permits[3]!.release({ kind: 'success' });
     await flushMicrotasks();
     expect(sleeps.map((s) => s.settled)).toEqual([false, true, true]);
@@ -122,7 +145,7 @@ describe('AimdLimiter.backoff: retry delays end early when the host runs dry', (
   it('an abort during the sleep rejects with AbortError (cause: the reason) and leaves no timer', async () => {
     const { clock, limiter } = setup();
     const controller = new AbortController();
-    const sleep = watch(limiter.backoff(500, 4, controller.signal));
+    const sleep = watch(backoff(limiter, clock, 500, 4, controller.signal));
     controller.abort('stop');
     await flushMicrotasks();
     expect(sleep.error).toBeInstanceOf(AbortError);
@@ -144,26 +167,36 @@ const classify = (error: unknown): FailureClass => {
 };
 
 describe('withRetries with a limiter that can end retry delays early', () => {
-  /** A limiter whose every backoff is ended at once, recording what it was asked. */
-  function wakingLimiter() {
+  /** A limiter whose every wakeable sleep ends at once, recording what it was asked. */
+  function wakingLimiter(verdict?: ThrottleVerdict) {
     const backoffs: number[] = [];
+    class InstantWake extends RetrySleepers {
+      override async sleep(ms: number): Promise<boolean> {
+        backoffs.push(ms);
+        return true;
+      }
+    }
+    const sleepers = new InstantWake(new ManualClock(0), true, () => {});
+    let clock: ManualClock | undefined;
     const limiter: HostLimiter = {
       limit: 4,
       inFlight: 0,
       throttles: 0,
       async acquire(): Promise<Permit> {
-        return { release() {} };
+        return { release: (o) => (o.kind === 'throttled' ? verdict : undefined) };
       },
-      async backoff(ms: number) {
-        backoffs.push(ms);
-        return true;
-      },
+      retryWait: (ceiling) => new RetryWait(clock!, ceiling, { sleepers, successes: () => 0 }),
     };
-    return { limiter, backoffs };
+    return { limiter, backoffs, useClock: (c: ManualClock) => (clock = c) };
   }
 
-  function run(limiter: HostLimiter, statuses: (number | { status: number; retryAfterMs: number })[]) {
+  function run(
+    waking: ReturnType<typeof wakingLimiter>,
+    statuses: (number | { status: number; retryAfterMs: number })[],
+  ) {
     const clock = new ManualClock(0);
+    waking.useClock(clock);
+    const limiter = waking.limiter;
     let attempts = 0;
     const attempt = async (n: number) => {
       attempts = n;
@@ -189,8 +222,9 @@ describe('withRetries with a limiter that can end retry delays early', () => {
   }
 
   it('after an early retry is throttled again, every later delay of the call runs its length', async () => {
-    const { limiter, backoffs } = wakingLimiter();
-    const { clock, done } = run(limiter, [429, 429, 429]);
+    const waking = wakingLimiter();
+    const { backoffs } = waking;
+    const { clock, done } = run(waking, [429, 429, 429]);
     const result = watch(done);
     await flushMicrotasks();
     // Delay 1 went to the limiter (ended at once); the early retry was throttled, so
@@ -205,8 +239,9 @@ describe('withRetries with a limiter that can end retry delays early', () => {
   });
 
   it('a server hint (Retry-After) or a non-throttle failure is slept out on the clock; a plain 429 goes to the limiter', async () => {
-    const { limiter, backoffs } = wakingLimiter();
-    const { clock, done } = run(limiter, [{ status: 429, retryAfterMs: 200 }, 429, 500]);
+    const waking = wakingLimiter();
+    const { backoffs } = waking;
+    const { clock, done } = run(waking, [{ status: 429, retryAfterMs: 200 }, 429, 500]);
     const result = watch(done);
     await flushMicrotasks();
     expect(clock.sleeps).toEqual([200]);
@@ -216,5 +251,18 @@ describe('withRetries with a limiter that can end retry delays early', () => {
     await clock.runNext();
     expect(result).toMatchObject({ settled: true, value: 'ok' });
     expect(backoffs).toHaveLength(1);
+  });
+
+  it('a throttle judged noise sleeps through the limiter (clocked by successes), a hinted one on the clock', async () => {
+    const waking = wakingLimiter('noise');
+    const { clock, done } = run(waking, [429, 429, { status: 429, retryAfterMs: 300 }]);
+    const result = watch(done);
+    await flushMicrotasks();
+    // Two noise throttles went to the limiter (ended at once here: a noise retry that is
+    // throttled again does not stop early retries); the hinted one sleeps on the clock.
+    expect(waking.backoffs).toHaveLength(2);
+    expect(clock.sleeps).toEqual([300]);
+    await clock.runNext();
+    expect(result).toMatchObject({ settled: true, value: 'ok' });
   });
 });
