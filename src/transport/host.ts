@@ -14,8 +14,11 @@ export function parseHost(host: unknown, field = 'host'): URL {
   if (typeof host !== 'string' || host.trim() === '') {
     throw new ValidationError(`${field} must be a non-empty host name or URL; got ${describe(host)}`, field);
   }
-  const trimmed = host.trim().replace(/\/+$/, '');
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`;
+  const given = host.trim();
+  // The scheme is read before trailing slashes go, so `http://` alone is no host at all.
+  const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(given);
+  const trimmed = given.replace(/\/+$/, '');
+  const withScheme = hasScheme ? trimmed : `https://${trimmed}`;
   let url: URL;
   try {
     url = new URL(withScheme);
