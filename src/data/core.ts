@@ -8,7 +8,7 @@
  * `Index` (REST) and `GrpcIndex` extend this class and add nothing to the data plane,
  * so the two can never drift apart: one implementation of {@link IndexDataPlane}.
  */
-import { ValidationError } from '../errors.js';
+import { ConflictError, ValidationError } from '../errors.js';
 import type { HostLimiter } from '../resilience/limiter.js';
 import { withRetries } from '../resilience/retry.js';
 import type { ClientContext } from './context.js';
@@ -249,11 +249,21 @@ export abstract class DataPlaneCore implements IndexDataPlane {
     } while (paginationToken);
   }
 
-  /** Create an empty namespace (`ConflictError` when it exists). */
+  /**
+   * Create an empty namespace (`ConflictError` when it exists). A create retried after a
+   * lost reply can meet the namespace its own first attempt made: then the namespace is
+   * described and returned, as the success it was.
+   */
   async createNamespace(options: CreateNamespaceOptions): Promise<NamespaceDescription> {
     validateText(options?.name, 'name');
     if (options.schema !== undefined) checkSchema(options.schema);
-    return this.run(this.begin(options), (w) => w.createNamespace(options));
+    const call = this.begin(options);
+    try {
+      return await this.run(call, (w) => w.createNamespace(options));
+    } catch (error) {
+      if (!(error instanceof ConflictError) || error.attempts < 2) throw error;
+      return this.run(call, (w) => w.describeNamespace(options.name));
+    }
   }
 
   /** One page of the index's namespaces, in name order. */
