@@ -52,7 +52,7 @@ async function same(
   expect(server.requests).toHaveLength(2);
   const [a, b] = server.requests.map(seen);
   expect(a).toEqual(b);
-  return a;
+  return a!;
 }
 
 beforeAll(async () => {
