@@ -12,27 +12,7 @@
 
 export type { IndexDataPlane } from './data/data-plane.js';
 export { GrpcIndex, type GrpcIndexOptions } from './data/grpc-index.js';
-export type {
-  CallOptions,
-  CreateNamespaceOptions,
-  DeleteAllOptions,
-  DeleteManyOptions,
-  DeleteOneOptions,
-  DeleteOptions,
-  DescribeIndexStatsOptions,
-  FetchByMetadataOptions,
-  FetchOptions,
-  ListImportsOptions,
-  ListNamespacesOptions,
-  ListOptions,
-  QueryOptions,
-  SearchRecordsOptions,
-  StartImportOptions,
-  UpdateOptions,
-  UpsertOptions,
-  UpsertProgress,
-  UpsertRecordsOptions,
-} from './data/options.js';
+export type * from './data/options.js';
 export {
   classifyGrpcFailure,
   DEFAULT_RETRYABLE_GRPC_CODES,

@@ -14,29 +14,7 @@ export type {
 } from './data/control-types.js';
 export type { IndexDataPlane } from './data/data-plane.js';
 export { Index } from './data/index.js';
-export type {
-  CallOptions,
-  CreateNamespaceOptions,
-  DeleteAllOptions,
-  DeleteManyOptions,
-  DeleteOneOptions,
-  DeleteOptions,
-  DescribeIndexStatsOptions,
-  FetchByMetadataOptions,
-  FetchOptions,
-  ListImportsOptions,
-  ListNamespacesOptions,
-  ListOptions,
-  QueryOptions,
-  SearchRecordsOptions,
-  SearchRecordsQuery,
-  SearchRecordsRerank,
-  StartImportOptions,
-  UpdateOptions,
-  UpsertOptions,
-  UpsertProgress,
-  UpsertRecordsOptions,
-} from './data/options.js';
+export type * from './data/options.js';
 export * from './data/types.js';
 export * from './errors.js';
 export {

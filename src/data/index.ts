@@ -12,29 +12,8 @@ import { RestWire } from './rest-wire.js';
 import { validateNamespace } from './validate.js';
 import type { DataWire } from './wire.js';
 
-export type {
-  CallOptions,
-  CreateNamespaceOptions,
-  DeleteAllOptions,
-  DeleteManyOptions,
-  DeleteOneOptions,
-  DeleteOptions,
-  DescribeIndexStatsOptions,
-  FetchByMetadataOptions,
-  FetchOptions,
-  ListImportsOptions,
-  ListNamespacesOptions,
-  ListOptions,
-  QueryOptions,
-  SearchRecordsOptions,
-  SearchRecordsQuery,
-  SearchRecordsRerank,
-  StartImportOptions,
-  UpdateOptions,
-  UpsertOptions,
-  UpsertProgress,
-  UpsertRecordsOptions,
-} from './options.js';
+// The CLI imports these from here (they lived in this file before options.ts).
+export type { DescribeIndexStatsOptions, QueryOptions, UpsertOptions, UpsertProgress } from './options.js';
 
 /** @internal Where a REST handle's index lives and whose wiring it uses. */
 export interface IndexWiring {

@@ -44,7 +44,7 @@ function seen(r: SeenRequest) {
 /** Run our call, then the official one; both must send exactly one identical request. */
 async function same(
   call: (index: IndexDataPlane) => Promise<unknown>,
-  official: (index: any) => Promise<unknown>,
+  official: (index: ReturnType<Official['index']>) => Promise<unknown>,
 ) {
   server.requests.length = 0;
   await call(ours.index({ host: server.url }));
@@ -154,7 +154,8 @@ describe('requests as the official client sends them', () => {
     ];
     const up = await same(
       (i) => i.upsertRecords({ records, namespace: 'docs' }),
-      (i) => i.upsertRecords({ records, namespace: 'docs' }),
+      // The official type wants each record to be flat metadata with no optional keys.
+      (i) => i.upsertRecords({ records: records as never, namespace: 'docs' }),
     );
     expect(up).toMatchObject({ url: '/records/namespaces/docs/upsert', type: 'application/x-ndjson' });
     const query = { topK: 3, inputs: { text: 'fruit' }, filter: { category: { $eq: 'fruit' } } };
