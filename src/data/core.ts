@@ -42,7 +42,7 @@ import {
   checkStartImport,
   checkUpdate,
   checkUpsertRecords,
-  chunkIds,
+  chunked,
   DEFAULT_MAX_CONCURRENCY,
   fanOut,
   mergeFetched,
@@ -156,9 +156,7 @@ export abstract class DataPlaneCore implements IndexDataPlane {
     if (options.ids.length <= LIMITS.maxIdsPerFetchOrDelete) {
       return this.run(call, (w) => w.fetch(options.ids, namespace));
     }
-    const pages = await this.fanOut(call, options, chunkIds(options.ids), (w, ids) =>
-      w.fetch(ids, namespace),
-    );
+    const pages = await this.fanOut(call, options, chunked(options.ids), (w, ids) => w.fetch(ids, namespace));
     return mergeFetched(pages);
   }
 
@@ -189,7 +187,7 @@ export abstract class DataPlaneCore implements IndexDataPlane {
       };
       return this.run(call, (w) => w.delete(selector, namespace));
     }
-    await this.fanOut(call, options, chunkIds(options.ids), (w, ids) => w.delete({ ids }, namespace));
+    await this.fanOut(call, options, chunked(options.ids), (w, ids) => w.delete({ ids }, namespace));
   }
 
   /** Delete one record. */
@@ -329,7 +327,7 @@ export abstract class DataPlaneCore implements IndexDataPlane {
     checkUpsertRecords(options);
     const call = this.begin(options);
     const namespace = this.ns(options.namespace) ?? DEFAULT_NAMESPACE;
-    const chunks = chunkIds(options.records, LIMITS.maxRecordsPerUpsertRecords);
+    const chunks = chunked(options.records, LIMITS.maxRecordsPerUpsertRecords);
     await this.fanOut(call, options, chunks, (w, records) => w.upsertRecords(records, namespace));
   }
 

@@ -88,6 +88,7 @@ interface Shared {
   /** Whether this index made `ctx` (and so closes it). */
   ownsContext: boolean;
   maxRetries: number;
+  /** How `util.inspect` names the index: `host: '...'` or `name: '...'`. */
   label: string;
   timeout: number;
   wire: () => Promise<DataWire>;
@@ -143,7 +144,7 @@ export class GrpcIndex extends DataPlaneCore {
 
   /** @internal Hide the wiring from `util.inspect` (the transport holds the API key). */
   [inspect.custom](): string {
-    return `GrpcIndex { host: '${this.#shared.label}', namespace: ${JSON.stringify(this.defaultNamespace)}, maxRetries: ${this.maxRetries} }`;
+    return `GrpcIndex { ${this.#shared.label}, namespace: ${JSON.stringify(this.defaultNamespace)}, maxRetries: ${this.maxRetries} }`;
   }
 }
 
@@ -154,7 +155,7 @@ function sharedOf(options: InternalOptions): Shared {
   const wiring = options?.[WIRING];
   if (wiring) {
     const { host, name } = wiring.target;
-    const label = host !== undefined ? parseHost(host).host : `name: ${name}`;
+    const label = host !== undefined ? `host: '${parseHost(host).host}'` : `name: '${name}'`;
     return sharedWire(wiring.ctx, false, wiring.target, label, {
       maxRetries: GRPC_DEFAULT_MAX_RETRIES,
       codes: DEFAULT_RETRYABLE_GRPC_CODES,
@@ -179,7 +180,8 @@ function sharedOf(options: InternalOptions): Shared {
   }
   const ctx = source ? source[CLIENT_CONTEXT]() : ownContext(options);
   const timeout = resolveTimeout(options.timeout, ctx.timeout);
-  return sharedWire(ctx, !source, { host: options.host }, url.host, { maxRetries, codes, timeout }, options);
+  const label = `host: '${url.host}'`;
+  return sharedWire(ctx, !source, { host: options.host }, label, { maxRetries, codes, timeout }, options);
 }
 
 /** The shared part of a handle: settings, and its wire resolved once (host, then the gRPC code). */

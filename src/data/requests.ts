@@ -267,7 +267,7 @@ export async function bulkUpsert(
 }
 
 /** Split ids (or records) into request-sized chunks. */
-export function chunkIds<T>(items: readonly T[], size: number = LIMITS.maxIdsPerFetchOrDelete): T[][] {
+export function chunked<T>(items: readonly T[], size: number = LIMITS.maxIdsPerFetchOrDelete): T[][] {
   const chunks: T[][] = [];
   for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
   return chunks;
