@@ -22,6 +22,9 @@ export interface ServeFlags {
   burst?: number;
   retryAfter?: number;
   maxInFlight?: number;
+  error429?: number;
+  errorRetryAfter?: number;
+  errorRetryAfterShare?: number;
   error500?: number;
   error502?: number;
   error503?: number;
@@ -31,6 +34,10 @@ export interface ServeFlags {
   resetRate?: number;
   truncateRate?: number;
   malformedRate?: number;
+  hangRate?: number;
+  resetAfterWriteRate?: number;
+  slowBodyRate?: number;
+  slowBodyMs?: number;
   faultOps?: string[];
   json?: boolean;
 }
@@ -91,7 +98,7 @@ export function faultsFromFlags(flags: ServeFlags): FaultConfig {
   }
   if (flags.maxInFlight !== undefined) faults.maxInFlight = flags.maxInFlight;
   const rates: Partial<Record<InjectedStatus, number>> = {};
-  for (const status of [500, 502, 503, 504] as const) {
+  for (const status of [429, 500, 502, 503, 504] as const) {
     const rate = flags[`error${status}`];
     if (rate !== undefined) rates[status] = rate;
   }
@@ -102,6 +109,13 @@ export function faultsFromFlags(flags: ServeFlags): FaultConfig {
   if (flags.resetRate !== undefined) faults.resetRate = flags.resetRate;
   if (flags.truncateRate !== undefined) faults.truncateRate = flags.truncateRate;
   if (flags.malformedRate !== undefined) faults.malformedRate = flags.malformedRate;
+  if (flags.errorRetryAfter !== undefined) {
+    faults.errorRetryAfter = { seconds: flags.errorRetryAfter, share: flags.errorRetryAfterShare };
+  }
+  if (flags.hangRate !== undefined) faults.hangRate = flags.hangRate;
+  if (flags.resetAfterWriteRate !== undefined) faults.resetAfterWriteRate = flags.resetAfterWriteRate;
+  if (flags.slowBodyRate !== undefined) faults.slowBodyRate = flags.slowBodyRate;
+  if (flags.slowBodyMs !== undefined) faults.slowBodyMs = flags.slowBodyMs;
   if (flags.faultOps !== undefined) faults.operations = flags.faultOps;
   // Drop the undefined members commander leaves, then validate as the admin endpoint does.
   return validateFaultConfig(JSON.parse(JSON.stringify(faults)));
@@ -170,6 +184,11 @@ export function serveCommand(program: Command): Command {
       'cap on concurrent requests per index (more get 429)',
       number('integer', 1),
     )
+    .option(
+      '--error-429 <rate>',
+      'probability of a random 429, whatever the load (a noisy shared project)',
+      number('rate'),
+    )
     .option('--error-500 <rate>', 'probability of an injected 500', number('rate'))
     .option(
       '--error-502 <rate>',
@@ -178,11 +197,25 @@ export function serveCommand(program: Command): Command {
     )
     .option('--error-503 <rate>', 'probability of an injected 503', number('rate'))
     .option('--error-504 <rate>', 'probability of an injected 504 (plain-text body)', number('rate'))
+    .option('--error-retry-after <seconds>', 'send Retry-After on injected 429/5xx answers', number('number'))
+    .option(
+      '--error-retry-after-share <rate>',
+      'share of injected 429/5xx answers that carry it (default 1)',
+      number('rate'),
+    )
     .option('--latency-ms <ms>', 'fixed latency added to each request', number('number'))
     .option('--jitter-ms <ms>', 'random latency in [0, ms) added to each request', number('number'))
     .option('--reset-rate <rate>', 'probability of a connection reset without a response', number('rate'))
     .option('--truncate-rate <rate>', 'probability of a 2xx with a truncated body', number('rate'))
     .option('--malformed-rate <rate>', 'probability of a 2xx with a non-JSON body', number('rate'))
+    .option('--hang-rate <rate>', 'probability a request is never answered', number('rate'))
+    .option(
+      '--reset-after-write-rate <rate>',
+      'probability the write is stored, then the connection reset',
+      number('rate'),
+    )
+    .option('--slow-body-rate <rate>', 'probability a 2xx body is sent slowly', number('rate'))
+    .option('--slow-body-ms <ms>', 'how long a slow body takes (default 2000)', number('number'))
     .option(
       '--fault-ops <list>',
       'apply faults only to these operations (comma-separated, e.g. upsert,query)',

@@ -9,7 +9,7 @@ import { sharedAbortController } from '../resilience/abort.js';
 import { systemClock } from '../resilience/clock.js';
 import type { EmulatedIndex, IndexTransport } from './emulator.js';
 import { EmulatorError, GrpcCode } from './errors.js';
-import type { FaultDecision } from './faults.js';
+import { type FaultDecision, runsOperation } from './faults.js';
 import {
   apiKeyOf,
   apiVersionOf,
@@ -29,6 +29,7 @@ import {
 import type { DataOperation } from './operation-names.js';
 import { runOperation } from './operations.js';
 import type { Outcome } from './stats.js';
+import { untilClosed } from './until-closed.js';
 
 /** Options of the REST data plane. */
 export interface RestDataPlaneOptions {
@@ -169,7 +170,7 @@ export class RestDataPlane implements IndexTransport {
     index.stats.observeInFlight(index.faults.inFlight);
     try {
       if (decision.delayMs > 0) await systemClock.sleep(decision.delayMs, this.closing.signal);
-      if (decision.action !== 'proceed') {
+      if (!runsOperation(decision)) {
         index.stats.record(op, await this.actOut(decision, req, res));
         return;
       }
@@ -184,8 +185,18 @@ export class RestDataPlane implements IndexTransport {
         { apiVersion: apiVersionOf(req) },
       );
       const status = op === 'create_namespace' || op === 'upsert_records' ? 201 : 200;
-      sendJson(res, status, result);
-      index.stats.record(op, status, op === 'upsert' ? (result.upsertedCount as number) : 0);
+      const written = op === 'upsert' ? (result.upsertedCount as number) : 0;
+      if (decision.action === 'reset-after-write') {
+        // Done, and never told: the client must treat the write as unknown and retry.
+        resetConnection(req);
+        index.stats.record(op, 'reset-after-write');
+      } else if (decision.action === 'slow-body') {
+        const delivered = await this.sendSlowly(res, status, result, decision.durationMs);
+        index.stats.record(op, delivered ? status : 'slow-body', delivered ? written : 0);
+      } else {
+        sendJson(res, status, result);
+        index.stats.record(op, status, written);
+      }
     } catch (err) {
       index.stats.record(op, this.fail(err, req, res));
     } finally {
@@ -195,7 +206,7 @@ export class RestDataPlane implements IndexTransport {
 
   /** Act out an injected fault; returns the outcome to record. */
   private async actOut(
-    decision: Exclude<FaultDecision, { action: 'proceed' | 'throttle' }>,
+    decision: Exclude<FaultDecision, { action: 'proceed' | 'throttle' | 'reset-after-write' | 'slow-body' }>,
     req: IncomingMessage,
     res: ServerResponse,
   ): Promise<Outcome> {
@@ -207,6 +218,10 @@ export class RestDataPlane implements IndexTransport {
     // RST, and the client would see a reset instead of the intended response.
     if (req.method === 'POST') await readBody(req, this.maxBodyBytes);
     switch (decision.action) {
+      case 'hang':
+        // Headers never come: hold the request until the client gives up or we close.
+        await untilClosed(req.socket, this.closing.signal);
+        return 'hang';
       case 'error':
         if (decision.proxyText !== undefined) sendText(res, decision.status, decision.proxyText);
         else this.sendError(res, decision.error);
@@ -231,6 +246,38 @@ export class RestDataPlane implements IndexTransport {
         return 'truncated';
       }
     }
+  }
+
+  /**
+   * Answer `status` with `body` as JSON, the body spread over `durationMs` in ten parts.
+   * Resolves whether all of it went out (false: the client hung up, or we closed).
+   */
+  private async sendSlowly(
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    durationMs: number,
+  ): Promise<boolean> {
+    const bytes = Buffer.from(JSON.stringify(body));
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': bytes.length });
+    const parts = 10;
+    for (let i = 0; i < parts; i++) {
+      if (res.destroyed || this.closing.signal.aborted) return false;
+      const chunk = bytes.subarray(
+        Math.floor((i * bytes.length) / parts),
+        Math.floor(((i + 1) * bytes.length) / parts),
+      );
+      if (i === parts - 1) res.end(chunk);
+      else {
+        res.write(chunk);
+        try {
+          await systemClock.sleep(durationMs / parts, this.closing.signal);
+        } catch {
+          return false;
+        }
+      }
+    }
+    return !res.destroyed;
   }
 
   /** Render an error; returns the status answered. */

@@ -8,7 +8,7 @@
  * time and concurrency).
  */
 import { type Clock, type RandomSource, seededRandom, systemClock } from '../resilience/clock.js';
-import { type EmulatorError, invalidArgument, resourceExhausted, serverError } from './errors.js';
+import { EmulatorError, invalidArgument, resourceExhausted, serverError } from './errors.js';
 import { DATA_OPERATIONS, type DataOperation } from './operation-names.js';
 
 /** Token-bucket rate limit. */
@@ -32,11 +32,23 @@ export interface LatencyConfig {
   jitterMs?: number;
 }
 
-/** The server errors that can be injected. */
-export type InjectedStatus = 500 | 502 | 503 | 504;
+/**
+ * The statuses that can be injected at random. 429 here is a throttle that does not depend
+ * on load (a shared, noisy project; a proxy shedding at random), unlike `rateLimit` and
+ * `maxInFlight`, whose 429s depend on how fast and how much the client sends.
+ */
+export type InjectedStatus = 429 | 500 | 502 | 503 | 504;
 
 /** Injected server errors: probability (0..1) of each status per request. */
 export type ErrorRates = Partial<Record<InjectedStatus, number>>;
+
+/** `Retry-After` on injected statuses. */
+export interface ErrorRetryAfterConfig {
+  /** The header's value, seconds (whole seconds are sent; fractions round up). */
+  seconds: number;
+  /** Share (0..1) of injected statuses that carry it (default 1). */
+  share?: number;
+}
 
 /** Faults of one index. Every field is optional; `{}` means a well-behaved server. */
 export interface FaultConfig {
@@ -44,8 +56,21 @@ export interface FaultConfig {
   rateLimit?: RateLimitConfig | null;
   /** Requests served at once; more get 429 at once. `null` or absent: unlimited. */
   maxInFlight?: number | null;
-  /** Probability per request of each injected server error. */
+  /** Probability per request of each injected status (a random 429, or a server error). */
   errorRates?: ErrorRates | null;
+  /**
+   * `Retry-After` on injected statuses (`errorRates`): `seconds` on `share` of them
+   * (default 1, i.e. all); the rest carry none. Absent: none carries it.
+   */
+  errorRetryAfter?: ErrorRetryAfterConfig | null;
+  /** Probability the request is admitted and never answered (no status, no headers). */
+  hangRate?: number;
+  /** Probability the operation runs (a write is stored) and then the connection is reset. */
+  resetAfterWriteRate?: number;
+  /** Probability the operation runs and its 2xx body is sent slowly, over `slowBodyMs`. */
+  slowBodyRate?: number;
+  /** How long a slow body takes to send, ms (default 2000). */
+  slowBodyMs?: number;
   /** Added latency. */
   latency?: LatencyConfig | null;
   /** Probability the connection is reset (destroyed) without a response. */
@@ -60,21 +85,46 @@ export interface FaultConfig {
   seed?: number;
 }
 
-/** What to do with one request. Every variant but `proceed` leaves the store untouched. */
+/**
+ * What to do with one request. `proceed`, `reset-after-write` and `slow-body` run the
+ * operation (a write is stored); every other variant leaves the store untouched.
+ */
 export type FaultDecision =
   | { action: 'proceed'; delayMs: number }
+  /** Run the operation, then destroy the connection without answering. */
+  | { action: 'reset-after-write'; delayMs: number }
+  /** Run the operation and send its 2xx answer slowly, the body spread over `durationMs`. */
+  | { action: 'slow-body'; delayMs: number; durationMs: number }
   /** Answer 429 at once (not counted in flight). */
   | { action: 'throttle'; reason: 'rate-limit' | 'in-flight'; error: EmulatorError }
-  /** Answer with a server error after `delayMs`; `proxyText` set: a plain-text body, as proxies send. */
+  /**
+   * Answer with an injected status after `delayMs` (a random 429 too: it is admitted and
+   * counted in flight like a server error); `proxyText` set: a plain-text body, as proxies send.
+   */
   | { action: 'error'; status: InjectedStatus; delayMs: number; error: EmulatorError; proxyText?: string }
   /** Destroy the connection without answering. */
   | { action: 'reset'; delayMs: number }
+  /** Never answer: hold the request until the client gives up (or the server closes). */
+  | { action: 'hang'; delayMs: number }
   /** 2xx, a Content-Length larger than the bytes sent, then close. */
   | { action: 'truncate'; delayMs: number }
   /** 2xx with a body that is not JSON. */
   | { action: 'malformed'; delayMs: number };
 
-const STATUSES: readonly InjectedStatus[] = [500, 502, 503, 504];
+const STATUSES: readonly InjectedStatus[] = [429, 500, 502, 503, 504];
+
+/** Default {@link FaultConfig.slowBodyMs}. */
+export const DEFAULT_SLOW_BODY_MS = 2000;
+
+/** Rates of {@link FaultConfig} besides `errorRates`, in the order their slices are laid out. */
+const RATE_FIELDS = [
+  'resetRate',
+  'truncateRate',
+  'malformedRate',
+  'hangRate',
+  'resetAfterWriteRate',
+  'slowBodyRate',
+] as const;
 
 function checkRate(value: unknown, field: string): number {
   if (value === undefined) return 0;
@@ -118,6 +168,11 @@ export function validateFaultConfig(input: unknown): FaultConfig {
     'resetRate',
     'truncateRate',
     'malformedRate',
+    'errorRetryAfter',
+    'hangRate',
+    'resetAfterWriteRate',
+    'slowBodyRate',
+    'slowBodyMs',
     'operations',
     'seed',
   ]);
@@ -163,14 +218,25 @@ export function validateFaultConfig(input: unknown): FaultConfig {
     if (fixedMs !== undefined) out.latency.fixedMs = fixedMs;
     if (jitterMs !== undefined) out.latency.jitterMs = jitterMs;
   }
-  for (const key of ['resetRate', 'truncateRate', 'malformedRate'] as const) {
+  for (const key of RATE_FIELDS) {
     if (input[key] !== undefined) {
       out[key] = checkRate(input[key], key);
       total += out[key];
     }
   }
-  if (total > 1 + 1e-9)
-    throw invalidArgument(`faults: the error, reset, truncate and malformed rates add up to ${total} > 1`);
+  if (total > 1 + 1e-9) throw invalidArgument(`faults: the error and fault rates add up to ${total} > 1`);
+  if (input.errorRetryAfter != null) {
+    const ra = input.errorRetryAfter;
+    const seconds = isObject(ra) ? checkNonNegative(ra.seconds, 'errorRetryAfter.seconds') : undefined;
+    if (seconds === undefined)
+      throw invalidArgument('faults.errorRetryAfter.seconds must be a non-negative number');
+    out.errorRetryAfter = { seconds };
+    if ((ra as Record<string, unknown>).share !== undefined) {
+      out.errorRetryAfter.share = checkRate((ra as Record<string, unknown>).share, 'errorRetryAfter.share');
+    }
+  }
+  const slowBodyMs = checkNonNegative(input.slowBodyMs, 'slowBodyMs');
+  if (slowBodyMs !== undefined) out.slowBodyMs = slowBodyMs;
   if (input.operations != null) {
     if (!Array.isArray(input.operations) || !input.operations.every((op) => DATA_OPERATIONS.includes(op))) {
       throw invalidArgument(`faults.operations must be a list of: ${DATA_OPERATIONS.join(', ')}`);
@@ -184,6 +250,17 @@ export function validateFaultConfig(input: unknown): FaultConfig {
     out.seed = input.seed;
   }
   return out;
+}
+
+/** Whether the decision runs the operation (the store is touched). */
+export function runsOperation(
+  decision: FaultDecision,
+): decision is Extract<FaultDecision, { action: 'proceed' | 'reset-after-write' | 'slow-body' }> {
+  return (
+    decision.action === 'proceed' ||
+    decision.action === 'reset-after-write' ||
+    decision.action === 'slow-body'
+  );
 }
 
 /** The default burst for a rate: a tenth of a second's worth, at least one request. */
@@ -321,26 +398,73 @@ export class FaultInjector {
     }
     const delayMs = (c.latency?.fixedMs ?? 0) + jitter * (c.latency?.jitterMs ?? 0);
     // One roll against the cumulative rates: each outcome owns a slice of [0, 1).
-    const slices: [number, () => FaultDecision][] = [
+    // Where in its slice the roll fell (0..1) decides, without another draw, whether an
+    // injected status carries Retry-After.
+    const slices: [number, (within: number) => FaultDecision][] = [
       [c.resetRate ?? 0, () => ({ action: 'reset', delayMs })],
       [c.truncateRate ?? 0, () => ({ action: 'truncate', delayMs })],
       [c.malformedRate ?? 0, () => ({ action: 'malformed', delayMs })],
-      ...STATUSES.map((s): [number, () => FaultDecision] => [
+      [c.hangRate ?? 0, () => ({ action: 'hang', delayMs })],
+      [c.resetAfterWriteRate ?? 0, () => ({ action: 'reset-after-write', delayMs })],
+      [
+        c.slowBodyRate ?? 0,
+        () => ({ action: 'slow-body', delayMs, durationMs: c.slowBodyMs ?? DEFAULT_SLOW_BODY_MS }),
+      ],
+      ...STATUSES.map((s): [number, (within: number) => FaultDecision] => [
         c.errorRates?.[s] ?? 0,
-        () => injectedError(s, delayMs),
+        (within) => {
+          const ra = c.errorRetryAfter;
+          const hint = ra && within < (ra.share ?? 1) ? ra.seconds : undefined;
+          return injectedError(s, delayMs, this.options.name, hint);
+        },
       ]),
     ];
     let edge = 0;
     for (const [rate, outcome] of slices) {
+      if (roll < edge + rate) return outcome((roll - edge) / rate);
       edge += rate;
-      if (roll < edge) return outcome();
     }
     return { action: 'proceed', delayMs };
   }
 }
 
-function injectedError(status: InjectedStatus, delayMs: number): FaultDecision {
+function injectedError(
+  status: InjectedStatus,
+  delayMs: number,
+  index: string,
+  retryAfterSeconds: number | undefined,
+): FaultDecision {
+  const decision = injectedErrorBody(status, delayMs, index);
+  if (retryAfterSeconds !== undefined) {
+    (decision as { error: EmulatorError }).error = withRetryAfter(decision.error, retryAfterSeconds);
+  }
+  return decision;
+}
+
+function withRetryAfter(error: EmulatorError, retryAfterSeconds: number): EmulatorError {
+  return new EmulatorError(error.message, {
+    httpStatus: error.httpStatus,
+    grpcCode: error.grpcCode,
+    stringCode: error.stringCode,
+    retryAfterSeconds,
+  });
+}
+
+function injectedErrorBody(
+  status: InjectedStatus,
+  delayMs: number,
+  index: string,
+): Extract<FaultDecision, { action: 'error' }> {
   switch (status) {
+    case 429:
+      return {
+        action: 'error',
+        status,
+        delayMs,
+        error: resourceExhausted(
+          `Request failed. You've reached the max request rate for index ${index} (injected at random by the emulator, whatever the load). Retry later.`,
+        ),
+      };
     case 502:
       return {
         action: 'error',

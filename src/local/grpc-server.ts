@@ -14,11 +14,13 @@
  * metadata included); bulk imports and integrated-inference records are REST-only at
  * Pinecone and here.
  *
- * Faults as gRPC sees them: throttle → RESOURCE_EXHAUSTED (with `grpc-retry-pushback-ms`
+ * Faults as gRPC sees them: throttle and a random 429 → RESOURCE_EXHAUSTED (with `grpc-retry-pushback-ms`
  * when the fault sets a Retry-After); 500 → INTERNAL; 502 and 503 → UNAVAILABLE; 504 →
  * DEADLINE_EXCEEDED; reset → the stream refused (RST_STREAM REFUSED_STREAM, which clients
  * report as UNAVAILABLE; nothing was processed); truncated → half a message, then the
- * stream reset (INTERNAL); malformed → OK with a message that does not decode.
+ * stream reset (INTERNAL); malformed → OK with a message that does not decode; hang →
+ * nothing until the client's deadline; reset after write → the operation runs, then the
+ * stream is reset (INTERNAL); slow body → the message frame sent in parts over time.
  */
 
 import http2 from 'node:http2';
@@ -53,11 +55,12 @@ import { sharedAbortController } from '../resilience/abort.js';
 import { systemClock } from '../resilience/clock.js';
 import type { EmulatedIndex, IndexTransport } from './emulator.js';
 import { EmulatorError, GrpcCode, type GrpcCodeNumber } from './errors.js';
-import type { FaultDecision } from './faults.js';
+import { type FaultDecision, runsOperation } from './faults.js';
 import { baseUrl, DEFAULT_MAX_BODY_BYTES, listenForIndex, newRequestId } from './http.js';
 import type { DataOperation } from './operation-names.js';
 import { type OperationRequest, runOperation } from './operations.js';
 import type { Outcome } from './stats.js';
+import { untilClosed } from './until-closed.js';
 
 /** Options of the gRPC data plane. */
 export interface GrpcDataPlaneOptions {
@@ -256,7 +259,7 @@ export class GrpcDataPlane implements IndexTransport {
     index.stats.observeInFlight(index.faults.inFlight);
     try {
       if (decision.delayMs > 0) await systemClock.sleep(decision.delayMs, this.closing.signal);
-      if (decision.action !== 'proceed') {
+      if (!runsOperation(decision)) {
         index.stats.record(op, await this.actOut(decision, stream, requestId));
         return;
       }
@@ -269,8 +272,16 @@ export class GrpcDataPlane implements IndexTransport {
         rpc.response,
         fromJson(rpc.response, result as JsonValue, { ignoreUnknownFields: true }),
       );
-      if (sendMessage(stream, bytes, requestId)) {
-        index.stats.record(op, 200, op === 'upsert' ? (result.upsertedCount as number) : 0);
+      const written = op === 'upsert' ? (result.upsertedCount as number) : 0;
+      if (decision.action === 'reset-after-write') {
+        // Done, and never told: the stream is reset (clients report INTERNAL).
+        if (writable(stream)) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+        index.stats.record(op, 'reset-after-write');
+      } else if (decision.action === 'slow-body') {
+        const delivered = await this.sendSlowly(stream, bytes, requestId, decision.durationMs);
+        index.stats.record(op, delivered ? 200 : 'slow-body', delivered ? written : 0);
+      } else if (sendMessage(stream, bytes, requestId)) {
+        index.stats.record(op, 200, written);
       } else {
         index.stats.record(op, 'reset');
       }
@@ -283,7 +294,7 @@ export class GrpcDataPlane implements IndexTransport {
 
   /** Act out an injected fault; returns the outcome to record. */
   private async actOut(
-    decision: Exclude<FaultDecision, { action: 'proceed' | 'throttle' }>,
+    decision: Exclude<FaultDecision, { action: 'proceed' | 'throttle' | 'reset-after-write' | 'slow-body' }>,
     stream: http2.ServerHttp2Stream,
     requestId: string,
   ): Promise<Outcome> {
@@ -291,6 +302,10 @@ export class GrpcDataPlane implements IndexTransport {
       case 'reset':
         stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
         return 'reset';
+      case 'hang':
+        // No headers, no status: hold the stream until the client's deadline or cancel.
+        await untilClosed(stream, this.closing.signal);
+        return 'hang';
       case 'error':
         sendError(stream, decision.error, requestId);
         return decision.status;
@@ -312,6 +327,44 @@ export class GrpcDataPlane implements IndexTransport {
         return 'truncated';
       }
     }
+  }
+
+  /**
+   * Answer OK with one message whose frame is spread over `durationMs` in ten parts.
+   * Resolves whether all of it went out (false: the client cancelled, or we closed).
+   */
+  private async sendSlowly(
+    stream: http2.ServerHttp2Stream,
+    bytes: Uint8Array,
+    requestId: string,
+    durationMs: number,
+  ): Promise<boolean> {
+    if (!writable(stream)) return false;
+    const frame = lengthPrefixed(bytes);
+    stream.respond(
+      { ':status': 200, 'content-type': 'application/grpc+proto', 'x-pinecone-request-id': requestId },
+      { waitForTrailers: true },
+    );
+    stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+    const parts = 10;
+    for (let i = 0; i < parts; i++) {
+      if (!writable(stream) || this.closing.signal.aborted) return false;
+      const chunk = frame.subarray(
+        Math.floor((i * frame.length) / parts),
+        Math.floor(((i + 1) * frame.length) / parts),
+      );
+      if (i === parts - 1) {
+        stream.end(chunk);
+        break;
+      }
+      stream.write(chunk);
+      try {
+        await systemClock.sleep(durationMs / parts, this.closing.signal);
+      } catch {
+        return false;
+      }
+    }
+    return writable(stream) || stream.writableFinished;
   }
 
   /** Render an error; returns the outcome to record. */
@@ -404,13 +457,19 @@ function writable(stream: http2.ServerHttp2Stream): boolean {
   return !stream.destroyed && !stream.closed;
 }
 
-/** Answer OK with one message. False when the client has gone (cancelled, deadline). */
-function sendMessage(stream: http2.ServerHttp2Stream, bytes: Uint8Array, requestId: string): boolean {
-  if (!writable(stream)) return false;
+/** gRPC's framing of one uncompressed message: a zero flag byte and a 4-byte length. */
+function lengthPrefixed(bytes: Uint8Array): Buffer {
   const frame = Buffer.allocUnsafe(5 + bytes.length);
   frame[0] = 0;
   frame.writeUInt32BE(bytes.length, 1);
   frame.set(bytes, 5);
+  return frame;
+}
+
+/** Answer OK with one message. False when the client has gone (cancelled, deadline). */
+function sendMessage(stream: http2.ServerHttp2Stream, bytes: Uint8Array, requestId: string): boolean {
+  if (!writable(stream)) return false;
+  const frame = lengthPrefixed(bytes);
   stream.respond(
     { ':status': 200, 'content-type': 'application/grpc+proto', 'x-pinecone-request-id': requestId },
     { waitForTrailers: true },

@@ -8,9 +8,19 @@ import type { DataOperation } from './operation-names.js';
 
 /**
  * How a request ended: the HTTP status answered, or a fault that left no proper answer
- * (`reset`: connection destroyed; `truncated` / `malformed`: a 2xx whose body cannot be read).
+ * (`reset`: connection destroyed; `truncated` / `malformed`: a 2xx whose body cannot be
+ * read; `hang`: never answered, the client gave up; `reset-after-write`: the operation ran
+ * (a write is stored), then the connection was destroyed; `slow-body`: the operation ran and
+ * the client gave up while its answer trickled in).
  */
-export type Outcome = number | 'reset' | 'truncated' | 'malformed';
+export type Outcome =
+  | number
+  | 'reset'
+  | 'truncated'
+  | 'malformed'
+  | 'hang'
+  | 'reset-after-write'
+  | 'slow-body';
 
 /** One second of the time series. */
 export interface TimelinePoint {

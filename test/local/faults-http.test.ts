@@ -184,6 +184,59 @@ describe('fault kinds', () => {
     expect(await observe('/vectors/upsert', upsert(id))).toBe('200');
   });
 
+  it('answers a random 429 with and without Retry-After, storing nothing', async () => {
+    await server.setFaults('f', { errorRates: { 429: 1 } });
+    const plain = await call(host, 'POST', '/vectors/upsert', { vectors: [{ id: 'r429', values: [1, 2] }] });
+    expect(plain.status).toBe(429);
+    expect(plain.headers.get('retry-after')).toBeNull();
+    expect(plain.body).toEqual({ code: 8, message: expect.stringMatching(/rate/), details: [] });
+    await server.setFaults('f', { errorRates: { 429: 1 }, errorRetryAfter: { seconds: 1 } });
+    expect((await call(host, 'GET', '/describe_index_stats')).headers.get('retry-after')).toBe('1');
+    await server.setFaults('f', { errorRates: { 503: 1 }, errorRetryAfter: { seconds: 2 } });
+    const unavailable = await call(host, 'GET', '/describe_index_stats');
+    expect(unavailable.status).toBe(503);
+    expect(unavailable.headers.get('retry-after')).toBe('2');
+    await server.setFaults('f', {});
+    expect((await call(host, 'GET', '/vectors/fetch?ids=r429')).body.vectors).toEqual({});
+  });
+
+  it('hangs until the client gives up, stores nothing and frees the in-flight slot', async () => {
+    await server.setFaults('f', { hangRate: 1 });
+    server.resetStats('f');
+    const seen = await fetch(`${host}/vectors/upsert`, {
+      ...upsert('hung'),
+      signal: AbortSignal.timeout(200),
+    }).then(
+      () => 'answered',
+      (e: Error) => e.name,
+    );
+    expect(seen).toBe('TimeoutError');
+    await server.setFaults('f', {});
+    await expect.poll(() => server.stats('f').operations.upsert?.hang).toBe(1);
+    expect(server.stats('f').inFlight.current).toBe(0);
+    const fetched = await call(host, 'GET', '/vectors/fetch?ids=hung&namespace=faulted');
+    expect(fetched.body.vectors).toEqual({});
+  });
+
+  it('resets the connection after the write was stored', async () => {
+    await server.setFaults('f', { resetAfterWriteRate: 1 });
+    expect(await observe('/vectors/upsert', upsert('written'))).toBe('reset');
+    await server.setFaults('f', {});
+    const fetched = await call(host, 'GET', '/vectors/fetch?ids=written&namespace=faulted');
+    expect(Object.keys(fetched.body.vectors)).toEqual(['written']);
+    expect(server.stats('f').operations.upsert?.['reset-after-write']).toBeGreaterThanOrEqual(1);
+  });
+
+  it('sends a slow body over slowBodyMs; the write is stored', async () => {
+    await server.setFaults('f', { slowBodyRate: 1, slowBodyMs: 300 });
+    const t0 = performance.now();
+    expect(await observe('/vectors/upsert', upsert('slow'))).toBe('200');
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(250);
+    await server.setFaults('f', {});
+    const fetched = await call(host, 'GET', '/vectors/fetch?ids=slow&namespace=faulted');
+    expect(Object.keys(fetched.body.vectors)).toEqual(['slow']);
+  });
+
   it('applies faults only to the listed operations', async () => {
     await server.setFaults('f', { errorRates: { 503: 1 }, operations: ['upsert'] });
     expect(await observe('/describe_index_stats')).toBe('200');

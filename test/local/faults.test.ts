@@ -151,6 +151,69 @@ describe('seeded fault sequences', () => {
   });
 });
 
+describe('fault kinds that real servers show', () => {
+  it('injects a random 429 at its share whatever the load, as RESOURCE_EXHAUSTED', () => {
+    const f = injector({ errorRates: { 429: 0.25 }, seed: 3 });
+    const seq = actions(f, 20_000);
+    const share = seq.filter((a) => a === 'error:429').length / seq.length;
+    expect(share).toBeGreaterThan(0.24);
+    expect(share).toBeLessThan(0.26);
+    const d = injector({ errorRates: { 429: 1 } }).decide('upsert');
+    expect(d).toMatchObject({ action: 'error', status: 429, error: { httpStatus: 429, grpcCode: 8 } });
+    expect((d as { error: EmulatorError }).error.retryAfterSeconds).toBeUndefined();
+  });
+
+  it('puts Retry-After on the configured share of injected statuses, the same for a seed', () => {
+    const config: FaultConfig = {
+      errorRates: { 429: 0.2, 503: 0.2 },
+      errorRetryAfter: { seconds: 1, share: 0.5 },
+      seed: 11,
+    };
+    const hints = (f: FaultInjector) =>
+      Array.from({ length: 10_000 }, () => {
+        const d = f.decide('upsert');
+        return d.action === 'error' ? `${d.status}:${d.error.retryAfterSeconds ?? '-'}` : d.action;
+      });
+    const seq = hints(injector(config));
+    expect(hints(injector(config))).toEqual(seq);
+    for (const status of ['429', '503']) {
+      const withHint = seq.filter((x) => x === `${status}:1`).length;
+      const without = seq.filter((x) => x === `${status}:-`).length;
+      expect(withHint / (withHint + without)).toBeGreaterThan(0.45);
+      expect(withHint / (withHint + without)).toBeLessThan(0.55);
+    }
+    // Share defaults to all of them.
+    const all = injector({ errorRates: { 503: 1 }, errorRetryAfter: { seconds: 2 } }).decide('query');
+    expect(all).toMatchObject({
+      action: 'error',
+      status: 503,
+      error: { retryAfterSeconds: 2, grpcCode: 14 },
+    });
+  });
+
+  it('hangs, resets after the write, and sends slow bodies at their rates', () => {
+    const f = injector({
+      hangRate: 0.1,
+      resetAfterWriteRate: 0.1,
+      slowBodyRate: 0.1,
+      slowBodyMs: 300,
+      seed: 9,
+    });
+    const decisions = Array.from({ length: 20_000 }, () => f.decide('upsert'));
+    for (const kind of ['hang', 'reset-after-write', 'slow-body']) {
+      const share = decisions.filter((d) => d.action === kind).length / decisions.length;
+      expect(share, kind).toBeGreaterThan(0.09);
+      expect(share, kind).toBeLessThan(0.11);
+    }
+    expect(decisions.find((d) => d.action === 'slow-body')).toEqual({
+      action: 'slow-body',
+      delayMs: 0,
+      durationMs: 300,
+    });
+    expect(injector({ slowBodyRate: 1 }).decide('upsert')).toMatchObject({ durationMs: 2000 });
+  });
+});
+
 describe('validateFaultConfig', () => {
   const bad: [unknown, RegExp][] = [
     [{ rateLimit: { rps: 0 } }, /rateLimit.rps/],
@@ -164,6 +227,11 @@ describe('validateFaultConfig', () => {
     [{ operations: ['upsert', 'nope'] }, /operations/],
     [{ seed: 1.5 }, /seed/],
     [{ rps: 5 }, /faults.rps is not a fault option/],
+    [{ errorRates: { 429: 0.6 }, hangRate: 0.6 }, /add up/],
+    [{ errorRetryAfter: { share: 0.5 } }, /errorRetryAfter.seconds/],
+    [{ errorRetryAfter: { seconds: 1, share: 2 } }, /errorRetryAfter.share/],
+    [{ slowBodyMs: -5 }, /slowBodyMs/],
+    [{ hangRate: 'often' }, /hangRate/],
   ];
   it.each(bad)('rejects %j', (config, message) => {
     expect(() => validateFaultConfig(config)).toThrow(EmulatorError);

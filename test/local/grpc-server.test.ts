@@ -245,6 +245,16 @@ describe('faults over gRPC', () => {
     expect(bad.code).toBe('BAD_BODY');
     const cut = await expectFault({ truncateRate: 1 }, ConnectionError, undefined);
     expect(cut.code).toBe('STREAM_RESET');
+    await expectFault({ errorRates: { 429: 1 } }, RateLimitError, 'RESOURCE_EXHAUSTED');
+    const hinted = await expectFault(
+      { errorRates: { 503: 1 }, errorRetryAfter: { seconds: 1 } },
+      ServiceUnavailableError,
+      'UNAVAILABLE',
+    );
+    expect(hinted.retryAfterMs).toBe(1000);
+    // Stored, then the stream reset before the answer: a network failure, as over REST.
+    const lost = await expectFault({ resetAfterWriteRate: 1 }, ConnectionError, undefined);
+    expect(lost.code).toBe('STREAM_RESET');
     // The bucket starts with one token: the first call passes, the next is throttled.
     await server.setFaults('faulty', { rateLimit: { rps: 0.001, retryAfterSeconds: 2 } });
     await g.fetch({ ids: ['a'] });
@@ -257,14 +267,29 @@ describe('faults over gRPC', () => {
     expect(counts).toMatchObject({
       '500': 1,
       '502': 1,
-      '503': 1,
+      '503': 2,
       '504': 1,
       reset: 1,
       malformed: 1,
       truncated: 1,
-      '429': 1,
+      'reset-after-write': 1,
+      '429': 2,
       '200': 1,
     });
+  });
+
+  it('hangs until the deadline and sends slow bodies that still arrive', async () => {
+    const g = grpcIndex('faulty');
+    await server.setFaults('faulty', { hangRate: 1 });
+    const hung = await g.fetch({ ids: ['a'], timeout: 0.2 }).catch((e) => e);
+    expect(hung.name).toBe('TimeoutError');
+    await server.setFaults('faulty', { slowBodyRate: 1, slowBodyMs: 200 });
+    await g.upsert({ vectors: [{ id: 'slow-grpc', values: [1, 1] }], namespace: 'slow' });
+    await server.setFaults('faulty', {});
+    const fetched = await g.fetch({ ids: ['slow-grpc'], namespace: 'slow' });
+    expect(Object.keys(fetched.vectors)).toEqual(['slow-grpc']);
+    await g.delete({ deleteAll: true, namespace: 'slow' });
+    await expect.poll(() => server.stats('faulty').operations.fetch?.hang).toBe(1);
   });
 
   it('rides out seeded 503s and throttling with the default retries', async () => {

@@ -52,6 +52,25 @@ describe('serve flags', () => {
       malformedRate: 0.07,
       operations: ['upsert', 'query'],
     });
+    expect(
+      faultsFromFlags({
+        ...base,
+        error429: 0.1,
+        errorRetryAfter: 1,
+        errorRetryAfterShare: 0.5,
+        hangRate: 0.02,
+        resetAfterWriteRate: 0.03,
+        slowBodyRate: 0.04,
+        slowBodyMs: 500,
+      }),
+    ).toEqual({
+      errorRates: { 429: 0.1 },
+      errorRetryAfter: { seconds: 1, share: 0.5 },
+      hangRate: 0.02,
+      resetAfterWriteRate: 0.03,
+      slowBodyRate: 0.04,
+      slowBodyMs: 500,
+    });
     expect(faultsFromFlags(base)).toEqual({});
     expect(() => faultsFromFlags({ ...base, resetRate: 0.7, error500: 0.7 })).toThrow(/add up/);
   });
