@@ -2,22 +2,24 @@
  * The `Pinecone` client: options, the control plane (indexes), and index handles.
  */
 import { inspect } from 'node:util';
-import { Agent } from 'undici';
 import { RetryConfig, type RetryConfigOptions } from './config.js';
+import { CLIENT_CONTEXT, ClientContext, type ClientContextSource } from './data/context.js';
 import type { ConfigureIndexOptions, CreateIndexOptions, IndexModel } from './data/control-types.js';
-import type { GrpcIndex } from './data/grpc-index.js';
-import { LazyGrpcIndex } from './data/grpc-lazy.js';
-import { type CallOptions, Index, type IndexContext, resolveTimeout } from './data/index.js';
+import { GrpcIndex } from './data/grpc-index.js';
+import { Index } from './data/index.js';
+import type { CallOptions } from './data/options.js';
+import { resolveTimeout } from './data/requests.js';
 import type { Metric } from './data/types.js';
-import { validateIntRange } from './data/validate.js';
+import { validateIntRange, validateSignal } from './data/validate.js';
 import { ConflictError, PineconeError, ValidationError } from './errors.js';
-import { type Logger, resolveLogger } from './log.js';
+import type { Logger } from './log.js';
+import { resolveLogger } from './log.js';
 import { type Clock, type RandomSource, systemClock } from './resilience/clock.js';
 import type { LimiterRegistry } from './resilience/limiter.js';
 import { AdaptiveLimiterRegistry } from './resilience/registry.js';
 import { withRetries } from './resilience/retry.js';
 import { RetryEvents } from './resilience/retry-events.js';
-import { type HttpMethod, normalizeHost, RestTransport } from './transport/rest.js';
+import { type HttpMethod, normalizeHost } from './transport/rest.js';
 
 /** Options of the {@link Pinecone} client. Times are in seconds. */
 export interface PineconeOptions {
@@ -68,26 +70,17 @@ const METRICS: readonly Metric[] = ['cosine', 'euclidean', 'dotproduct'];
  * await index.upsert({ vectors, batchSize: 200, maxConcurrency: 8 });
  * ```
  */
-export class Pinecone {
+export class Pinecone implements ClientContextSource {
   /** The retry configuration in force (validated). */
   readonly retryConfig: RetryConfig;
   /** Control-plane origin. */
   readonly controllerHost: string;
   /** Default per-attempt timeout, seconds. */
   readonly timeout: number;
-  readonly #apiKey: string;
-  readonly #logger: Logger;
   readonly #clock: Clock;
-  readonly #random: RandomSource;
-  readonly #events: RetryEvents;
-  readonly #dispatcher: Agent;
-  readonly #transports = new Map<string, RestTransport>();
   readonly #hostsByName = new Map<string, Promise<string>>();
-  readonly #closers = new Set<() => Promise<void>>();
-  readonly #limiters: LimiterRegistry;
-  readonly #additionalHeaders: Record<string, string> | undefined;
-  readonly #sourceTag: string | undefined;
-  #closed = false;
+  /** The wiring every index handle of this client shares (key, logger, limiters, pools). */
+  readonly #ctx: ClientContext;
 
   constructor(options: PineconeOptions = {}) {
     if (options === null || typeof options !== 'object') {
@@ -100,52 +93,52 @@ export class Pinecone {
         'apiKey',
       );
     }
-    this.#apiKey = apiKey;
     this.retryConfig = RetryConfig.from(options.retryConfig);
     this.timeout = resolveTimeout(options.timeout, 30);
     this.controllerHost = normalizeHost(
       options.controllerHost ?? process.env.PINECONE_CONTROLLER_HOST ?? DEFAULT_CONTROLLER,
+      'controllerHost',
     ).origin;
-    this.#logger = resolveLogger(options.logger);
+    const logger = resolveLogger(options.logger);
     this.#clock = options.clock ?? systemClock;
-    this.#random = options.random ?? Math.random;
-    this.#events = new RetryEvents(this.#logger);
-    this.#limiters =
-      options.limiters ?? new AdaptiveLimiterRegistry({ clock: this.#clock, logger: this.#logger });
-    this.#additionalHeaders = options.additionalHeaders;
-    this.#sourceTag = options.sourceTag;
-    // One connection pool per origin; idle keep-alive sockets do not hold the process open.
-    this.#dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: null, pipelining: 1 });
+    this.#ctx = new ClientContext({
+      apiKey,
+      logger,
+      clock: this.#clock,
+      random: options.random ?? Math.random,
+      events: new RetryEvents(logger),
+      limiters: options.limiters ?? new AdaptiveLimiterRegistry({ clock: this.#clock, logger }),
+      timeout: this.timeout,
+      retryConfig: this.retryConfig,
+      additionalHeaders: options.additionalHeaders,
+      sourceTag: options.sourceTag,
+      resolveName: (name) => this.#resolveName(name),
+    });
   }
 
   /**
    * A handle on one index's data plane. Cheap; handles share the client's pools and limiters.
-   * With `grpc: true`, a {@link GrpcIndex} (gRPC loads on its first call).
+   * With `grpc: true`, a {@link GrpcIndex} (the gRPC library loads on its first call).
    */
   index(options: IndexOptions & { grpc: true }): GrpcIndex;
   index(options: IndexOptions & { grpc?: false | undefined }): Index;
   index(options: IndexOptions): Index | GrpcIndex;
   index(options: IndexOptions): Index | GrpcIndex {
-    if (!options || (options.host === undefined) === (options.name === undefined)) {
+    if (
+      !options ||
+      typeof options !== 'object' ||
+      (options.host === undefined) === (options.name === undefined)
+    ) {
       throw new ValidationError('index() needs exactly one of host or name', 'host');
     }
-    if (options.grpc) {
-      // Typed as GrpcIndex (and `instanceof GrpcIndex` holds): it has every method and loads one on first use.
-      return new LazyGrpcIndex(this, options) as unknown as GrpcIndex;
+    // A bad host (or name) fails here, before anything is sent.
+    if (options.host !== undefined) normalizeHost(options.host);
+    else if (typeof options.name !== 'string' || options.name.trim() === '') {
+      throw new ValidationError('index name must be a non-empty string', 'name');
     }
-    const ctx: IndexContext = {
-      transport: this.#indexTransport(options),
-      maxRetries: this.retryConfig.maxRetries,
-      backoffFactor: this.retryConfig.backoffFactor,
-      maxWait: this.retryConfig.maxWait,
-      clock: this.#clock,
-      random: this.#random,
-      events: this.#events,
-      timeout: this.timeout,
-      limiters: this.#limiters,
-      namespace: options.namespace,
-    };
-    return new Index(ctx);
+    const target = { host: options.host, name: options.name };
+    if (options.grpc) return GrpcIndex.fromClient({ ctx: this.#ctx, target, namespace: options.namespace });
+    return new Index({ ctx: this.#ctx, target, namespace: options.namespace });
   }
 
   /** Create an index (serverless on aws/us-east-1 unless `spec` says otherwise). */
@@ -215,71 +208,19 @@ export class Pinecone {
 
   /** Release connection pools and channels. Calls after this fail. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await Promise.all([...this.#closers].map((close) => close()));
-    await this.#dispatcher.close();
+    await this.#ctx.close();
   }
 
-  /** @internal Called by gRPC indexes so `close()` also closes their channels. */
-  registerCloser(close: () => Promise<void>): void {
-    if (this.#closed) throw new PineconeError('This Pinecone client is closed');
-    this.#closers.add(close);
-  }
-
-  /** @internal Shared wiring for indexes built outside this file (gRPC). */
-  get internals(): {
-    apiKey: () => string;
-    logger: Logger;
-    clock: Clock;
-    random: RandomSource;
-    events: RetryEvents;
-    limiters: LimiterRegistry;
-    resolveHost: (options: IndexOptions) => Promise<string>;
-  } {
-    return {
-      apiKey: () => this.#apiKey,
-      logger: this.#logger,
-      clock: this.#clock,
-      random: this.#random,
-      events: this.#events,
-      limiters: this.#limiters,
-      resolveHost: (options) => this.#resolveHost(options),
-    };
+  /** @internal The wiring this client's index handles share (`new GrpcIndex({ client })` uses it). */
+  [CLIENT_CONTEXT](): ClientContext {
+    return this.#ctx;
   }
 
   [inspect.custom](): string {
     return `Pinecone { controllerHost: '${this.controllerHost}', retryConfig: ${inspect(this.retryConfig)} }`;
   }
 
-  #transport(origin: string): RestTransport {
-    if (this.#closed) throw new PineconeError('This Pinecone client is closed');
-    let transport = this.#transports.get(origin);
-    if (!transport) {
-      transport = new RestTransport({
-        origin,
-        apiKey: this.#apiKey,
-        dispatcher: this.#dispatcher,
-        retryableStatusCodes: this.retryConfig.retryableStatusCodes,
-        additionalHeaders: this.#additionalHeaders,
-        sourceTag: this.#sourceTag,
-      });
-      this.#transports.set(origin, transport);
-    }
-    return transport;
-  }
-
-  #indexTransport(options: IndexOptions): () => Promise<RestTransport> {
-    if (options.host !== undefined) {
-      const origin = normalizeHost(options.host).origin;
-      return async () => this.#transport(origin);
-    }
-    return async () => this.#transport(normalizeHost(await this.#resolveHost(options)).origin);
-  }
-
-  #resolveHost(options: IndexOptions): Promise<string> {
-    if (options.host !== undefined) return Promise.resolve(options.host);
-    const name = options.name as string;
+  #resolveName(name: string): Promise<string> {
     let host = this.#hostsByName.get(name);
     if (!host) {
       host = this.describeIndex(name).then((model) => {
@@ -300,19 +241,15 @@ export class Pinecone {
     body: string | undefined,
     opts: CallOptions,
   ): Promise<unknown> {
+    validateSignal(opts.signal);
     const timeout = resolveTimeout(opts.timeout, this.timeout);
-    const transport = this.#transport(this.controllerHost);
+    const transport = this.#ctx.rest(this.controllerHost);
     const config = this.retryConfig;
+    const { clock, random, events } = this.#ctx;
     return withRetries(
       (attempt, signal) => transport.send({ method, path, body, attempt, timeout, signal }),
       { ...config, classify: (error) => transport.classify(error) },
-      {
-        clock: this.#clock,
-        random: this.#random,
-        events: this.#events,
-        host: transport.host,
-        signal: opts.signal,
-      },
+      { clock, random, events, host: transport.host, signal: opts.signal },
     );
   }
 }

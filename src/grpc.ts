@@ -1,5 +1,6 @@
 /**
- * pinecone-resilient/grpc: the gRPC index. Only this entry point loads @grpc/grpc-js.
+ * pinecone-resilient/grpc: the gRPC index. This entry point loads @grpc/grpc-js (the root
+ * entry point never does; its `pc.index({ grpc: true })` handles load it on first call).
  *
  * @example
  * ```ts
@@ -9,22 +10,15 @@
  * @packageDocumentation
  */
 
+export type { IndexDataPlane } from './data/data-plane.js';
+export { GrpcIndex, type GrpcIndexOptions } from './data/grpc-index.js';
+export type * from './data/options.js';
 export {
+  classifyGrpcFailure,
+  DEFAULT_RETRYABLE_GRPC_CODES,
   GRPC_BACKOFF_FACTOR,
+  GRPC_DEFAULT_MAX_RETRIES,
   GRPC_MAX_WAIT,
-  GrpcIndex,
-  type GrpcIndexOptions,
-} from './data/grpc-index.js';
-export { GRPC_DEFAULT_MAX_RETRIES } from './data/grpc-lazy.js';
-export type {
-  CallOptions,
-  DeleteOptions,
-  DescribeIndexStatsOptions,
-  FetchOptions,
-  ListOptions,
-  QueryOptions,
-  UpdateOptions,
-  UpsertOptions,
-  UpsertProgress,
-} from './data/index.js';
-export { classifyGrpcFailure, RETRYABLE_GRPC_CODES } from './transport/grpc.js';
+  GrpcTransport,
+  RETRYABLE_GRPC_CODES,
+} from './transport/grpc.js';

@@ -12,18 +12,9 @@ export type {
   PodSpec,
   ServerlessSpec,
 } from './data/control-types.js';
-export {
-  type CallOptions,
-  type DeleteOptions,
-  type DescribeIndexStatsOptions,
-  type FetchOptions,
-  Index,
-  type ListOptions,
-  type QueryOptions,
-  type UpdateOptions,
-  type UpsertOptions,
-  type UpsertProgress,
-} from './data/index.js';
+export type { IndexDataPlane } from './data/data-plane.js';
+export { Index } from './data/index.js';
+export type * from './data/options.js';
 export * from './data/types.js';
 export * from './errors.js';
 export {

@@ -1,6 +1,6 @@
 /**
  * Between the SDK's shapes (the REST wire's camelCase, shared by `Index` and `GrpcIndex`)
- * and the generated protobuf messages. Requests are built with the generated schemas'
+ * and the generated protobuf messages, for the gRPC wire adapter (`grpc-wire.ts`). Requests are built with the generated schemas'
  * `create`, so encoding stays protobuf-es's; nothing here writes bytes.
  *
  * Dense values go into the message as given: a `Float32Array` is iterated by the packed
@@ -11,8 +11,11 @@ import {
   type DeleteRequestSchema,
   type DescribeIndexStatsResponse,
   type ListRequestSchema,
+  type FetchByMetadataResponse as PbFetchByMetadataResponse,
   type FetchResponse as PbFetchResponse,
+  type ListNamespacesResponse as PbListNamespacesResponse,
   type ListResponse as PbListResponse,
+  type NamespaceDescription as PbNamespaceDescription,
   type QueryResponse as PbQueryResponse,
   type ScoredVector as PbScoredVector,
   type SparseValues as PbSparseValues,
@@ -23,12 +26,15 @@ import {
   type UpdateRequestSchema,
   VectorSchema,
 } from '../gen/db_data_pb.js';
-import type { DeleteOptions, ListOptions, QueryOptions, UpdateOptions } from './index.js';
+import type { ListOptions, QueryOptions, UpdateOptions } from './options.js';
 import type {
+  FetchByMetadataResponse,
   FetchResponse,
   IndexStats,
+  ListNamespacesResponse,
   ListResponse,
   MetadataFilter,
+  NamespaceDescription,
   QueryResponse,
   RecordMetadata,
   ScoredVector,
@@ -36,6 +42,7 @@ import type {
   Usage,
   Vector,
 } from './types.js';
+import type { DeleteSelector } from './wire.js';
 
 /** protobuf-es types `repeated float` as `number[]`; a Float32Array reads the same way (by index). */
 function floats(values: number[] | Float32Array): number[] {
@@ -87,9 +94,9 @@ export function queryRequest(
   };
 }
 
-/** A `DeleteRequest` from validated options. */
+/** A `DeleteRequest` from a checked selector. */
 export function deleteRequest(
-  o: DeleteOptions,
+  o: DeleteSelector,
   namespace: string | undefined,
 ): MessageInitShape<typeof DeleteRequestSchema> {
   return {
@@ -106,10 +113,12 @@ export function updateRequest(
   namespace: string | undefined,
 ): MessageInitShape<typeof UpdateRequestSchema> {
   return {
-    id: o.id,
+    id: o.id ?? '',
     values: toPbValues(o.values),
     sparseValues: o.sparseValues ? toPbSparse(o.sparseValues) : undefined,
-    setMetadata: toPbFilter(o.setMetadata),
+    setMetadata: toPbFilter(o.setMetadata ?? o.metadata),
+    filter: toPbFilter(o.filter),
+    dryRun: o.dryRun,
     namespace: namespace ?? '',
   };
 }
@@ -165,27 +174,43 @@ export function fromPbQuery(res: PbQueryResponse): QueryResponse {
   return out;
 }
 
-/** `fetch`'s result. */
-export function fromPbFetch(res: PbFetchResponse): FetchResponse {
-  const vectors: Record<string, Vector> = {};
-  for (const [id, v] of Object.entries(res.vectors)) vectors[id] = fromPbVector(v);
-  const out: FetchResponse = { vectors, namespace: res.namespace };
+/** `fetch`'s result (`records` and `vectors` are one object). */
+export function fromPbFetch(res: PbFetchResponse | PbFetchByMetadataResponse): FetchResponse {
+  const records: Record<string, Vector> = {};
+  for (const [id, v] of Object.entries(res.vectors)) records[id] = fromPbVector(v);
+  const out: FetchResponse = { records, vectors: records, namespace: res.namespace };
   const usage = fromPbUsage(res.usage);
   if (usage) out.usage = usage;
   return out;
 }
 
-/** One `fetch` result from the pages of a fan-out: vectors merged, read units summed. */
-export function mergeFetched(pages: FetchResponse[]): FetchResponse {
-  const vectors: Record<string, Vector> = {};
-  let readUnits: number | undefined;
-  for (const page of pages) {
-    Object.assign(vectors, page.vectors);
-    if (page.usage?.readUnits !== undefined) readUnits = (readUnits ?? 0) + page.usage.readUnits;
+/** `fetchByMetadata`'s result (an empty `next` means the last page). */
+export function fromPbFetchByMetadata(res: PbFetchByMetadataResponse): FetchByMetadataResponse {
+  const out: FetchByMetadataResponse = fromPbFetch(res);
+  if (res.pagination?.next) out.pagination = { next: res.pagination.next };
+  return out;
+}
+
+/** A namespace description (`recordCount`, a uint64 on the wire, as a decimal string). */
+export function fromPbNamespace(res: PbNamespaceDescription): NamespaceDescription {
+  const out: NamespaceDescription = { name: res.name, recordCount: String(res.recordCount) };
+  if (res.schema) {
+    const fields: Record<string, { filterable: boolean }> = {};
+    for (const [name, f] of Object.entries(res.schema.fields)) fields[name] = { filterable: f.filterable };
+    out.schema = { fields };
   }
-  const merged: FetchResponse = { vectors, namespace: pages[0]?.namespace ?? '' };
-  if (readUnits !== undefined) merged.usage = { readUnits };
-  return merged;
+  if (res.indexedFields) out.indexedFields = { fields: [...res.indexedFields.fields] };
+  return out;
+}
+
+/** `listNamespaces`' result. */
+export function fromPbListNamespaces(res: PbListNamespacesResponse): ListNamespacesResponse {
+  const out: ListNamespacesResponse = {
+    namespaces: res.namespaces.map(fromPbNamespace),
+    totalCount: res.totalCount,
+  };
+  if (res.pagination?.next) out.pagination = { next: res.pagination.next };
+  return out;
 }
 
 /** `describeIndexStats`'s result. */

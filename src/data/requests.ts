@@ -1,14 +1,26 @@
 /**
- * Input checks and bulk planning shared by the REST and gRPC indexes, so both transports
- * reject the same bad input with the same errors and run bulk work the same way. The
- * indexes only encode requests and decode responses.
+ * Input checks and bulk planning used by the data-plane core (`core.ts`), so both
+ * transports reject the same bad input with the same errors, before anything is sent,
+ * and run bulk work the same way. The wire adapters only encode and decode.
  */
+
+import { describe } from '../config.js';
 import { ValidationError } from '../errors.js';
 import { followSignal } from '../resilience/abort.js';
 import type { HostLimiter } from '../resilience/limiter.js';
 import { runBulkUpsert } from './bulk.js';
-import type { CallOptions, DeleteOptions, QueryOptions, UpdateOptions, UpsertOptions } from './index.js';
-import { LIMITS, type Vector } from './types.js';
+import type {
+  CallOptions,
+  DeleteManyOptions,
+  DeleteOptions,
+  QueryOptions,
+  SearchRecordsOptions,
+  StartImportOptions,
+  UpdateOptions,
+  UpsertOptions,
+  UpsertRecordsOptions,
+} from './options.js';
+import { type FetchResponse, LIMITS, type Vector } from './types.js';
 import {
   validateFilter,
   validateId,
@@ -16,6 +28,7 @@ import {
   validateIntRange,
   validateMetadata,
   validateSparse,
+  validateText,
   validateValues,
   validateVector,
 } from './validate.js';
@@ -60,12 +73,109 @@ export function checkDelete(options: DeleteOptions): void {
   if (options.filter !== undefined) validateFilter(options.filter);
 }
 
-/** Check an update. */
+/** Check a `deleteMany`: exactly one of ids or filter. */
+export function checkDeleteMany(options: DeleteManyOptions): void {
+  if ((options?.ids !== undefined) === (options?.filter !== undefined)) {
+    throw new ValidationError('deleteMany needs exactly one of ids or filter', 'ids');
+  }
+  if (options.ids !== undefined) validateIds(options.ids);
+  if (options.filter !== undefined) validateFilter(options.filter);
+}
+
+/**
+ * Check an update: by `id` (values, sparse values and/or metadata), or by `filter`
+ * (metadata only). `metadata` is the official client's name for `setMetadata`.
+ */
 export function checkUpdate(options: UpdateOptions): void {
-  validateId(options?.id, 'id');
+  if (!options || typeof options !== 'object') {
+    throw new ValidationError('update needs an options object', 'id');
+  }
+  if ((options.id !== undefined) === (options.filter !== undefined)) {
+    throw new ValidationError('update needs exactly one of id or filter', 'id');
+  }
+  if (options.setMetadata !== undefined && options.metadata !== undefined) {
+    throw new ValidationError('give setMetadata or its alias metadata, not both', 'metadata');
+  }
+  const metadata = options.setMetadata ?? options.metadata;
+  const field = options.setMetadata !== undefined ? 'setMetadata' : 'metadata';
+  if (metadata !== undefined) validateMetadata(metadata, field);
+  if (options.filter !== undefined) {
+    validateFilter(options.filter);
+    if (options.values !== undefined || options.sparseValues !== undefined) {
+      throw new ValidationError('an update by filter sets metadata only; values cannot be given', 'values');
+    }
+    if (metadata === undefined)
+      throw new ValidationError('an update by filter needs setMetadata', 'setMetadata');
+    if (options.dryRun !== undefined && typeof options.dryRun !== 'boolean') {
+      throw new ValidationError('dryRun must be a boolean', 'dryRun');
+    }
+    return;
+  }
+  validateId(options.id, 'id');
+  if (options.dryRun !== undefined) throw new ValidationError('dryRun goes with filter only', 'dryRun');
   if (options.values !== undefined) validateValues(options.values, 'values');
   if (options.sparseValues !== undefined) validateSparse(options.sparseValues, 'sparseValues');
-  if (options.setMetadata !== undefined) validateMetadata(options.setMetadata, 'setMetadata');
+}
+
+/** Check `startImport`: a URI, and an error mode of `continue` or `abort`. */
+export function checkStartImport(options: StartImportOptions): void {
+  validateText(options?.uri, 'uri');
+  const mode = options.errorMode;
+  if (mode !== undefined && (typeof mode !== 'string' || !/^(continue|abort)$/i.test(mode))) {
+    throw new ValidationError(`errorMode must be "continue" or "abort"; got ${describe(mode)}`, 'errorMode');
+  }
+  if (options.integration !== undefined) validateText(options.integration, 'integration');
+}
+
+/** Check `upsertRecords`: a non-empty array of objects, each with a string `_id` or `id`. */
+export function checkUpsertRecords(options: UpsertRecordsOptions): void {
+  const records = options?.records;
+  if (!Array.isArray(records) || records.length === 0) {
+    throw new ValidationError(`records must be a non-empty array; got ${describe(records)}`, 'records');
+  }
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
+    if (!r || typeof r !== 'object' || Array.isArray(r)) {
+      throw new ValidationError(`records[${i}] must be an object; got ${describe(r)}`, `records[${i}]`);
+    }
+    const id = r._id ?? r.id;
+    validateId(id, `records[${i}]._id`);
+  }
+}
+
+/** Check `searchRecords`: topK, exactly one of inputs / vector / id, a valid filter and rerank. */
+export function checkSearchRecords(options: SearchRecordsOptions): void {
+  const q = options?.query;
+  if (!q || typeof q !== 'object') throw new ValidationError('searchRecords needs a query object', 'query');
+  validateIntRange(q.topK, 'query.topK', 1, LIMITS.maxTopK);
+  const given = [q.inputs !== undefined, q.vector !== undefined, q.id !== undefined].filter(Boolean).length;
+  if (given !== 1) {
+    throw new ValidationError('query needs exactly one of inputs, vector or id', 'query.inputs');
+  }
+  if (
+    q.inputs !== undefined &&
+    (typeof q.inputs !== 'object' || q.inputs === null || Array.isArray(q.inputs))
+  ) {
+    throw new ValidationError(`query.inputs must be an object such as { text: '...' }`, 'query.inputs');
+  }
+  if (q.vector?.values !== undefined) validateValues(q.vector.values, 'query.vector.values');
+  if (q.id !== undefined) validateId(q.id, 'query.id');
+  if (q.filter !== undefined) validateFilter(q.filter, 'query.filter');
+  if (options.fields !== undefined) {
+    if (!Array.isArray(options.fields) || options.fields.some((f) => typeof f !== 'string')) {
+      throw new ValidationError('fields must be an array of field names', 'fields');
+    }
+  }
+  if (options.rerank !== undefined) {
+    validateText(options.rerank?.model, 'rerank.model');
+    const fields = options.rerank.rankFields;
+    if (!Array.isArray(fields) || fields.length === 0 || fields.some((f) => typeof f !== 'string')) {
+      throw new ValidationError(
+        'rerank.rankFields must be a non-empty array of field names',
+        'rerank.rankFields',
+      );
+    }
+  }
 }
 
 /** How one transport writes a batch, and sizes a record for its wire. */
@@ -156,10 +266,10 @@ export async function bulkUpsert(
   }
 }
 
-/** Split ids into request-sized chunks. */
-export function chunkIds(ids: string[], size: number = LIMITS.maxIdsPerFetchOrDelete): string[][] {
-  const chunks: string[][] = [];
-  for (let i = 0; i < ids.length; i += size) chunks.push(ids.slice(i, i + size));
+/** Split ids (or records) into request-sized chunks. */
+export function chunked<T>(items: readonly T[], size: number = LIMITS.maxIdsPerFetchOrDelete): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
   return chunks;
 }
 
@@ -190,4 +300,17 @@ export async function fanOut<C, R>(
   } finally {
     scope.dispose();
   }
+}
+
+/** One `fetch` result from the pages of a fan-out: records merged, read units summed. */
+export function mergeFetched(pages: FetchResponse[]): FetchResponse {
+  const records: Record<string, Vector> = {};
+  let readUnits: number | undefined;
+  for (const page of pages) {
+    Object.assign(records, page.records);
+    if (page.usage?.readUnits !== undefined) readUnits = (readUnits ?? 0) + page.usage.readUnits;
+  }
+  const merged: FetchResponse = { records, vectors: records, namespace: pages[0]?.namespace ?? '' };
+  if (readUnits !== undefined) merged.usage = { readUnits };
+  return merged;
 }

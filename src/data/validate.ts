@@ -132,10 +132,82 @@ export function validateIntRange(
   }
 }
 
-/** A metadata filter: a plain object (its grammar is the server's to judge). */
+/** The operators Pinecone's filter language has for a field. */
+export const FILTER_FIELD_OPERATORS: readonly string[] = [
+  '$eq',
+  '$ne',
+  '$gt',
+  '$gte',
+  '$lt',
+  '$lte',
+  '$in',
+  '$nin',
+  '$exists',
+];
+const FIELD_OPERATORS = new Set(FILTER_FIELD_OPERATORS);
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A metadata filter: a plain object whose operators are all Pinecone's (`$and` / `$or`
+ * combining filters, `$eq $ne $gt $gte $lt $lte $in $nin $exists` on a field), so a
+ * misspelt or foreign operator (`$eqq`, `$regex`) is named here instead of travelling to
+ * the server. Operand types beyond that are the server's to judge.
+ */
 export function validateFilter(filter: unknown, field = 'filter'): asserts filter is MetadataFilter {
-  if (!filter || typeof filter !== 'object' || Array.isArray(filter)) {
+  if (!isPlainObject(filter)) {
     fail(field, `must be an object such as { genre: { $eq: 'drama' } }; got ${describe(filter)}`);
+  }
+  checkFilterObject(filter, field);
+}
+
+function checkFilterObject(filter: Record<string, unknown>, path: string): void {
+  for (const [key, value] of Object.entries(filter)) {
+    const at = `${path}.${key}`;
+    if (key === '$and' || key === '$or') {
+      if (!Array.isArray(value) || value.length === 0) fail(at, 'must be a non-empty array of filters');
+      value.forEach((item, i) => {
+        if (!isPlainObject(item)) fail(`${at}[${i}]`, `must be a filter object; got ${describe(item)}`);
+        checkFilterObject(item, `${at}[${i}]`);
+      });
+    } else if (key.startsWith('$')) {
+      fail(at, `uses ${key}, which is not a filter combinator; only $and and $or combine filters`);
+    } else if (isPlainObject(value)) {
+      for (const [op, operand] of Object.entries(value)) {
+        if (!FIELD_OPERATORS.has(op)) {
+          fail(
+            `${at}.${op}`,
+            `uses ${op}, which is not a Pinecone filter operator; use one of ${FILTER_FIELD_OPERATORS.join(' ')}`,
+          );
+        }
+        if ((op === '$in' || op === '$nin') && !Array.isArray(operand)) {
+          fail(`${at}.${op}`, `must be an array of values; got ${describe(operand)}`);
+        }
+      }
+    }
+  }
+}
+
+/** An `AbortSignal` when given (anything else would fail deep in the call as a TypeError). */
+export function validateSignal(signal: unknown): asserts signal is AbortSignal | undefined {
+  if (signal === undefined) return;
+  const s = signal as Partial<AbortSignal> | null;
+  const like =
+    typeof s === 'object' &&
+    s !== null &&
+    typeof s.aborted === 'boolean' &&
+    typeof s.addEventListener === 'function' &&
+    typeof s.removeEventListener === 'function';
+  if (!like)
+    fail('signal', `must be an AbortSignal (e.g. AbortSignal.timeout(5000)); got ${describe(signal)}`);
+}
+
+/** A non-empty string (a name, an id, a URI). */
+export function validateText(value: unknown, field: string): asserts value is string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    fail(field, `must be a non-empty string; got ${describe(value)}`);
   }
 }
 

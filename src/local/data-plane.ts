@@ -58,12 +58,16 @@ const ROUTES: Record<string, Partial<Record<string, DataOperation>>> = {
   '/vectors/list': { GET: 'list' },
   '/vectors/fetch_by_metadata': { POST: 'fetch_by_metadata' },
   '/namespaces': { GET: 'list_namespaces', POST: 'create_namespace' },
+  '/bulk/imports': { GET: 'list_imports', POST: 'start_import' },
 };
 
-const NAMESPACE_ROUTE: Partial<Record<string, DataOperation>> = {
-  GET: 'describe_namespace',
-  DELETE: 'delete_namespace',
-};
+/** Routes with one path parameter: pattern, parameter name, operation per method. */
+const PARAM_ROUTES: [RegExp, string, Partial<Record<string, DataOperation>>][] = [
+  [/^\/namespaces\/([^/]+)$/, 'namespace', { GET: 'describe_namespace', DELETE: 'delete_namespace' }],
+  [/^\/bulk\/imports\/([^/]+)$/, 'id', { GET: 'describe_import', DELETE: 'cancel_import' }],
+  [/^\/records\/namespaces\/([^/]+)\/upsert$/, 'namespace', { POST: 'upsert_records' }],
+  [/^\/records\/namespaces\/([^/]+)\/search$/, 'namespace', { POST: 'search_records' }],
+];
 
 /** Map a method and path to an operation; `405` when the path exists but not the method. */
 export function matchDataRoute(method: string, pathname: string): RouteMatch | 405 | undefined {
@@ -73,11 +77,12 @@ export function matchDataRoute(method: string, pathname: string): RouteMatch | 4
     const operation = methods[method];
     return operation ? { operation } : 405;
   }
-  const m = /^\/namespaces\/([^/]+)$/.exec(path);
-  if (m) {
-    const operation = NAMESPACE_ROUTE[method];
+  for (const [pattern, name, byMethod] of PARAM_ROUTES) {
+    const m = pattern.exec(path);
+    if (!m) continue;
+    const operation = byMethod[method];
     if (!operation) return 405;
-    return { operation, params: { namespace: decodeURIComponent(m[1]!) } };
+    return { operation, params: { [name]: decodeURIComponent(m[1]!) } };
   }
   return undefined;
 }
@@ -170,14 +175,16 @@ export class RestDataPlane implements IndexTransport {
         return;
       }
       const raw = method === 'POST' ? await readBody(req, this.maxBodyBytes) : undefined;
-      const body = raw ? parseJsonBody(raw) : undefined;
+      // Records for integrated embedding arrive as NDJSON, one record per line.
+      const body =
+        raw && op === 'upsert_records' ? raw.toString('utf8') : raw ? parseJsonBody(raw) : undefined;
       const result = runOperation(
         op,
         index.store,
         { body, query: queryParams(url), params: match.params ?? {} },
         { apiVersion: apiVersionOf(req) },
       );
-      const status = op === 'create_namespace' ? 201 : 200;
+      const status = op === 'create_namespace' || op === 'upsert_records' ? 201 : 200;
       const written = op === 'upsert' ? (result.upsertedCount as number) : 0;
       if (decision.action === 'reset-after-write') {
         // Done, and never told: the client must treat the write as unknown and retry.

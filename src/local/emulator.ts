@@ -7,6 +7,7 @@
 import type { Socket } from 'node:net';
 import type { Metric } from '../data/types.js';
 import { type Clock, systemClock } from '../resilience/clock.js';
+import { EMULATOR_EMBEDDING_MODEL } from './embedding.js';
 import { alreadyExists, forbidden, invalidArgument, notFound } from './errors.js';
 import { type FaultConfig, FaultInjector, validateFaultConfig } from './faults.js';
 import { type IndexShape, IndexStore, type VectorType } from './index-store.js';
@@ -31,6 +32,12 @@ export interface LocalIndexDefinition {
   region?: string;
   /** Extra (metadata) schema fields of a 2026-07 create request, echoed back. */
   schemaFields?: Record<string, unknown>;
+  /**
+   * Integrated embedding: `upsertRecords` embeds the record field `fieldMap.text` (dense
+   * indexes only) with the emulator's deterministic stand-in, not a real model (see
+   * `local/embedding.ts`). `model` is reported back as given.
+   */
+  embed?: { model?: string; fieldMap: { text: string } };
 }
 
 /** One emulated index. */
@@ -132,6 +139,7 @@ export function shapeOf(def: LocalIndexDefinition): IndexShape {
   }
   if (vectorType === 'sparse') {
     if (metric !== 'dotproduct') throw invalidArgument('Sparse indexes must use the dotproduct metric');
+    if (def.embed !== undefined) throw invalidArgument('The emulator embeds records into dense indexes only');
     if (def.dimension !== undefined && def.dimension !== null) {
       throw invalidArgument('Sparse indexes cannot have a dimension');
     }
@@ -143,7 +151,15 @@ export function shapeOf(def: LocalIndexDefinition): IndexShape {
       `Dimension must be an integer between 1 and 20000 for a dense index (got ${String(d)})`,
     );
   }
-  return { dimension: d, metric, vectorType };
+  const shape: IndexShape = { dimension: d, metric, vectorType };
+  if (def.embed !== undefined) {
+    const field = def.embed?.fieldMap?.text;
+    if (typeof field !== 'string' || field === '') {
+      throw invalidArgument('embed.fieldMap.text must name the record field to embed');
+    }
+    shape.embed = { model: def.embed.model ?? EMULATOR_EMBEDDING_MODEL, fieldMap: { text: field } };
+  }
+  return shape;
 }
 
 /** The emulator's indexes and the transports serving them. */

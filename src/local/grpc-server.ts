@@ -10,6 +10,10 @@
  * decode. Unary gRPC over HTTP/2 is small: one length-prefixed message each way, the
  * status in trailers (or in the headers of a trailers-only answer).
  *
+ * Every RPC of Pinecone's published `VectorService` is served (namespaces and fetch by
+ * metadata included); bulk imports and integrated-inference records are REST-only at
+ * Pinecone and here.
+ *
  * Faults as gRPC sees them: throttle and a random 429 → RESOURCE_EXHAUSTED (with `grpc-retry-pushback-ms`
  * when the fault sets a Retry-After); 500 → INTERNAL; 502 and 503 → UNAVAILABLE; 504 →
  * DEADLINE_EXCEEDED; reset → the stream refused (RST_STREAM REFUSED_STREAM, which clients
@@ -23,14 +27,22 @@ import http2 from 'node:http2';
 import type { DescMessage } from '@bufbuild/protobuf';
 import { fromBinary, fromJson, type JsonValue, toBinary, toJson } from '@bufbuild/protobuf';
 import {
+  CreateNamespaceRequestSchema,
+  DeleteNamespaceRequestSchema,
   DeleteRequestSchema,
   DeleteResponseSchema,
   DescribeIndexStatsRequestSchema,
   DescribeIndexStatsResponseSchema,
+  DescribeNamespaceRequestSchema,
+  FetchByMetadataRequestSchema,
+  FetchByMetadataResponseSchema,
   FetchRequestSchema,
   FetchResponseSchema,
+  ListNamespacesRequestSchema,
+  ListNamespacesResponseSchema,
   ListRequestSchema,
   ListResponseSchema,
+  NamespaceDescriptionSchema,
   QueryRequestSchema,
   QueryResponseSchema,
   UpdateRequestSchema,
@@ -69,6 +81,8 @@ interface Rpc {
   response: DescMessage;
   /** GET endpoints read the query string over REST; the rest read the JSON body. */
   asQuery?: boolean;
+  /** Endpoints whose REST path names the namespace: the request's `namespace` becomes that parameter. */
+  asPathNamespace?: boolean;
 }
 
 const RPCS: Record<string, Rpc> = {
@@ -104,6 +118,34 @@ const RPCS: Record<string, Rpc> = {
     request: ListRequestSchema,
     response: ListResponseSchema,
     asQuery: true,
+  },
+  '/VectorService/FetchByMetadata': {
+    operation: 'fetch_by_metadata',
+    request: FetchByMetadataRequestSchema,
+    response: FetchByMetadataResponseSchema,
+  },
+  '/VectorService/ListNamespaces': {
+    operation: 'list_namespaces',
+    request: ListNamespacesRequestSchema,
+    response: ListNamespacesResponseSchema,
+    asQuery: true,
+  },
+  '/VectorService/DescribeNamespace': {
+    operation: 'describe_namespace',
+    request: DescribeNamespaceRequestSchema,
+    response: NamespaceDescriptionSchema,
+    asPathNamespace: true,
+  },
+  '/VectorService/DeleteNamespace': {
+    operation: 'delete_namespace',
+    request: DeleteNamespaceRequestSchema,
+    response: DeleteResponseSchema,
+    asPathNamespace: true,
+  },
+  '/VectorService/CreateNamespace': {
+    operation: 'create_namespace',
+    request: CreateNamespaceRequestSchema,
+    response: NamespaceDescriptionSchema,
   },
 };
 
@@ -359,6 +401,7 @@ function toOperationRequest(rpc: Rpc, message: Buffer): OperationRequest {
     return { body: { vectors: upsert.vectors, namespace: upsert.namespace } };
   }
   const json = toJson(rpc.request, decoded) as Record<string, unknown>;
+  if (rpc.asPathNamespace) return { params: { namespace: String(json.namespace ?? '') } };
   if (!rpc.asQuery) return { body: json };
   const query: Record<string, string | string[] | undefined> = {};
   for (const [name, value] of Object.entries(json)) {

@@ -9,11 +9,19 @@ import { NamespaceStore } from './store.js';
 /** Dense or sparse index. */
 export type VectorType = 'dense' | 'sparse';
 
+/** Integrated embedding: the record field an index embeds (with the emulator's stand-in model). */
+export interface IndexEmbed {
+  model: string;
+  fieldMap: { text: string };
+}
+
 /** The shape of an index. `dimension` is 0 for a sparse index. */
 export interface IndexShape {
   dimension: number;
   metric: Metric;
   vectorType: VectorType;
+  /** Set for an index with integrated embedding (`upsertRecords` / `searchRecords` by text). */
+  embed?: IndexEmbed | undefined;
 }
 
 /** The canonical key of the default namespace. */

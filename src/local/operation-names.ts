@@ -12,6 +12,12 @@ export const DATA_OPERATIONS = [
   'describe_namespace',
   'create_namespace',
   'delete_namespace',
+  'start_import',
+  'list_imports',
+  'describe_import',
+  'cancel_import',
+  'upsert_records',
+  'search_records',
 ] as const;
 
 /** A data-plane operation. */

@@ -7,10 +7,12 @@
 import type { RecordMetadata } from '../data/types.js';
 import { invalidArgument } from './errors.js';
 import { compileFilter } from './filter.js';
+import { cancelImport, describeImport, listImports, startImport } from './imports.js';
 import { displayNamespace, type IndexStore } from './index-store.js';
 import { createNamespace, deleteNamespace, describeNamespace, listNamespaces } from './namespaces.js';
 import type { DataOperation } from './operation-names.js';
 import { decodePageToken, encodePageToken, lowerBound } from './paging.js';
+import { searchRecords, upsertRecords } from './records.js';
 import type { NamespaceStore, StoredSparse } from './store.js';
 import {
   assertSparseAllowed,
@@ -338,5 +340,17 @@ export function runOperation(
       return deleteNamespace(store, req);
     case 'create_namespace':
       return createNamespace(store, req, ctx);
+    case 'start_import':
+      return startImport(store, req);
+    case 'list_imports':
+      return listImports(store, req);
+    case 'describe_import':
+      return describeImport(store, req);
+    case 'cancel_import':
+      return cancelImport(store, req);
+    case 'upsert_records':
+      return upsertRecords(store, req);
+    case 'search_records':
+      return searchRecords(store, req);
   }
 }

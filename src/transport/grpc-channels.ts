@@ -2,7 +2,7 @@
  * One gRPC channel per host, reused by every gRPC index handle of one owner (a `Pinecone`
  * client, or a directly constructed `GrpcIndex`). This file does not load grpc-js: it
  * only keeps what a factory made, so the root entry point can hold a client's pool
- * before (or without) the gRPC entry point ever loading.
+ * before (or without) the gRPC code ever loading.
  */
 import { PineconeError } from '../errors.js';
 
@@ -11,9 +11,9 @@ export interface Closeable {
   close(): void;
 }
 
-/** Channels keyed by host. */
-export class ChannelPool<T extends Closeable> {
-  readonly #channels = new Map<string, T>();
+/** Channels keyed by host (and whatever else tells two channels apart). */
+export class ChannelPool {
+  readonly #channels = new Map<string, Closeable>();
   #closed = false;
 
   /** Whether {@link close} has run. */
@@ -21,15 +21,18 @@ export class ChannelPool<T extends Closeable> {
     return this.#closed;
   }
 
-  /** The channel of a host, made by `create` on first use. Throws once the pool is closed. */
-  get(host: string, create: () => T): T {
+  /**
+   * The channel under `key`, made by `create` on first use. Throws once the pool is closed.
+   * One key always holds channels of one kind (the caller's `T`).
+   */
+  get<T extends Closeable>(key: string, create: () => T): T {
     if (this.#closed) throw new PineconeError('This client is closed; its gRPC channels are released');
-    let channel = this.#channels.get(host);
+    let channel = this.#channels.get(key);
     if (!channel) {
       channel = create();
-      this.#channels.set(host, channel);
+      this.#channels.set(key, channel);
     }
-    return channel;
+    return channel as T;
   }
 
   /** Close every channel; later `get`s throw. */
@@ -38,25 +41,4 @@ export class ChannelPool<T extends Closeable> {
     for (const channel of this.#channels.values()) channel.close();
     this.#channels.clear();
   }
-}
-
-/** What a pool owner must offer: a way to be told to close. */
-export interface PoolOwner {
-  registerCloser(close: () => Promise<void>): void;
-}
-
-const pools = new WeakMap<PoolOwner, ChannelPool<Closeable>>();
-
-/**
- * The channel pool of a client, created on first use and closed by the client's
- * `close()`. Keyed weakly: a client that is garbage-collected takes its pool with it.
- */
-export function channelPoolOf<T extends Closeable>(owner: PoolOwner): ChannelPool<T> {
-  let pool = pools.get(owner);
-  if (!pool) {
-    pool = new ChannelPool<Closeable>();
-    owner.registerCloser(() => (pool as ChannelPool<Closeable>).close());
-    pools.set(owner, pool);
-  }
-  return pool as ChannelPool<T>;
 }

@@ -2,8 +2,13 @@
  * One gRPC attempt over @grpc/grpc-js: one channel per host, protobuf-es (de)serialisers,
  * the API key as call metadata, a per-attempt deadline, abort → cancel, and every failure
  * turned into the SDK's typed errors. Retrying is not done here (see
- * `resilience/retry.ts`); {@link GrpcTransport.classify} tells the loop what a failure
- * means, with the gRPC retry policy of the spec.
+ * `resilience/retry.ts`); the classifier in `grpc-policy.ts` tells the loop what a
+ * failure means.
+ *
+ * Failures grpc-js makes up on the client's side (no connection established, name
+ * resolution failed, connection dropped, stream refused or reset before a status) become
+ * `ConnectionError`s, as the same failures do over REST: the server never answered, so
+ * they are retried but say nothing about its load.
  *
  * Only the `pinecone-resilient/grpc` entry point loads this file (and so grpc-js).
  */
@@ -23,20 +28,18 @@ import {
 } from '../errors.js';
 import type { FailureClass } from '../resilience/retry.js';
 import { API_VERSION, VERSION } from '../version.js';
+import { classifyGrpcFailure } from './grpc-policy.js';
 import { parseHost } from './host.js';
 
-/** The gRPC codes the spec retries. */
-export const RETRYABLE_GRPC_CODES: ReadonlySet<number> = new Set([
-  grpc.status.UNAVAILABLE,
-  grpc.status.RESOURCE_EXHAUSTED,
-  grpc.status.ABORTED,
-]);
-
-/** Codes that signal congestion: the adaptive limiter backs off on these. */
-const THROTTLE_GRPC_CODES: ReadonlySet<number> = new Set([
-  grpc.status.UNAVAILABLE,
-  grpc.status.RESOURCE_EXHAUSTED,
-]);
+export {
+  classifyGrpcFailure,
+  DEFAULT_RETRYABLE_GRPC_CODES,
+  GRPC_BACKOFF_FACTOR,
+  GRPC_DEFAULT_MAX_RETRIES,
+  GRPC_MAX_WAIT,
+  grpcCodeOf,
+  RETRYABLE_GRPC_CODES,
+} from './grpc-policy.js';
 
 /** Where a gRPC host lives and how to talk to it. */
 export interface GrpcTarget {
@@ -224,6 +227,13 @@ export class GrpcTransport {
       );
     }
     const details = this.redact(error.details ?? '');
+    const network = clientSideFailure(code, details);
+    if (network) {
+      return new ConnectionError(
+        `Could not complete the gRPC call to ${this.host}: ${network} (${name}: ${details})`,
+        { host: this.host, attempts: req.attempt, code: network, cause: error },
+      );
+    }
     const trailers = error.metadata;
     return apiErrorFromStatus({
       status: httpStatusForGrpcCode(code),
@@ -247,36 +257,6 @@ export class GrpcTransport {
 }
 
 /**
- * The spec's gRPC retry policy for an error {@link GrpcTransport.unary} threw: UNAVAILABLE,
- * RESOURCE_EXHAUSTED and ABORTED are retried (the server's pushback honoured), and so are
- * an attempt that ran past its deadline and an OK reply that cannot be decoded; nothing
- * else is. RESOURCE_EXHAUSTED and UNAVAILABLE are throttling (the limiter backs off); the
- * log label is the code name.
- */
-export function classifyGrpcFailure(error: unknown): FailureClass {
-  const code = grpcCodeOf(error);
-  if (code !== undefined) {
-    const pushback = (error as ApiError).retryAfterMs;
-    // gRPC's pushback convention: a negative or unreadable value means "do not retry".
-    const retryable = RETRYABLE_GRPC_CODES.has(code) && (pushback === undefined || pushback >= 0);
-    return {
-      retryable,
-      throttle: THROTTLE_GRPC_CODES.has(code),
-      rateLimited: code === grpc.status.RESOURCE_EXHAUSTED,
-      label: GRPC_CODE_NAMES[code] ?? String(code),
-      retryAfterMs: retryable ? pushback : undefined,
-    };
-  }
-  if (error instanceof TimeoutError) {
-    return { retryable: true, throttle: false, rateLimited: false, label: 'DEADLINE_EXCEEDED' };
-  }
-  if (error instanceof ConnectionError) {
-    return { retryable: true, throttle: false, rateLimited: false, label: error.code ?? 'NETWORK' };
-  }
-  return { retryable: false, throttle: false, rateLimited: false, label: 'ERROR' };
-}
-
-/**
  * The server's pushback from the `grpc-retry-pushback-ms` trailer: milliseconds, or -1
  * when present but negative or not an integer (gRPC's "do not retry"), undefined when absent.
  */
@@ -288,12 +268,21 @@ export function parsePushback(value: string | undefined): number | undefined {
   return n < 0 ? -1 : n;
 }
 
-/** The gRPC status code an SDK error came from, if it came from one. */
-export function grpcCodeOf(error: unknown): number | undefined {
-  const name = (error as { grpcCode?: unknown } | null)?.grpcCode;
-  if (typeof name !== 'string') return undefined;
-  const code = GRPC_CODE_NAMES.indexOf(name);
-  return code >= 0 ? code : undefined;
+/**
+ * The network code of a failure grpc-js reports without the server having answered (the
+ * details are grpc-js's own words), or undefined for a status the server sent.
+ */
+function clientSideFailure(code: number, details: string): string | undefined {
+  if (code !== grpc.status.UNAVAILABLE && code !== grpc.status.INTERNAL) return undefined;
+  const errno = /\b(E[A-Z]{3,}|ENOTFOUND|EAI_AGAIN)\b/.exec(details)?.[1];
+  if (/No connection established|Name resolution failed|Failed to connect/.test(details)) {
+    return errno ?? 'UNREACHABLE';
+  }
+  if (/^Connection dropped/.test(details)) return 'CONNECTION_DROPPED';
+  if (/^Stream refused by server/.test(details)) return 'REFUSED_STREAM';
+  if (/^Received RST_STREAM with code \d+/.test(details)) return 'STREAM_RESET';
+  if (code === grpc.status.UNAVAILABLE && errno && /^(read|write|connect) E/.test(details)) return errno;
+  return undefined;
 }
 
 function firstString(values: grpc.MetadataValue[] | undefined): string | undefined {

@@ -27,6 +27,8 @@ export interface RestRequest {
   path: string;
   /** JSON, already encoded (bulk paths encode each record once, as bytes). */
   body?: string | Buffer | undefined;
+  /** The body's type (default `application/json`; `upsertRecords` sends NDJSON). */
+  contentType?: string | undefined;
   /** 1-based attempt number, recorded on errors. */
   attempt: number;
   /** Per-attempt timeout, seconds. */
@@ -48,9 +50,12 @@ export interface RestTransportOptions {
   sourceTag?: string | undefined;
 }
 
-/** Split a user-supplied host into an origin (scheme + authority [+ path]) and a log label (authority). */
-export function normalizeHost(host: string): { origin: string; label: string } {
-  const url = parseHost(host);
+/**
+ * Split a user-supplied host into an origin (scheme + authority [+ path]) and a log label
+ * (authority). A bad host is a `ValidationError` naming `field`.
+ */
+export function normalizeHost(host: string, field = 'host'): { origin: string; label: string } {
+  const url = parseHost(host, field);
   return {
     origin: `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`,
     label: url.host,
@@ -123,7 +128,9 @@ export class RestTransport {
     if (req.signal?.aborted) controller.abort(req.signal.reason);
     try {
       const headers =
-        req.body === undefined ? this.#headers : { ...this.#headers, 'content-type': 'application/json' };
+        req.body === undefined
+          ? this.#headers
+          : { ...this.#headers, 'content-type': req.contentType ?? 'application/json' };
       let response: Dispatcher.ResponseData;
       let text: string;
       try {

@@ -18,9 +18,14 @@ import {
   ValidationError,
 } from '../../src/errors.js';
 import { QueryResponseSchema, UpsertRequestSchema, UpsertResponseSchema } from '../../src/gen/db_data_pb.js';
-import { GRPC_DEFAULT_MAX_RETRIES, GrpcIndex, type GrpcIndexOptions } from '../../src/grpc.js';
+import {
+  GRPC_DEFAULT_MAX_RETRIES,
+  GrpcIndex,
+  type GrpcIndexOptions,
+  RETRYABLE_GRPC_CODES,
+} from '../../src/grpc.js';
+import { startLocalServer } from '../../src/local.js';
 import { ManualClock, seededRandom } from '../../src/resilience/clock.js';
-import type { HostLimiter, LimiterRegistry } from '../../src/resilience/limiter.js';
 import { AdaptiveLimiterRegistry } from '../../src/resilience/registry.js';
 import { InstantClock, recordingLogger } from '../helpers/clocks.js';
 import { type ScriptedGrpcServer, startScriptedGrpcServer } from '../helpers/scripted-grpc-server.js';
@@ -113,14 +118,16 @@ describe('GrpcIndex retry policy', () => {
     expect(() => index({ maxRetries: 1.5 })).toThrow(/maxRetries/);
   });
 
-  it('retries ABORTED; throws INVALID_ARGUMENT, NOT_FOUND and INTERNAL at once', async () => {
-    server.push({ code: 10, message: 'conflict' }, {});
-    await expect(index().delete({ ids: ['a'] })).resolves.toBeUndefined();
-    expect(server.calls).toHaveLength(2);
+  it('retries ABORTED and INTERNAL by default; throws INVALID_ARGUMENT and NOT_FOUND at once', async () => {
+    for (const code of [10, 13, 4]) {
+      server.calls.length = 0;
+      server.push({ code, message: 'transient' }, {});
+      await expect(index().delete({ ids: ['a'] })).resolves.toBeUndefined();
+      expect(server.calls).toHaveLength(2);
+    }
     for (const [code, cls] of [
       [3, BadRequestError],
       [5, NotFoundError],
-      [13, ServerError],
     ] as const) {
       server.calls.length = 0;
       server.push({ code, message: 'no' });
@@ -131,6 +138,21 @@ describe('GrpcIndex retry policy', () => {
       expect(err.attempts).toBe(1);
       expect(server.calls).toHaveLength(1);
     }
+  });
+
+  it('retryableCodes replaces the set: the spec floor alone leaves INTERNAL unretried', async () => {
+    server.push({ code: 13, message: 'boom' });
+    const err = await index({ retryableCodes: RETRYABLE_GRPC_CODES })
+      .fetch({ ids: ['a'] })
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(ServerError);
+    expect(err).toMatchObject({ attempts: 1, grpcCode: 'INTERNAL' });
+    server.calls.length = 0;
+    server.push({ code: 5, message: 'missing' }, {});
+    await index({ retryableCodes: ['NOT_FOUND'] }).fetch({ ids: ['a'] });
+    expect(server.calls).toHaveLength(2);
+    expect(() => index({ retryableCodes: ['NOPE'] })).toThrow(/retryableCodes/);
+    expect(() => index({ retryableCodes: [0] })).toThrow(ValidationError);
   });
 
   it('waits the server pushback instead of jitter, and stops when told not to retry', async () => {
@@ -263,7 +285,11 @@ describe('GrpcIndex abort, validation and wiring', () => {
     const idx = pc.index({ host: server.url, grpc: true, namespace: 'ns' });
     expect(idx).toBeInstanceOf(GrpcIndex);
     expect(idx.maxRetries).toBe(6 - 1);
-    expect(idx.namespace).toBe('ns');
+    expect(idx.defaultNamespace).toBe('ns');
+    const other = idx.namespace('other');
+    expect(other).toBeInstanceOf(GrpcIndex);
+    expect(other.defaultNamespace).toBe('other');
+    expect(other.maxRetries).toBe(idx.maxRetries);
     expect(inspect(idx)).not.toContain(KEY);
     // list() hands back an async iterator at once; the gRPC module loads on first next().
     const ids = idx.list();
@@ -288,35 +314,34 @@ describe('GrpcIndex abort, validation and wiring', () => {
   });
 
   it('shares one adaptive limiter per host between the REST and gRPC indexes of a client', async () => {
-    const inner = new AdaptiveLimiterRegistry({ clock, logger: log.logger });
-    const lookups: { host: string; limiter: HostLimiter }[] = [];
-    const limiters: LimiterRegistry = {
-      get(host) {
-        const limiter = inner.get(host);
-        lookups.push({ host, limiter });
-        return limiter;
-      },
-    };
-    const pc = new Pinecone({
-      apiKey: KEY,
-      clock,
-      random: seededRandom(2),
-      limiters,
-      retryConfig: { maxRetries: 0 },
-    });
-    server.push(THROTTLED, { response: OK_UPSERT(1) });
-    await pc.index({ host: server.url, grpc: true }).upsert({ vectors: [{ id: 'a', values: [1] }] });
-    // The REST index of the same host (this server speaks only gRPC, so the call itself fails).
-    await pc
-      .index({ host: server.url })
-      .upsert({ vectors: [{ id: 'a', values: [1] }] })
-      .catch(() => undefined);
-    const hosts = new Set(lookups.map((l) => l.host));
-    expect(hosts).toEqual(new Set([new URL(server.url).host]));
-    const limiter = lookups[0]!.limiter as HostLimiter & { throttles: number };
-    expect(lookups.every((l) => l.limiter === limiter)).toBe(true);
-    // The gRPC throttle is on the limiter the REST index uses.
-    expect(limiter.throttles).toBe(1);
-    await pc.close();
+    // One emulated index host serves REST and gRPC on one port, as a Pinecone index host
+    // does; every request is answered 503 / UNAVAILABLE, a throttle on either transport.
+    const local = await startLocalServer({ indexes: [{ name: 'shared', dimension: 2 }] });
+    const limiters = new AdaptiveLimiterRegistry({ clock, logger: log.logger });
+    const pc = new Pinecone({ apiKey: KEY, clock, limiters, retryConfig: { maxRetries: 0 } });
+    try {
+      await local.setFaults('shared', { errorRates: { 503: 1 } });
+      const host = local.indexHost('shared');
+      const vectors = [{ id: 'a', values: [1, 0] }];
+      const grpcErr = await new GrpcIndex({ host, client: pc, maxRetries: 0 })
+        .upsert({ vectors })
+        .catch((e) => e);
+      expect(grpcErr).toBeInstanceOf(ServiceUnavailableError);
+      expect(grpcErr.grpcCode).toBe('UNAVAILABLE');
+      const restErr = await pc
+        .index({ host })
+        .upsert({ vectors })
+        .catch((e) => e);
+      expect(restErr).toBeInstanceOf(ServiceUnavailableError);
+      expect(restErr.grpcCode).toBeUndefined();
+      // Both throttles landed on the client's one limiter for that host: a REST index with
+      // a registry of its own would leave this count at 1.
+      expect(limiters.size).toBe(1);
+      expect(limiters.peek(host)?.throttles).toBe(2);
+      expect(local.stats('shared').requests.total).toBe(2);
+    } finally {
+      await pc.close();
+      await local.close();
+    }
   });
 });

@@ -3,6 +3,10 @@
  * client (API version 2026-07) drives the emulator end to end. This is the proof that the
  * emulator speaks Pinecone's wire format.
  */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Pinecone } from '@pinecone-database/pinecone';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalServer, startLocalServer } from '../../src/local.js';
@@ -123,6 +127,90 @@ describe('the official Pinecone client against the emulator', () => {
       headers: { 'Api-Key': apiKey, 'X-Pinecone-Api-Version': '2025-10' },
     });
     expect(((await res.json()) as { vectors: Record<string, unknown> }).vectors.d1).toBeDefined();
+  });
+
+  it('fetches by metadata, updates by filter and manages namespaces', async () => {
+    const index = pc.index({ name: 'compat' });
+    const ns = index.namespace('meta');
+    await ns.upsert({
+      records: [
+        { id: 'm1', values: [1, 0, 0, 0], metadata: { genre: 'drama' } },
+        { id: 'm2', values: [0, 1, 0, 0], metadata: { genre: 'comedy' } },
+        { id: 'm3', values: [0, 0, 1, 0], metadata: { genre: 'drama' } },
+      ],
+    });
+    const page = await ns.fetchByMetadata({ filter: { genre: { $eq: 'drama' } }, limit: 1 });
+    expect(Object.keys(page.records)).toEqual(['m1']);
+    const rest = await ns.fetchByMetadata({
+      filter: { genre: { $eq: 'drama' } },
+      paginationToken: page.pagination!.next,
+    });
+    expect(Object.keys(rest.records)).toEqual(['m3']);
+    await ns.update({ filter: { genre: { $eq: 'drama' } }, metadata: { seen: true } });
+    const after = await ns.fetch({ ids: ['m1', 'm2', 'm3'] });
+    expect([after.records.m1?.metadata, after.records.m2?.metadata]).toEqual([
+      { genre: 'drama', seen: true },
+      { genre: 'comedy' },
+    ]);
+
+    const made = await index.createNamespace({
+      name: 'fresh',
+      schema: { fields: { genre: { filterable: true } } },
+    });
+    expect(made).toMatchObject({ name: 'fresh', recordCount: '0' });
+    expect(await index.describeNamespace('meta')).toMatchObject({ name: 'meta', recordCount: '3' });
+    await index.deleteNamespace('fresh');
+    await expect(index.describeNamespace('fresh')).rejects.toMatchObject({ name: 'PineconeNotFoundError' });
+    await ns.deleteAll();
+  });
+
+  it('runs a bulk import from a file:// URI and reports it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'compat-import-'));
+    try {
+      await mkdir(join(dir, 'imported'));
+      const lines = [0, 1, 2].map((k) => JSON.stringify({ id: `f${k}`, values: [k, 1, 0, 0] }));
+      await writeFile(join(dir, 'imported', 'part-0.jsonl'), `${lines.join('\n')}\n`);
+      const index = pc.index({ name: 'compat' });
+      const { id } = await index.startImport({ uri: pathToFileURL(dir).href });
+      let model = await index.describeImport(id);
+      for (let i = 0; i < 200 && model.status !== 'Completed'; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        model = await index.describeImport(id);
+      }
+      expect(model).toMatchObject({ id, status: 'Completed', percentComplete: 100, recordsImported: 3 });
+      expect(model.createdAt).toBeInstanceOf(Date);
+      expect((await index.listImports()).data?.map((d) => d.id)).toContain(id);
+      await index.cancelImport(id);
+      const fetched = await index.namespace('imported').fetch({ ids: ['f0', 'f2'] });
+      expect(fetched.records.f2?.values).toEqual([2, 1, 0, 0]);
+      await index.namespace('imported').deleteAll();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('upserts and searches integrated records (the emulator embeds with a stand-in)', async () => {
+    await server.createIndex({
+      name: 'compat-records',
+      dimension: 16,
+      embed: { fieldMap: { text: 'chunk' } },
+    });
+    const index = pc.index({ name: 'compat-records' });
+    await index.upsertRecords({
+      namespace: 'docs',
+      records: [
+        { _id: 'a', chunk: 'apple pie recipe', kind: 'food' },
+        { _id: 'b', chunk: 'car engine repair', kind: 'auto' },
+      ],
+    });
+    const found = await index.searchRecords({
+      namespace: 'docs',
+      query: { topK: 1, inputs: { text: 'apple recipe' } },
+      fields: ['kind'],
+    });
+    expect(found.result.hits).toEqual([{ _id: 'a', _score: expect.any(Number), fields: { kind: 'food' } }]);
+    expect(found.usage.readUnits).toBeGreaterThan(0);
+    await pc.deleteIndex('compat-records');
   });
 
   it('surfaces Pinecone error bodies through the client', async () => {

@@ -43,6 +43,11 @@ const records = Array.from({ length: 12 }, (_, k) => ({
   metadata: { genre: k % 2 === 0 ? 'drama' : 'comedy', year: 2000 + k, tags: [`t${k % 3}`] },
 }));
 
+/** The SDK answers the REST wire's `vectors` also as the official client's `records`. */
+function withRecords<T extends { vectors: unknown }>(body: T): T & { records: T['vectors'] } {
+  return { ...body, records: body.vectors };
+}
+
 /** gRPC carries scores as float32; REST as JSON doubles. */
 function float32Scores<T extends { matches: { score: number }[] }>(res: T): T {
   return { ...res, matches: res.matches.map((m) => ({ ...m, score: Math.fround(m.score) })) };
@@ -97,7 +102,7 @@ describe('gRPC data plane parity with REST', () => {
 
     const ids = ['rec-01', 'rec-07', 'missing'];
     const f = await call(rest, 'GET', `/vectors/fetch?ids=${ids.join('&ids=')}&namespace=ns`);
-    expect(await g.fetch({ ids, namespace: 'ns' })).toEqual(f.body);
+    expect(await g.fetch({ ids, namespace: 'ns' })).toEqual(withRecords(f.body));
 
     const page = await call(rest, 'GET', '/vectors/list?namespace=ns&limit=5&prefix=rec-0');
     const gPage = await g.listPaginated({ namespace: 'ns', limit: 5, prefix: 'rec-0' });
@@ -140,7 +145,9 @@ describe('gRPC data plane parity with REST', () => {
       'GET',
       `/vectors/fetch?ids=rec-02&ids=rec-05&ids=rec-09&namespace=ns`,
     );
-    expect(await g.fetch({ ids: ['rec-02', 'rec-05', 'rec-09'], namespace: 'ns' })).toEqual(fetchAfter.body);
+    expect(await g.fetch({ ids: ['rec-02', 'rec-05', 'rec-09'], namespace: 'ns' })).toEqual(
+      withRecords(fetchAfter.body),
+    );
 
     for (const filter of [undefined, { genre: 'drama' }]) {
       const s = await call(rest, 'POST', '/describe_index_stats', filter ? { filter } : {});
@@ -157,7 +164,7 @@ describe('gRPC data plane parity with REST', () => {
     const g = grpcIndex('viarest');
     await call(rest, 'POST', '/vectors/upsert', { vectors: records.slice(0, 3) });
     const f = await call(rest, 'GET', '/vectors/fetch?ids=rec-00&ids=rec-02');
-    expect(await g.fetch({ ids: ['rec-00', 'rec-02'] })).toEqual(f.body);
+    expect(await g.fetch({ ids: ['rec-00', 'rec-02'] })).toEqual(withRecords(f.body));
     await g.upsert({ vectors: [{ id: 'from-grpc', values: Float32Array.of(0.25, 0.5, 0.75, 1) }] });
     const back = await call(rest, 'GET', '/vectors/fetch?ids=from-grpc');
     expect(back.body.vectors['from-grpc'].values).toEqual([0.25, 0.5, 0.75, 1]);
@@ -175,7 +182,7 @@ describe('gRPC data plane parity with REST', () => {
     const r = await call(rest, 'POST', '/query', q);
     expect(float32Scores(await g.query(q))).toEqual(float32Scores(r.body));
     const f = await call(rest, 'GET', '/vectors/fetch?ids=s1&ids=s2');
-    expect(await g.fetch({ ids: ['s1', 's2'] })).toEqual(f.body);
+    expect(await g.fetch({ ids: ['s1', 's2'] })).toEqual(withRecords(f.body));
   });
 
   it('fans fetch and delete past 1000 ids out into requests of 1000', async () => {
@@ -204,7 +211,7 @@ describe('gRPC data plane parity with REST', () => {
     const transport = new GrpcTransport({ host: server.grpcHost('viagrpc'), apiKey: 'local' });
     const bytes = toBinary(FetchRequestSchema, create(FetchRequestSchema, { ids: ['a'] }));
     const method = {
-      path: '/VectorService/FetchByMetadata',
+      path: '/VectorService/NoSuchMethod',
       input: FetchRequestSchema,
       output: FetchResponseSchema,
     };
@@ -231,10 +238,13 @@ describe('faults over gRPC', () => {
     await expectFault({ errorRates: { 503: 1 } }, ServiceUnavailableError, 'UNAVAILABLE');
     const timeout = await expectFault({ errorRates: { 504: 1 } }, ServerError, 'DEADLINE_EXCEEDED');
     expect(timeout.status).toBe(504);
-    await expectFault({ resetRate: 1 }, ServiceUnavailableError, 'UNAVAILABLE');
+    // A refused stream and a cut-off reply are network failures, as their REST twins are.
+    const reset = await expectFault({ resetRate: 1 }, ConnectionError, undefined);
+    expect(reset.code).toBe('REFUSED_STREAM');
     const bad = await expectFault({ malformedRate: 1 }, ConnectionError, undefined);
     expect(bad.code).toBe('BAD_BODY');
-    await expectFault({ truncateRate: 1 }, ServerError, 'INTERNAL');
+    const cut = await expectFault({ truncateRate: 1 }, ConnectionError, undefined);
+    expect(cut.code).toBe('STREAM_RESET');
     await expectFault({ errorRates: { 429: 1 } }, RateLimitError, 'RESOURCE_EXHAUSTED');
     const hinted = await expectFault(
       { errorRates: { 503: 1 }, errorRetryAfter: { seconds: 1 } },
@@ -242,7 +252,9 @@ describe('faults over gRPC', () => {
       'UNAVAILABLE',
     );
     expect(hinted.retryAfterMs).toBe(1000);
-    await expectFault({ resetAfterWriteRate: 1 }, ServerError, 'INTERNAL');
+    // Stored, then the stream reset before the answer: a network failure, as over REST.
+    const lost = await expectFault({ resetAfterWriteRate: 1 }, ConnectionError, undefined);
+    expect(lost.code).toBe('STREAM_RESET');
     // The bucket starts with one token: the first call passes, the next is throttled.
     await server.setFaults('faulty', { rateLimit: { rps: 0.001, retryAfterSeconds: 2 } });
     await g.fetch({ ids: ['a'] });

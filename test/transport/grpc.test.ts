@@ -8,6 +8,7 @@ import { inspect } from 'node:util';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  ApiError,
   BadRequestError,
   ConnectionError,
   GRPC_CODE_NAMES,
@@ -27,10 +28,12 @@ import {
 import { limiterHostKey } from '../../src/resilience/registry.js';
 import {
   classifyGrpcFailure,
+  DEFAULT_RETRYABLE_GRPC_CODES,
   GrpcTransport,
   grpcMethod,
   grpcTarget,
   parsePushback,
+  RETRYABLE_GRPC_CODES,
 } from '../../src/transport/grpc.js';
 import { normalizeHost } from '../../src/transport/rest.js';
 import { API_VERSION } from '../../src/version.js';
@@ -95,8 +98,9 @@ describe('the gRPC retry policy', () => {
   const errorFor = (grpcCode: string, retryAfterMs?: number) =>
     Object.assign(new Error(grpcCode), { grpcCode, retryAfterMs });
 
-  it('retries UNAVAILABLE, RESOURCE_EXHAUSTED and ABORTED only', () => {
-    const retried = ['UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'ABORTED'];
+  it('retries the spec floor and REST twins by default; throttles on UNAVAILABLE and RESOURCE_EXHAUSTED', () => {
+    const floor = ['UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'ABORTED'];
+    const retried = [...floor, 'INTERNAL', 'DEADLINE_EXCEEDED'];
     // Every gRPC failure code (all but OK).
     for (const code of GRPC_CODE_NAMES.slice(1)) {
       const c = classifyGrpcFailure(errorFor(code));
@@ -104,7 +108,12 @@ describe('the gRPC retry policy', () => {
       expect(c.label).toBe(code);
       expect(c.throttle, code).toBe(code === 'UNAVAILABLE' || code === 'RESOURCE_EXHAUSTED');
       expect(c.rateLimited, code).toBe(code === 'RESOURCE_EXHAUSTED');
+      // The spec's own list, when chosen, retries exactly the floor.
+      expect(classifyGrpcFailure(errorFor(code), RETRYABLE_GRPC_CODES).retryable, code).toBe(
+        floor.includes(code),
+      );
     }
+    expect([...DEFAULT_RETRYABLE_GRPC_CODES].sort((a, b) => a - b)).toEqual([4, 8, 10, 13, 14]);
   });
 
   it('honours pushback; a negative pushback means do not retry', () => {
@@ -226,7 +235,12 @@ describe('GrpcTransport over loopback', () => {
     });
     await server.waitForCalls(1);
     controller.abort(new Error('stop'));
-    await expect(pending).rejects.toBeDefined();
+    // What the caller sees: the attempt ends as cancelled at once (not at its 30 s deadline,
+    // not as a timeout or a server error), and the server sees the stream reset.
+    const err = await pending.catch((e) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).not.toBeInstanceOf(TimeoutError);
+    expect(err).toMatchObject({ grpcCode: 'CANCELLED', attempts: 1 });
     await server.calls[0]!.closed;
   });
 });
