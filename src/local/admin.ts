@@ -17,7 +17,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EmulatedIndex, Emulator } from './emulator.js';
 import { invalidArgument, methodNotAllowed, notFound } from './errors.js';
 import { type FaultConfig, validateFaultConfig } from './faults.js';
-import { readJson, sendJson } from './http.js';
+import { sendJson } from './http.js';
+import { readJson } from './http-body.js';
+import { decodePathSegment } from './request-target.js';
 import { isObject } from './validate.js';
 
 /** What `GET /admin/indexes` lists per index. */
@@ -75,7 +77,7 @@ export async function handleAdmin(
   }
   const m = /^\/admin\/indexes\/([^/]+)\/(faults|stats|stats\/reset)$/.exec(path);
   if (!m) throw notFound(`${method} ${path} is not an admin endpoint`);
-  const index = emulator.require(decodeURIComponent(m[1]!));
+  const index = emulator.require(decodePathSegment(m[1]!, 'index name'));
   const what = m[2];
   if (what === 'stats') {
     if (method !== 'GET') throw methodNotAllowed(method, path);
@@ -111,7 +113,8 @@ export async function handleAdmin(
 
 /** Merge a partial fault config: top-level keys replace; `null` removes a key. */
 export function mergeFaults(current: FaultConfig, patch: Record<string, unknown>): FaultConfig {
-  const merged: Record<string, unknown> = { ...current };
+  // No prototype: a `__proto__` key in the patch is a key (and an unknown option), not a prototype.
+  const merged: Record<string, unknown> = Object.assign(Object.create(null), current);
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete merged[key];
     else merged[key] = value;

@@ -9,7 +9,7 @@ export interface Reply {
   text: string;
 }
 
-/** Send a request; a non-string body is sent as JSON. */
+/** Send a request; a non-string body is sent as JSON (declared so, unless `headers` sets a content type). */
 export async function call(
   base: string,
   method: string,
@@ -20,7 +20,8 @@ export async function call(
   const init: RequestInit = { method, headers: { 'X-Pinecone-Api-Version': '2025-10', ...headers } };
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
-    (init.headers as Record<string, string>)['content-type'] = 'application/json';
+    const given = Object.keys(headers).some((name) => name.toLowerCase() === 'content-type');
+    if (!given) (init.headers as Record<string, string>)['content-type'] = 'application/json';
   }
   const res = await fetch(base + path, init);
   const text = await res.text();
