@@ -1,6 +1,8 @@
 /**
  * The emulator's own admin endpoints on the controller host (not part of Pinecone's API),
- * so a server started by the CLI can be driven from another process:
+ * so a server started by the CLI can be driven from another process. The controller lets
+ * a request through only with the admin key (or the API key) when the server has one;
+ * bodies must be JSON (`readJson`); the server's guard has checked Host and Origin.
  *
  * | Method and path | Effect |
  * |---|---|

@@ -1,7 +1,8 @@
 /**
  * The control plane (`/indexes`) on the controller host, in Pinecone's REST shapes for
  * the request's API version, plus the emulator's own `/admin` endpoints (see `admin.ts`).
- * Errors use the control plane's body: `{ status, error: { code, message } }`.
+ * Errors use the control plane's body: `{ status, error: { code, message } }`. `/admin`
+ * takes the admin key when one is set, else the API key.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { keyMatches } from './access.js';
