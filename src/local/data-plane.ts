@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sharedAbortController } from '../resilience/abort.js';
 import { systemClock } from '../resilience/clock.js';
-import type { HostPolicy } from './access.js';
+import { type HostPolicy, keyMatches } from './access.js';
 import type { EmulatedIndex, IndexTransport } from './emulator.js';
 import { ClientAbortError, EmulatorError, GrpcCode } from './errors.js';
 import { type FaultDecision, runsOperation } from './faults.js';
@@ -158,7 +158,7 @@ export class RestDataPlane implements IndexTransport {
     }
     const op = match.operation;
     const key = this.options.apiKey;
-    if (key !== undefined && apiKeyOf(req) !== key) {
+    if (key !== undefined && !keyMatches(apiKeyOf(req), key)) {
       // Pinecone's data plane answers a missing or wrong key with plain text.
       sendText(res, 401, 'Unauthorized');
       index.stats.record(op, 401);

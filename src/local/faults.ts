@@ -149,7 +149,7 @@ function checkNonNegative(value: unknown, field: string, integer = false): numbe
   return value;
 }
 
-/** The longest latency (each of `fixedMs` and `jitterMs`): ten minutes, well inside Node's timer range. */
+/** The longest delay (`latency.fixedMs`, `latency.jitterMs`, `slowBodyMs`): ten minutes, well inside Node's timer range. */
 export const MAX_LATENCY_MS = 600_000;
 
 function checkLatency(value: unknown, field: string): number | undefined {
@@ -246,7 +246,7 @@ export function validateFaultConfig(input: unknown): FaultConfig {
       out.errorRetryAfter.share = checkRate((ra as Record<string, unknown>).share, 'errorRetryAfter.share');
     }
   }
-  const slowBodyMs = checkNonNegative(input.slowBodyMs, 'slowBodyMs');
+  const slowBodyMs = checkLatency(input.slowBodyMs, 'slowBodyMs');
   if (slowBodyMs !== undefined) out.slowBodyMs = slowBodyMs;
   if (input.operations != null) {
     if (!Array.isArray(input.operations) || !input.operations.every((op) => DATA_OPERATIONS.includes(op))) {

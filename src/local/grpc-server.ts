@@ -41,6 +41,7 @@ import {
 } from '../gen/db_data_pb.js';
 import { sharedAbortController } from '../resilience/abort.js';
 import { systemClock } from '../resilience/clock.js';
+import { keyMatches } from './access.js';
 import type { EmulatedIndex, IndexTransport } from './emulator.js';
 import { ClientAbortError, EmulatorError, GrpcCode, type GrpcCodeNumber } from './errors.js';
 import { type FaultDecision, runsOperation } from './faults.js';
@@ -237,7 +238,8 @@ export class GrpcDataPlane implements IndexTransport {
     }
     const op = rpc.operation;
     const key = this.options.apiKey;
-    if (key !== undefined && headers['api-key'] !== key) {
+    const given = headers['api-key'];
+    if (key !== undefined && !keyMatches(typeof given === 'string' ? given : undefined, key)) {
       sendStatus(stream, GrpcCode.UNAUTHENTICATED, 'Unauthorized', requestId);
       index.stats.record(op, 401);
       return;
