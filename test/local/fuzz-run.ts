@@ -126,28 +126,48 @@ function httpClass(reply: RawReply): string {
   return reply.status === undefined ? 'none' : `${Math.floor(reply.status / 100)}xx`;
 }
 
-/** Throw unless `check` resolves true (a well-formed request after a case). */
-async function mustServe(what: string, check: () => Promise<boolean>): Promise<void> {
-  if (!(await check())) throw new Error(`after the case, a well-formed ${what} failed`);
-}
-
-/** Fuzz one index host's REST plane. */
-export async function fuzzDataPlane(server: LocalServer, options: FuzzOptions): Promise<PlaneReport> {
-  const base = server.indexHost('fuzz');
+/**
+ * Fuzz one HTTP port: each case is judged, `settle` puts the server back (the controller's
+ * cases may create indexes or set faults), then `serves` must still succeed.
+ */
+async function fuzzHttp(
+  r: PlaneReport,
+  base: string,
+  cases: fc.Arbitrary<HttpCase>,
+  shape: 'data' | 'control',
+  options: FuzzOptions,
+  settle: () => Promise<void>,
+  serves: () => Promise<boolean>,
+): Promise<PlaneReport> {
   const bound = options.boundMs ?? 5000;
-  const r = report('REST data plane');
   await fc.assert(
-    fc.asyncProperty(dataPlaneCase(new URL(base).host), async (c) => {
+    fc.asyncProperty(cases, async (c) => {
       const [reply, ms] = await sendHttp(base, c, bound);
       count(r, httpClass(reply), ms);
-      const problem = judgeHttp(c, reply, 'data', bound);
+      const problem = judgeHttp(c, reply, shape, bound);
+      await settle();
       if (problem) throw new Error(problem);
-      await mustServe(
-        'describe_index_stats',
-        async () => (await call(base, 'GET', '/describe_index_stats', undefined, KEY)).status === 200,
-      );
+      if (!(await serves())) throw new Error('after the case, a well-formed request failed');
     }),
     { numRuns: options.numRuns, seed: options.seed, endOnFailure: true },
+  );
+  return r;
+}
+
+const answers200 = async (base: string, path: string) =>
+  (await call(base, 'GET', path, undefined, KEY)).status === 200;
+
+/** Fuzz one index host's REST plane; the records no case names must be intact after. */
+export async function fuzzDataPlane(server: LocalServer, options: FuzzOptions): Promise<PlaneReport> {
+  const base = server.indexHost('fuzz');
+  const r = await fuzzHttp(
+    report('REST data plane'),
+    base,
+    dataPlaneCase(new URL(base).host),
+    'data',
+    options,
+    async () => undefined,
+    () => answers200(base, '/describe_index_stats'),
   );
   const stats = await call(base, 'GET', '/describe_index_stats', undefined, KEY);
   if (stats.body?.namespaces?.keep?.vectorCount !== 5) {
@@ -156,42 +176,30 @@ export async function fuzzDataPlane(server: LocalServer, options: FuzzOptions): 
   return r;
 }
 
-/** Put the controller back as it was: its one index, no faults, nothing else. */
+/** Put the controller back as it was: the fuzz target's indexes, no faults, nothing else. */
 async function restoreController(server: LocalServer): Promise<void> {
   await server.setDefaultFaults({});
+  const baseline = FUZZ_SERVER.indexes ?? [];
   for (const name of server.indexNames()) {
     const index = server.emulator.get(name);
     if (index) index.deletionProtection = 'disabled';
-    if (name !== 'ctl' && name !== 'fuzz') await server.deleteIndex(name);
+    if (!baseline.some((def) => def.name === name)) await server.deleteIndex(name);
   }
-  if (!server.emulator.get('ctl'))
-    await server.createIndex({ name: 'ctl', dimension: 2, metric: 'dotproduct' });
+  for (const def of baseline) if (!server.emulator.get(def.name)) await server.createIndex(def);
 }
 
 /** Fuzz the controller: the control plane and `/admin`. */
-export async function fuzzController(server: LocalServer, options: FuzzOptions): Promise<PlaneReport> {
+export function fuzzController(server: LocalServer, options: FuzzOptions): Promise<PlaneReport> {
   const base = server.controllerHost;
-  const bound = options.boundMs ?? 5000;
-  const r = report('controller and /admin');
-  await fc.assert(
-    fc.asyncProperty(controllerCase(new URL(base).host), async (c) => {
-      const [reply, ms] = await sendHttp(base, c, bound);
-      count(r, httpClass(reply), ms);
-      const problem = judgeHttp(c, reply, 'control', bound);
-      await restoreController(server);
-      if (problem) throw new Error(problem);
-      await mustServe(
-        'list indexes',
-        async () => (await call(base, 'GET', '/indexes', undefined, KEY)).status === 200,
-      );
-      await mustServe(
-        'admin health',
-        async () => (await call(base, 'GET', '/admin/health', undefined, KEY)).status === 200,
-      );
-    }),
-    { numRuns: options.numRuns, seed: options.seed, endOnFailure: true },
+  return fuzzHttp(
+    report('controller and /admin'),
+    base,
+    controllerCase(new URL(base).host),
+    'control',
+    options,
+    () => restoreController(server),
+    async () => (await answers200(base, '/indexes')) && (await answers200(base, '/admin/health')),
   );
-  return r;
 }
 
 const GRPC_NAMES: Record<number, string> = {
@@ -261,10 +269,8 @@ export async function fuzzGrpc(server: LocalServer, options: FuzzOptions): Promi
       count(r, grpcClass(reply), performance.now() - started);
       const problem = judgeGrpc(c, reply, bound);
       if (problem) throw new Error(problem);
-      await mustServe('gRPC upsert', async () => {
-        const ok = await exchange(grpcHeaders('/VectorService/Upsert', FUZZ_API_KEY), GOOD_UPSERT);
-        return ok.grpcStatus === 0;
-      });
+      const ok = await exchange(grpcHeaders('/VectorService/Upsert', FUZZ_API_KEY), GOOD_UPSERT);
+      if (ok.grpcStatus !== 0) throw new Error('after the case, a well-formed upsert failed');
     }),
     { numRuns: options.numRuns, seed: options.seed, endOnFailure: true },
   );

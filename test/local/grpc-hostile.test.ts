@@ -7,6 +7,7 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueryRequestSchema } from '../../src/gen/db_data_pb.js';
 import { type LocalServer, startLocalServer } from '../../src/local.js';
+import { pollUntil } from './http-helpers.js';
 import { frame, grpcExchange, grpcHeaders } from './raw-grpc.js';
 
 let server: LocalServer;
@@ -69,11 +70,10 @@ describe('abandoned calls', () => {
     stream.write(prefix);
     await new Promise((resolve) => setTimeout(resolve, 100));
     own.destroy();
-    let after = server.stats('g');
-    for (let i = 0; i < 100 && after.requests.total === before.requests.total; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      after = server.stats('g');
-    }
+    const after = await pollUntil(
+      () => server.stats('g'),
+      (s) => s.requests.total > before.requests.total,
+    );
     expect(after.operations.upsert?.aborted ?? 0).toBe((before.operations.upsert?.aborted ?? 0) + 1);
     expect(after.requests.faulted).toBe(before.requests.faulted);
   });

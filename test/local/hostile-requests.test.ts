@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalServer, startLocalServer } from '../../src/local.js';
-import { call, vectors } from './http-helpers.js';
+import { call, pollUntil, vectors } from './http-helpers.js';
 import { head, rawExchange } from './raw-http.js';
 
 let server: LocalServer;
@@ -324,11 +324,10 @@ describe('bodies past the limit', () => {
       { body: '{"vectors":[', waitMs: 200 },
     );
     expect(r.timedOut).toBe(true); // the socket is destroyed here, mid-upload
-    let after = server.stats('dense');
-    for (let i = 0; i < 50 && after.requests.total === before.requests.total; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      after = server.stats('dense');
-    }
+    const after = await pollUntil(
+      () => server.stats('dense'),
+      (s) => s.requests.total > before.requests.total,
+    );
     expect(after.operations.upsert?.aborted ?? 0).toBe((before.operations.upsert?.aborted ?? 0) + 1);
     expect(after.requests.faulted).toBe(before.requests.faulted);
     expect(after.operations.upsert?.['500']).toBeUndefined();

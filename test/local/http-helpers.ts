@@ -42,3 +42,21 @@ export function vectors(count: number, dim: number, prefix = 'v', metadata?: (k:
     ...(metadata ? { metadata: metadata(k) } : {}),
   }));
 }
+
+/**
+ * Read `read()` until `done` holds of it (at most `tries` reads, `ms` apart), for what the
+ * server records a moment after the client sees the connection go; returns the last value.
+ */
+export async function pollUntil<T>(
+  read: () => T | Promise<T>,
+  done: (value: T) => boolean,
+  tries = 100,
+  ms = 20,
+): Promise<T> {
+  let value = await read();
+  for (let i = 1; i < tries && !done(value); i++) {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    value = await read();
+  }
+  return value;
+}

@@ -8,7 +8,7 @@ import http2 from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalServer, startLocalServer } from '../../src/local.js';
-import { call } from './http-helpers.js';
+import { call, pollUntil } from './http-helpers.js';
 import { head, hostPort, rawExchange } from './raw-http.js';
 
 let server: LocalServer;
@@ -66,10 +66,11 @@ describe('HTTP timeouts', () => {
     expect(r.status).toBe(408);
     expect(r.json).toMatchObject({ details: [] });
     // The server counts the request out once it sees the connection gone.
-    for (let i = 0; i < 100 && server.stats('slow').inFlight.current > 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    expect(server.stats('slow').inFlight.current).toBe(0);
+    const stats = await pollUntil(
+      () => server.stats('slow'),
+      (s) => s.inFlight.current === 0,
+    );
+    expect(stats.inFlight.current).toBe(0);
     expect(server.stats('slow').operations.upsert?.['408']).toBe(1);
     // maxInFlight is 1: the slot is free again.
     expect((await call(base, 'GET', '/describe_index_stats')).status).toBe(200);
@@ -125,14 +126,16 @@ describe('connection caps', () => {
       }
     }
     // Once the server has seen them go, new connections are served again.
-    let status = 0;
-    for (let i = 0; i < 40 && status !== 200; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      status = await call(server.indexHost('slow'), 'GET', '/describe_index_stats').then(
-        (r) => r.status,
-        () => 0,
-      );
-    }
+    const status = await pollUntil(
+      () =>
+        call(server.indexHost('slow'), 'GET', '/describe_index_stats').then(
+          (r) => r.status,
+          () => 0,
+        ),
+      (s) => s === 200,
+      40,
+      50,
+    );
     expect(status).toBe(200);
   });
 });
