@@ -177,6 +177,8 @@ export class RestDataPlane implements IndexTransport {
       // leaves a body half-read, and reading it never counts as the server's latency.
       const raw = method === 'POST' ? await readJsonBody(req, this.maxBodyBytes) : undefined;
       if (decision.delayMs > 0) await systemClock.sleep(decision.delayMs, this.closing.signal);
+      // A client that went away meanwhile gave up on the request: it must not be carried out.
+      if (req.socket.destroyed || !req.socket.writable) throw new ClientAbortError('The client went away');
       if (!runsOperation(decision)) {
         index.stats.record(op, await this.actOut(decision, req, res));
         return;

@@ -256,6 +256,8 @@ export class GrpcDataPlane implements IndexTransport {
       // The message first (bounded by the request timeout), then the latency, as over REST.
       const message = await readMessage(stream, this.maxMessageBytes, this.limits.requestTimeoutMs);
       if (decision.delayMs > 0) await systemClock.sleep(decision.delayMs, this.closing.signal);
+      // A client that cancelled meanwhile gave up on the call: it must not be carried out.
+      if (!writable(stream)) throw new ClientAbortError('The client cancelled the call');
       if (!runsOperation(decision)) {
         index.stats.record(op, await this.actOut(decision, stream, requestId));
         return;

@@ -316,6 +316,31 @@ describe('bodies past the limit', () => {
     await stillServes();
   });
 
+  it('does not carry out a request whose client went away during the injected latency', async () => {
+    await server.setFaults('dense', { latency: { fixedMs: 300 } });
+    try {
+      const before = server.stats('dense');
+      const body = JSON.stringify({ namespace: 'gone', vectors: vectors(1, 4, 'gone') });
+      const r = await rawExchange(
+        host,
+        head('POST', '/vectors/upsert', host, {
+          'content-type': 'application/json',
+          'content-length': String(body.length),
+        }),
+        { body, waitMs: 50 },
+      );
+      expect(r.timedOut).toBe(true); // the client gives up mid-latency
+      const after = await pollUntil(
+        () => server.stats('dense'),
+        (s) => s.requests.total > before.requests.total,
+      );
+      expect(after.operations.upsert?.aborted ?? 0).toBe((before.operations.upsert?.aborted ?? 0) + 1);
+      expect(after.vectors.namespaces).not.toHaveProperty('gone');
+    } finally {
+      await server.setFaults('dense', {});
+    }
+  });
+
   it('counts an upload the client abandons as a client abort, not an injected fault', async () => {
     const before = server.stats('dense');
     const r = await rawExchange(
