@@ -1,21 +1,11 @@
 /**
- * What the fuzz suite throws at the emulator (fast-check arbitraries): malformed and
- * hostile HTTP requests for the index hosts and the controller (control plane and
- * `/admin`), and malformed gRPC calls. Each case is plain data (fast-check prints it on a
- * failure, and replays it from the seed); `fuzz-run.ts` sends and judges them.
+ * What the fuzz suite throws at the emulator's HTTP ports (fast-check arbitraries):
+ * malformed and hostile requests for the index hosts and the controller (control plane
+ * and `/admin`); gRPC calls are in `fuzz-grpc-cases.ts`. Each case is plain data
+ * (fast-check prints it on a failure, and replays it from the seed); `fuzz-run.ts` sends
+ * and judges them.
  */
-import { type DescMessage, fromJson, toBinary } from '@bufbuild/protobuf';
 import fc from 'fast-check';
-import {
-  DeleteRequestSchema,
-  DescribeIndexStatsRequestSchema,
-  FetchRequestSchema,
-  ListRequestSchema,
-  QueryRequestSchema,
-  UpdateRequestSchema,
-  UpsertRequestSchema,
-} from '../../src/gen/db_data_pb.js';
-import { frame } from './raw-grpc.js';
 
 /** The key the fuzzed emulator requires (data plane, control plane and admin). */
 export const FUZZ_API_KEY = 'fuzz-key';
@@ -29,16 +19,6 @@ export interface HttpCase {
   body: string;
   /** How the body is framed: exact Content-Length, chunked, a length shorter or longer than the body. */
   framing: 'exact' | 'chunked' | 'less' | 'more' | 'none';
-}
-
-/** One gRPC call. */
-export interface GrpcCase {
-  path: string;
-  method: string;
-  contentType: string | undefined;
-  apiKey: string | undefined;
-  /** The request body (hex, so a printed counterexample is readable and exact). */
-  bodyHex: string;
 }
 
 const WEIRD_SEGMENTS = [
@@ -258,7 +238,7 @@ const vector = fc.record(
 );
 
 /** Values of the data plane's fields, right and wrong. */
-const dataField: Record<string, fc.Arbitrary<unknown>> = {
+export const dataField: Record<string, fc.Arbitrary<unknown>> = {
   vectors: fc.oneof(fc.array(vector, { maxLength: 3 }), fc.jsonValue({ maxDepth: 2 })),
   namespace: fc.oneof(
     fc.constantFrom('', '__default__', 'ns1', '__proto__', 'caf\u00e9', 'a\u0000b', 'n'.repeat(513)),
@@ -336,7 +316,7 @@ const controlField: Record<string, fc.Arbitrary<unknown>> = {
 };
 
 /** A JSON object text from fields (written by hand, so `__proto__` is a key like any other). */
-function objectOf(fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<string> {
+export function objectOf(fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<string> {
   const keys = Object.keys(fields);
   return fc
     .uniqueArray(fc.constantFrom(...keys), { maxLength: 6 })
@@ -489,111 +469,3 @@ export function httpBytes(c: HttpCase): { head: string; body: Buffer } {
   const head = `${c.method} ${c.target} HTTP/1.1\r\n${headers.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
   return { head, body: payload };
 }
-
-/** The gRPC methods with their request schemas (for well-formed messages of random content). */
-const RPC_SCHEMAS: Record<string, DescMessage> = {
-  '/VectorService/Upsert': UpsertRequestSchema,
-  '/VectorService/Query': QueryRequestSchema,
-  '/VectorService/Fetch': FetchRequestSchema,
-  '/VectorService/Delete': DeleteRequestSchema,
-  '/VectorService/Update': UpdateRequestSchema,
-  '/VectorService/DescribeIndexStats': DescribeIndexStatsRequestSchema,
-  '/VectorService/List': ListRequestSchema,
-};
-
-const RPC_PATHS = Object.keys(RPC_SCHEMAS);
-
-/** A message of the method's schema from random JSON fields; random bytes when protobuf refuses them. */
-function encodeRandom(path: string, json: string, fallback: Uint8Array): Uint8Array {
-  const schema = RPC_SCHEMAS[path]!;
-  try {
-    return toBinary(
-      schema,
-      fromJson(schema, JSON.parse(json), { ignoreUnknownFields: true, recursionLimit: 1e6 }),
-    );
-  } catch {
-    return fallback;
-  }
-}
-
-/** Cases for the gRPC plane. */
-export const grpcCase: fc.Arbitrary<GrpcCase> = fc
-  .record({
-    path: fc.oneof(
-      { weight: 10, arbitrary: fc.constantFrom(...RPC_PATHS) },
-      {
-        weight: 1,
-        arbitrary: fc.constantFrom(
-          '/VectorService/Nope',
-          '/',
-          '/x/y',
-          '/VectorService/__proto__',
-          '/constructor',
-          '/VectorService/Upsert/',
-        ),
-      },
-    ),
-    method: fc.constantFrom(...Array(20).fill('POST'), 'GET', 'PUT'),
-    contentType: fc.constantFrom(
-      ...Array(16).fill('application/grpc'),
-      'application/grpc+proto',
-      'application/json',
-      undefined,
-    ),
-    apiKey: fc.constantFrom(...Array(8).fill(FUZZ_API_KEY), 'wrong', undefined),
-    json: objectOf(dataField),
-    random: fc.uint8Array({ maxLength: 64 }),
-    shape: fc.constantFrom(
-      'message',
-      'message',
-      'message',
-      'message',
-      'random',
-      'raw',
-      'compressed',
-      'short',
-      'long',
-      'empty',
-      'two',
-      'deep',
-    ),
-    depth: fc.integer({ min: 60, max: 2000 }),
-  })
-  .map(({ path, method, contentType, apiKey, json, random, shape, depth }): GrpcCase => {
-    const rpc = RPC_PATHS.includes(path) ? path : '/VectorService/Query';
-    const message = encodeRandom(rpc, json, random);
-    let body: Buffer;
-    switch (shape) {
-      case 'message':
-        body = frame(message);
-        break;
-      case 'random':
-        body = frame(random);
-        break;
-      case 'raw':
-        body = Buffer.from(random);
-        break;
-      case 'compressed':
-        body = frame(message, 1);
-        break;
-      case 'short':
-        body = frame(message).subarray(0, Math.max(0, 5 + (message.length >> 1)));
-        break;
-      case 'long':
-        body = Buffer.concat([frame(message), Buffer.from([1, 2, 3])]);
-        break;
-      case 'two':
-        body = Buffer.concat([frame(message), frame(message)]);
-        break;
-      case 'deep': {
-        const filter = `${'{"$and":['.repeat(depth)}{"a":1}${']}'.repeat(depth)}`;
-        body = frame(
-          encodeRandom('/VectorService/Query', `{"topK":1,"vector":[1,0,0,0],"filter":${filter}}`, random),
-        );
-        break;
-      }
-      default:
-        body = Buffer.alloc(0);
-    }
-    return { path, method, contentType, apiKey, bodyHex: body.toString('hex') };
-  });

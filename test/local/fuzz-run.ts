@@ -11,15 +11,8 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import fc from 'fast-check';
 import { UpsertRequestSchema } from '../../src/gen/db_data_pb.js';
 import { type LocalServer, type LocalServerOptions, startLocalServer } from '../../src/local.js';
-import {
-  controllerCase,
-  dataPlaneCase,
-  FUZZ_API_KEY,
-  type GrpcCase,
-  grpcCase,
-  type HttpCase,
-  httpBytes,
-} from './fuzz-cases.js';
+import { controllerCase, dataPlaneCase, FUZZ_API_KEY, type HttpCase, httpBytes } from './fuzz-cases.js';
+import { type GrpcCase, grpcCase } from './fuzz-grpc-cases.js';
 import { call, vectors } from './http-helpers.js';
 import { frame, grpcExchange, grpcHeaders, type RawGrpcReply } from './raw-grpc.js';
 import { type RawReply, rawExchange } from './raw-http.js';
