@@ -21,6 +21,7 @@ export type {
   RateLimitConfig,
 } from './local/faults.js';
 export { defaultBurst, validateFaultConfig } from './local/faults.js';
+export { DEFAULT_LIMITS, type ServerLimits } from './local/http-limits.js';
 export type { VectorType } from './local/index-store.js';
 export { DATA_OPERATIONS, type DataOperation } from './local/operation-names.js';
 export { type LocalServer, type LocalServerOptions, startLocalServer } from './local/server.js';

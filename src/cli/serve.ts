@@ -5,11 +5,12 @@
  */
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Metric } from '../data/types.js';
+import { isLoopbackAddress } from '../local/access.js';
 import type { LocalIndexDefinition } from '../local/emulator.js';
 import type { FaultConfig, InjectedStatus } from '../local/faults.js';
 import { validateFaultConfig } from '../local/faults.js';
 import { isDataOperation } from '../local/operation-names.js';
-import { type LocalServer, startLocalServer } from '../local/server.js';
+import { type LocalServer, type LocalServerOptions, startLocalServer } from '../local/server.js';
 
 /** The flags of `serve`, as commander parses them. */
 export interface ServeFlags {
@@ -17,6 +18,13 @@ export interface ServeFlags {
   host: string;
   index: LocalIndexDefinition[];
   apiKey?: string;
+  adminKey?: string;
+  allowedHost?: string[];
+  maxBodyBytes?: number;
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  maxConnections?: number;
   seed?: number;
   rps?: number;
   burst?: number;
@@ -80,6 +88,10 @@ export function parseIndexSpec(value: string, previous: LocalIndexDefinition[] =
   return [...previous, { name, dimension, metric }];
 }
 
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
 function parseOperations(value: string): string[] {
   const ops = value
     .split(',')
@@ -138,22 +150,55 @@ export function describeServer(server: LocalServer): string {
   return lines.join('\n');
 }
 
-/** Start the emulator as the flags say (the part of `serve` that tests drive directly). */
-export async function startFromFlags(flags: ServeFlags): Promise<LocalServer> {
+/** The emulator's options the flags describe (faults validated). */
+export function serverOptionsFromFlags(flags: ServeFlags): LocalServerOptions {
   let faults: FaultConfig;
   try {
     faults = faultsFromFlags(flags);
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
-  return startLocalServer({
+  const options: LocalServerOptions = {
     port: flags.port,
     host: flags.host,
     indexes: flags.index,
     faults,
     apiKey: flags.apiKey,
+    adminKey: flags.adminKey,
+    allowedHosts: flags.allowedHost,
     seed: flags.seed,
-  });
+    maxBodyBytes: flags.maxBodyBytes,
+    headersTimeoutMs: flags.headersTimeoutMs,
+    requestTimeoutMs: flags.requestTimeoutMs,
+    idleTimeoutMs: flags.idleTimeoutMs,
+    maxConnections: flags.maxConnections,
+  };
+  // Drop what commander left undefined, so the emulator's defaults apply.
+  for (const key of Object.keys(options) as (keyof LocalServerOptions)[]) {
+    if (options[key] === undefined) delete options[key];
+  }
+  return options;
+}
+
+/**
+ * A warning for a bind that other machines can reach with nothing to keep them out (no
+ * API key): they could read and change every index and its faults.
+ */
+export function exposureWarning(flags: ServeFlags): string | undefined {
+  if (isLoopbackAddress(flags.host) || flags.apiKey !== undefined) return undefined;
+  return `Warning: listening on ${flags.host} without --api-key: anyone who can reach this address can read, write and delete every index and change its faults. Set --api-key (and --admin-key) or bind to 127.0.0.1.`;
+}
+
+/** Start the emulator as the flags say (the part of `serve` that tests drive directly). */
+export async function startFromFlags(flags: ServeFlags): Promise<LocalServer> {
+  const options = serverOptionsFromFlags(flags);
+  try {
+    return await startLocalServer(options);
+  } catch (err) {
+    // A bad limit (e.g. headers timeout above the request timeout) is a usage error.
+    if (/must (be|not)/.test((err as Error).message)) throw new InvalidArgumentError((err as Error).message);
+    throw err;
+  }
 }
 
 /** Register `serve` on a commander program. */
@@ -174,7 +219,34 @@ export function serveCommand(program: Command): Command {
       parseIndexSpec,
       [],
     )
-    .option('--api-key <key>', 'require this API key (default: accept any)')
+    .option('--api-key <key>', 'require this API key, on /admin too (default: accept any)')
+    .option('--admin-key <key>', 'require this key (Api-Key header) on /admin instead of --api-key')
+    .option(
+      '--allowed-host <name>',
+      'also accept this name in Host and Origin headers, e.g. an /etc/hosts alias (repeatable)',
+      collect,
+    )
+    .option(
+      '--max-body-bytes <n>',
+      'largest request body read (default 16 MiB; gRPC 4 MiB)',
+      number('integer', 1),
+    )
+    .option(
+      '--headers-timeout-ms <ms>',
+      'a request must send its headers within this time (default 20000)',
+      number('integer', 1),
+    )
+    .option(
+      '--request-timeout-ms <ms>',
+      'a request (a gRPC message) must arrive in full within this time (default 60000)',
+      number('integer', 1),
+    )
+    .option(
+      '--idle-timeout-ms <ms>',
+      'idle keep-alive connections and HTTP/2 sessions close after this time (default 65000)',
+      number('integer', 1),
+    )
+    .option('--max-connections <n>', 'connections open at once per port (default 1000)', number('integer', 1))
     .option('--seed <n>', 'seed of the fault sequences (default: random, printed)', number('integer'))
     .option('--rps <n>', 'rate limit: requests per second per index (token bucket)', number('number', 0.001))
     .option('--burst <n>', 'rate limit: bucket size (default: max(1, rps/10))', number('number', 1))
@@ -223,6 +295,8 @@ export function serveCommand(program: Command): Command {
     )
     .option('--json', 'print the hosts as one JSON line instead of text')
     .action(async (flags: ServeFlags) => {
+      const warning = exposureWarning(flags);
+      if (warning) process.stderr.write(`${warning}\n`);
       const server = await startFromFlags(flags);
       if (flags.json) {
         const indexes = Object.fromEntries(server.indexNames().map((n) => [n, server.indexHost(n)]));

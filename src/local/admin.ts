@@ -1,6 +1,8 @@
 /**
  * The emulator's own admin endpoints on the controller host (not part of Pinecone's API),
- * so a server started by the CLI can be driven from another process:
+ * so a server started by the CLI can be driven from another process. The controller lets
+ * a request through only with the admin key (or the API key) when the server has one;
+ * bodies must be JSON (`readJson`); the server's guard has checked Host and Origin.
  *
  * | Method and path | Effect |
  * |---|---|
@@ -17,7 +19,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EmulatedIndex, Emulator } from './emulator.js';
 import { invalidArgument, methodNotAllowed, notFound } from './errors.js';
 import { type FaultConfig, validateFaultConfig } from './faults.js';
-import { readJson, sendJson } from './http.js';
+import { sendJson } from './http.js';
+import { readJson } from './http-body.js';
+import { decodePathSegment } from './request-target.js';
 import { isObject } from './validate.js';
 
 /** What `GET /admin/indexes` lists per index. */
@@ -75,7 +79,7 @@ export async function handleAdmin(
   }
   const m = /^\/admin\/indexes\/([^/]+)\/(faults|stats|stats\/reset)$/.exec(path);
   if (!m) throw notFound(`${method} ${path} is not an admin endpoint`);
-  const index = emulator.require(decodeURIComponent(m[1]!));
+  const index = emulator.require(decodePathSegment(m[1]!, 'index name'));
   const what = m[2];
   if (what === 'stats') {
     if (method !== 'GET') throw methodNotAllowed(method, path);
@@ -111,7 +115,8 @@ export async function handleAdmin(
 
 /** Merge a partial fault config: top-level keys replace; `null` removes a key. */
 export function mergeFaults(current: FaultConfig, patch: Record<string, unknown>): FaultConfig {
-  const merged: Record<string, unknown> = { ...current };
+  // No prototype: a `__proto__` key in the patch is a key (and an unknown option), not a prototype.
+  const merged: Record<string, unknown> = Object.assign(Object.create(null), current);
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete merged[key];
     else merged[key] = value;

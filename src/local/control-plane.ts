@@ -1,29 +1,32 @@
 /**
  * The control plane (`/indexes`) on the controller host, in Pinecone's REST shapes for
  * the request's API version, plus the emulator's own `/admin` endpoints (see `admin.ts`).
- * Errors use the control plane's body: `{ status, error: { code, message } }`.
+ * Errors use the control plane's body: `{ status, error: { code, message } }`. `/admin`
+ * takes the admin key when one is set, else the API key.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { keyMatches } from './access.js';
 import { handleAdmin } from './admin.js';
 import type { Emulator } from './emulator.js';
-import { EmulatorError, methodNotAllowed, notFound, unauthenticated } from './errors.js';
-import {
-  apiKeyOf,
-  apiVersionOf,
-  DEFAULT_MAX_BODY_BYTES,
-  type Handler,
-  newRequestId,
-  readJson,
-  sendJson,
-} from './http.js';
+import { type EmulatorError, methodNotAllowed, notFound, unauthenticated } from './errors.js';
+import { apiKeyOf, apiVersionOf, type Handler, sendJson, toEmulatorError } from './http.js';
+import { DEFAULT_MAX_BODY_BYTES, readJson } from './http-body.js';
 import { applyConfigureIndex, parseCreateIndexRequest, renderIndexModel } from './index-models.js';
+import { decodePathSegment, parseRequestTarget } from './request-target.js';
 
 /** Options of the controller. */
 export interface ControllerOptions {
-  /** When set, `/indexes` requests must carry this `Api-Key` (else 401). `/admin` is open. */
+  /** When set, `/indexes` requests must carry this `Api-Key` (else 401), and `/admin` too unless `adminKey` is set. */
   apiKey?: string | undefined;
-  /** Largest raw body read (default 32 MiB). */
+  /** When set, `/admin` requests must carry this `Api-Key` instead of `apiKey`. */
+  adminKey?: string | undefined;
+  /** Largest raw body read (default 16 MiB). */
   maxBodyBytes?: number | undefined;
+}
+
+/** The control plane's error body (what the controller's server guard answers with). */
+export function controlPlaneErrorBody(err: EmulatorError): unknown {
+  return err.controlPlaneBody();
 }
 
 /** Render any error thrown by a handler in the control plane's shape. */
@@ -32,32 +35,24 @@ export function sendControlError(res: ServerResponse, err: unknown): void {
     res.destroy();
     return;
   }
-  const e =
-    err instanceof EmulatorError
-      ? err
-      : new EmulatorError(`Internal error: ${(err as Error).message}`, { httpStatus: 500, grpcCode: 13 });
-  sendJson(
-    res,
-    e.httpStatus,
-    e.controlPlaneBody(),
-    e.httpStatus === 413 ? { connection: 'close' } : undefined,
-  );
+  const e = toEmulatorError(err);
+  sendJson(res, e.httpStatus, e.controlPlaneBody());
 }
 
 /** The controller host's request handler. */
 export function createControllerHandler(emulator: Emulator, options: ControllerOptions = {}): Handler {
   const maxBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const adminKey = options.adminKey ?? options.apiKey;
   return async (req, res) => {
-    res.setHeader('x-pinecone-request-id', newRequestId());
-    const url = new URL(req.url ?? '/', 'http://emulator');
-    const path =
-      url.pathname.length > 1 && url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname;
     try {
+      const { pathname: path } = parseRequestTarget(req.url);
       if (path === '/admin' || path.startsWith('/admin/')) {
+        if (adminKey !== undefined && !keyMatches(apiKeyOf(req), adminKey))
+          throw unauthenticated('Invalid API Key');
         await handleAdmin(emulator, req, res, path, maxBytes);
         return;
       }
-      if (options.apiKey !== undefined && apiKeyOf(req) !== options.apiKey)
+      if (options.apiKey !== undefined && !keyMatches(apiKeyOf(req), options.apiKey))
         throw unauthenticated('Invalid API Key');
       await handleIndexes(emulator, req, res, path, maxBytes);
     } catch (err) {
@@ -90,7 +85,7 @@ async function handleIndexes(
   }
   const m = /^\/indexes\/([^/]+)$/.exec(path);
   if (!m) throw notFound(`${method} ${path} is not an endpoint of the emulator's control plane`);
-  const name = decodeURIComponent(m[1]!);
+  const name = decodePathSegment(m[1]!, 'index name');
   switch (method) {
     case 'GET':
       sendJson(res, 200, renderIndexModel(emulator.require(name), version));

@@ -7,8 +7,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sharedAbortController } from '../resilience/abort.js';
 import { systemClock } from '../resilience/clock.js';
+import { type HostPolicy, keyMatches } from './access.js';
 import type { EmulatedIndex, IndexTransport } from './emulator.js';
-import { EmulatorError, GrpcCode } from './errors.js';
+import { ClientAbortError, EmulatorError, GrpcCode } from './errors.js';
 import { type FaultDecision, runsOperation } from './faults.js';
 import {
   apiKeyOf,
@@ -16,18 +17,17 @@ import {
   baseUrl,
   createDualProtocolServer,
   createEmulatorServer,
-  DEFAULT_MAX_BODY_BYTES,
   type DualProtocolServer,
   listenForIndex,
-  newRequestId,
-  parseJsonBody,
   queryParams,
-  readBody,
   sendJson,
   sendText,
 } from './http.js';
+import { DEFAULT_MAX_BODY_BYTES, JSON_TYPE, NDJSON_TYPE, parseJsonBody, readJsonBody } from './http-body.js';
+import { DEFAULT_LIMITS, type ServerLimits } from './http-limits.js';
 import type { DataOperation } from './operation-names.js';
 import { runOperation } from './operations.js';
+import { decodePathSegment, parseRequestTarget } from './request-target.js';
 import type { Outcome } from './stats.js';
 import { untilClosed } from './until-closed.js';
 
@@ -39,8 +39,12 @@ export interface RestDataPlaneOptions {
   portStart: number;
   /** When set, requests must carry this `Api-Key` (else 401 `Unauthorized`). */
   apiKey?: string | undefined;
-  /** Largest raw body read (default 32 MiB). */
+  /** Largest raw body read (default 16 MiB). */
   maxBodyBytes?: number | undefined;
+  /** Timeouts and connection cap of each index's port (default `DEFAULT_LIMITS`). */
+  limits?: ServerLimits | undefined;
+  /** Host and Origin checks (see `access.ts`). */
+  hosts?: HostPolicy | undefined;
 }
 
 interface RouteMatch {
@@ -72,17 +76,21 @@ const PARAM_ROUTES: [RegExp, string, Partial<Record<string, DataOperation>>][] =
 /** Map a method and path to an operation; `405` when the path exists but not the method. */
 export function matchDataRoute(method: string, pathname: string): RouteMatch | 405 | undefined {
   const path = pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
-  const methods = ROUTES[path];
+  // Own keys only: a path or method named like an Object.prototype member is no route.
+  const methods = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
   if (methods) {
-    const operation = methods[method];
+    const operation = Object.hasOwn(methods, method) ? methods[method] : undefined;
     return operation ? { operation } : 405;
   }
   for (const [pattern, name, byMethod] of PARAM_ROUTES) {
     const m = pattern.exec(path);
     if (!m) continue;
-    const operation = byMethod[method];
+    const operation = Object.hasOwn(byMethod, method) ? byMethod[method] : undefined;
     if (!operation) return 405;
-    return { operation, params: { [name]: decodeURIComponent(m[1]!) } };
+    return {
+      operation,
+      params: { [name]: decodePathSegment(m[1]!, name === 'id' ? 'import id' : 'namespace name') },
+    };
   }
   return undefined;
 }
@@ -102,15 +110,20 @@ export class RestDataPlane implements IndexTransport {
   /** Aborts pending latency sleeps on close; one listener per request in its latency wait. */
   private readonly closing = sharedAbortController();
   private readonly maxBodyBytes: number;
+  private readonly limits: ServerLimits;
 
   constructor(private readonly options: RestDataPlaneOptions) {
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.limits = options.limits ?? DEFAULT_LIMITS;
   }
 
   async attach(index: EmulatedIndex): Promise<void> {
-    const http = createEmulatorServer((req, res) => this.handle(index, req, res));
+    const http = createEmulatorServer((req, res) => this.handle(index, req, res), {
+      limits: this.limits,
+      hosts: this.options.hosts,
+    });
     // One port per index for REST and gRPC alike, as a Pinecone index host serves both.
-    const front = createDualProtocolServer(http, () => index.acceptHttp2);
+    const front = createDualProtocolServer(http, () => index.acceptHttp2, this.limits);
     const taken = [...this.reservedPorts, ...[...this.servers.values()].map((s) => s.port)];
     const port = await listenForIndex(front.server, this.options.host, this.options.portStart, taken);
     this.servers.set(index, { front, port });
@@ -138,8 +151,7 @@ export class RestDataPlane implements IndexTransport {
   }
 
   private async handle(index: EmulatedIndex, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    res.setHeader('x-pinecone-request-id', newRequestId());
-    const url = new URL(req.url ?? '/', 'http://emulator');
+    const url = parseRequestTarget(req.url);
     const method = req.method ?? 'GET';
     const match = matchDataRoute(method, url.pathname);
     if (match === undefined || match === 405) {
@@ -154,7 +166,7 @@ export class RestDataPlane implements IndexTransport {
     }
     const op = match.operation;
     const key = this.options.apiKey;
-    if (key !== undefined && apiKeyOf(req) !== key) {
+    if (key !== undefined && !keyMatches(apiKeyOf(req), key)) {
       // Pinecone's data plane answers a missing or wrong key with plain text.
       sendText(res, 401, 'Unauthorized');
       index.stats.record(op, 401);
@@ -169,12 +181,19 @@ export class RestDataPlane implements IndexTransport {
     index.faults.enter();
     index.stats.observeInFlight(index.faults.inFlight);
     try {
+      // The body first (bounded by the request timeout), then the latency: a delay never
+      // leaves a body half-read, and reading it never counts as the server's latency.
+      const raw =
+        method === 'POST'
+          ? await readJsonBody(req, this.maxBodyBytes, op === 'upsert_records' ? NDJSON_TYPE : JSON_TYPE)
+          : undefined;
       if (decision.delayMs > 0) await systemClock.sleep(decision.delayMs, this.closing.signal);
+      // A client that went away meanwhile gave up on the request: it must not be carried out.
+      if (req.socket.destroyed || !req.socket.writable) throw new ClientAbortError('The client went away');
       if (!runsOperation(decision)) {
         index.stats.record(op, await this.actOut(decision, req, res));
         return;
       }
-      const raw = method === 'POST' ? await readBody(req, this.maxBodyBytes) : undefined;
       // Records for integrated embedding arrive as NDJSON, one record per line.
       const body =
         raw && op === 'upsert_records' ? raw.toString('utf8') : raw ? parseJsonBody(raw) : undefined;
@@ -214,9 +233,8 @@ export class RestDataPlane implements IndexTransport {
       resetConnection(req);
       return 'reset';
     }
-    // Read the body first: closing a socket with unread input makes the kernel send an
-    // RST, and the client would see a reset instead of the intended response.
-    if (req.method === 'POST') await readBody(req, this.maxBodyBytes);
+    // The body has been read already: closing a socket with unread input makes the kernel
+    // send an RST, and the client would see a reset instead of the intended response.
     switch (decision.action) {
       case 'hang':
         // Headers never come: hold the request until the client gives up or we close.
@@ -280,15 +298,17 @@ export class RestDataPlane implements IndexTransport {
     return !res.destroyed;
   }
 
-  /** Render an error; returns the status answered. */
+  /** Render an error; returns the outcome to record. */
   private fail(err: unknown, req: IncomingMessage, res: ServerResponse): Outcome {
+    // The client went away mid-request: nobody to answer, and no fault of the server's.
+    if (err instanceof ClientAbortError) return 'aborted';
     if (res.headersSent || this.closing.signal.aborted) {
       req.socket.destroy();
       return 'reset';
     }
     if (err instanceof EmulatorError) {
-      // A 413 leaves the rest of the body unread: close the connection after answering.
-      this.sendError(res, err, err.httpStatus === 413 ? { connection: 'close' } : undefined);
+      // A 408 from the request timeout has been answered on the socket already.
+      if (req.socket.writable) this.sendError(res, err);
       return err.httpStatus;
     }
     sendJson(res, 500, {

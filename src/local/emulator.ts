@@ -77,7 +77,8 @@ export class EmulatedIndex {
 
   /** The stats of this index now. */
   snapshot(): IndexStatsSnapshot {
-    const namespaces: Record<string, number> = {};
+    // No prototype: a namespace named `__proto__` is counted like any other.
+    const namespaces: Record<string, number> = Object.create(null);
     for (const [key, ns] of this.store.entries()) namespaces[key === '' ? '__default__' : key] = ns.size;
     return this.stats.snapshot({
       index: this.name,

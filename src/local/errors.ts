@@ -147,3 +147,21 @@ export function methodNotAllowed(method: string, path: string): EmulatorError {
     stringCode: 'METHOD_NOT_ALLOWED',
   });
 }
+
+/** 415: a body not declared as JSON, or compressed (control-plane code `INVALID_ARGUMENT`). */
+export function unsupportedMediaType(message: string): EmulatorError {
+  return new EmulatorError(message, { httpStatus: 415, grpcCode: GrpcCode.INVALID_ARGUMENT });
+}
+
+/** 408 / DEADLINE_EXCEEDED: the client did not send its whole request in time. */
+export function requestTimeout(message: string): EmulatorError {
+  return new EmulatorError(message, { httpStatus: 408, grpcCode: GrpcCode.DEADLINE_EXCEEDED });
+}
+
+/**
+ * The client went away (closed or reset its connection, cancelled its stream) before its
+ * request was read: nobody is left to answer. Not an {@link EmulatorError}: nothing is sent.
+ */
+export class ClientAbortError extends Error {
+  override name = 'ClientAbortError';
+}

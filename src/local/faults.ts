@@ -149,6 +149,17 @@ function checkNonNegative(value: unknown, field: string, integer = false): numbe
   return value;
 }
 
+/** The longest delay (`latency.fixedMs`, `latency.jitterMs`, `slowBodyMs`): ten minutes, well inside Node's timer range. */
+export const MAX_LATENCY_MS = 600_000;
+
+function checkLatency(value: unknown, field: string): number | undefined {
+  const ms = checkNonNegative(value, field);
+  if (ms !== undefined && ms > MAX_LATENCY_MS) {
+    throw invalidArgument(`faults.${field} must be at most ${MAX_LATENCY_MS} (ten minutes), got ${ms}`);
+  }
+  return ms;
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -212,8 +223,8 @@ export function validateFaultConfig(input: unknown): FaultConfig {
   }
   if (input.latency != null) {
     if (!isObject(input.latency)) throw invalidArgument('faults.latency must be an object');
-    const fixedMs = checkNonNegative(input.latency.fixedMs, 'latency.fixedMs');
-    const jitterMs = checkNonNegative(input.latency.jitterMs, 'latency.jitterMs');
+    const fixedMs = checkLatency(input.latency.fixedMs, 'latency.fixedMs');
+    const jitterMs = checkLatency(input.latency.jitterMs, 'latency.jitterMs');
     out.latency = {};
     if (fixedMs !== undefined) out.latency.fixedMs = fixedMs;
     if (jitterMs !== undefined) out.latency.jitterMs = jitterMs;
@@ -235,7 +246,7 @@ export function validateFaultConfig(input: unknown): FaultConfig {
       out.errorRetryAfter.share = checkRate((ra as Record<string, unknown>).share, 'errorRetryAfter.share');
     }
   }
-  const slowBodyMs = checkNonNegative(input.slowBodyMs, 'slowBodyMs');
+  const slowBodyMs = checkLatency(input.slowBodyMs, 'slowBodyMs');
   if (slowBodyMs !== undefined) out.slowBodyMs = slowBodyMs;
   if (input.operations != null) {
     if (!Array.isArray(input.operations) || !input.operations.every((op) => DATA_OPERATIONS.includes(op))) {

@@ -6,10 +6,13 @@
  * of filters; on a list-of-strings field `$eq` / `$in` match when any element matches and
  * `$ne` / `$nin` when no element does; a missing field never matches `$eq $gt $gte $lt
  * $lte $in` and always matches `$ne $nin` (and `$exists: false`). Comparisons never coerce
- * types: `1` does not equal `"1"`, `$gt` only compares numbers.
+ * types: `1` does not equal `"1"`, `$gt` only compares numbers. A field is a record's OWN
+ * metadata field: `toString` or `__proto__` name a field like any other, never a member
+ * of `Object.prototype`. A filter nests at most `MAX_NESTING_DEPTH` levels.
  */
 import type { MetadataValue, RecordMetadata } from '../data/types.js';
 import { invalidArgument } from './errors.js';
+import { MAX_NESTING_DEPTH, nestedDeeperThan, tooDeep } from './json-depth.js';
 
 /** A compiled filter: does a record with this metadata match? */
 export type FilterPredicate = (metadata: RecordMetadata | undefined) => boolean;
@@ -40,6 +43,11 @@ function describe(value: unknown): string {
   return text === undefined ? String(value) : text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
+/** A record's own metadata field (undefined when it has none of that name). */
+function fieldOf(metadata: RecordMetadata | undefined, field: string): MetadataValue | undefined {
+  return metadata !== undefined && Object.hasOwn(metadata, field) ? metadata[field] : undefined;
+}
+
 /**
  * Compile a filter. `undefined`, `null` and `{}` match everything. Throws an
  * `EmulatorError` (400 / INVALID_ARGUMENT) naming the offending operator or field.
@@ -49,6 +57,8 @@ export function compileFilter(filter: unknown): FilterPredicate {
   if (!isPlainObject(filter)) {
     throw invalidArgument(`Invalid filter: the filter must be a JSON object, got ${describe(filter)}`);
   }
+  // Before anything recursive (compiling, describing an operand) touches it.
+  if (nestedDeeperThan(filter, MAX_NESTING_DEPTH)) throw tooDeep('filter');
   return compileObject(filter, 'filter');
 }
 
@@ -126,7 +136,7 @@ function fieldOp(field: string, op: string, operand: unknown): FilterPredicate {
         );
       }
       const eq = (v: MetadataValue | undefined) => equalsOrContains(v, operand);
-      return op === '$eq' ? (m) => eq(m?.[field]) : (m) => !eq(m?.[field]);
+      return op === '$eq' ? (m) => eq(fieldOf(m, field)) : (m) => !eq(fieldOf(m, field));
     }
     case '$gt':
     case '$gte':
@@ -139,7 +149,7 @@ function fieldOp(field: string, op: string, operand: unknown): FilterPredicate {
       }
       const cmp = comparator(op, operand);
       return (m) => {
-        const v = m?.[field];
+        const v = fieldOf(m, field);
         return typeof v === 'number' && cmp(v);
       };
     }
@@ -157,7 +167,7 @@ function fieldOp(field: string, op: string, operand: unknown): FilterPredicate {
       }
       const set = new Set<Scalar>(operand as Scalar[]);
       const hit = (v: MetadataValue | undefined) => inSet(v, set);
-      return op === '$in' ? (m) => hit(m?.[field]) : (m) => !hit(m?.[field]);
+      return op === '$in' ? (m) => hit(fieldOf(m, field)) : (m) => !hit(fieldOf(m, field));
     }
     default: {
       // $exists
@@ -166,7 +176,7 @@ function fieldOp(field: string, op: string, operand: unknown): FilterPredicate {
           `Invalid filter: $exists for field "${field}" takes a boolean, got ${describe(operand)}`,
         );
       }
-      return operand ? (m) => m?.[field] !== undefined : (m) => m?.[field] === undefined;
+      return operand ? (m) => fieldOf(m, field) !== undefined : (m) => fieldOf(m, field) === undefined;
     }
   }
 }

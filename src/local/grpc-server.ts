@@ -53,10 +53,14 @@ import {
 } from '../gen/db_data_pb.js';
 import { sharedAbortController } from '../resilience/abort.js';
 import { systemClock } from '../resilience/clock.js';
+import { keyMatches } from './access.js';
 import type { EmulatedIndex, IndexTransport } from './emulator.js';
-import { EmulatorError, GrpcCode, type GrpcCodeNumber } from './errors.js';
+import { ClientAbortError, EmulatorError, GrpcCode, type GrpcCodeNumber } from './errors.js';
 import { type FaultDecision, runsOperation } from './faults.js';
-import { baseUrl, DEFAULT_MAX_BODY_BYTES, listenForIndex, newRequestId } from './http.js';
+import { readMessage } from './grpc-message.js';
+import { baseUrl, listenForIndex, newRequestId, toEmulatorError } from './http.js';
+import { DEFAULT_LIMITS, type ServerLimits } from './http-limits.js';
+import { assertBodyDepth, MAX_NESTING_DEPTH, tooDeep } from './json-depth.js';
 import type { DataOperation } from './operation-names.js';
 import { type OperationRequest, runOperation } from './operations.js';
 import type { Outcome } from './stats.js';
@@ -70,9 +74,24 @@ export interface GrpcDataPlaneOptions {
   portStart: number;
   /** When set, calls must carry this `api-key` metadata (else UNAUTHENTICATED). */
   apiKey?: string | undefined;
-  /** Largest request message read (default 32 MiB); larger gets RESOURCE_EXHAUSTED. */
+  /** Largest request message read (default 4 MiB); larger gets RESOURCE_EXHAUSTED. */
   maxMessageBytes?: number | undefined;
+  /** Timeouts and connection cap (default `DEFAULT_LIMITS`): the message read, idle sessions. */
+  limits?: ServerLimits | undefined;
 }
+
+/**
+ * Largest request message by default: gRPC's customary 4 MiB, twice what a binary upsert
+ * within Pinecone's 2 MB limit takes.
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Message nesting protobuf may decode: a filter of {@link MAX_NESTING_DEPTH} JSON levels
+ * is two messages per level (a Struct or ListValue, then a Value), under the request.
+ * Up to there the depth check names the filter; past it the decoder refuses.
+ */
+const RECURSION_LIMIT = 2 * MAX_NESTING_DEPTH + 8;
 
 /** One RPC: its operation, how its request becomes an operation request, its response schema. */
 interface Rpc {
@@ -170,9 +189,11 @@ export class GrpcDataPlane implements IndexTransport {
   /** Aborts pending latency sleeps on close; one listener per request in its latency wait. */
   private readonly closing = sharedAbortController();
   private readonly maxMessageBytes: number;
+  private readonly limits: ServerLimits;
 
   constructor(private readonly options: GrpcDataPlaneOptions) {
-    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.limits = options.limits ?? DEFAULT_LIMITS;
   }
 
   async attach(index: EmulatedIndex): Promise<void> {
@@ -189,8 +210,23 @@ export class GrpcDataPlane implements IndexTransport {
       session.on('close', () => sessions.delete(session));
       session.on('error', () => undefined);
     });
+    // Sessions (on this port, and those the REST port hands over) close when idle: no
+    // frame either way for idleTimeoutMs and no call in progress (a call waiting on the
+    // client is the request timeout's; one waiting on an injected latency is no idler).
+    const calls = new WeakMap<http2.Http2Session, number>();
+    server.setTimeout(this.limits.idleTimeoutMs);
+    server.on('timeout', (session: http2.Http2Session) => {
+      if (!calls.get(session)) session.destroy();
+    });
+    server.maxConnections = this.limits.maxConnections;
+    // The plane's one guard: whatever a handler throws ends its stream, never the process.
     server.on('stream', (stream, headers) => {
-      void this.handle(index, stream, headers);
+      const session = stream.session;
+      if (session) {
+        calls.set(session, (calls.get(session) ?? 0) + 1);
+        stream.once('close', () => calls.set(session, (calls.get(session) ?? 1) - 1));
+      }
+      this.handle(index, stream, headers).catch((err: unknown) => lastResort(stream, err));
     });
     const taken = [...this.reservedPorts, ...[...this.servers.values()].map((s) => s.port)];
     const port = await listenForIndex(server, this.options.host, this.options.portStart, taken);
@@ -229,7 +265,7 @@ export class GrpcDataPlane implements IndexTransport {
     stream.on('error', () => undefined);
     const requestId = newRequestId();
     const path = String(headers[':path'] ?? '');
-    const rpc = RPCS[path];
+    const rpc = Object.hasOwn(RPCS, path) ? RPCS[path] : undefined;
     if (
       headers[':method'] !== 'POST' ||
       !String(headers['content-type'] ?? '').startsWith('application/grpc')
@@ -244,7 +280,8 @@ export class GrpcDataPlane implements IndexTransport {
     }
     const op = rpc.operation;
     const key = this.options.apiKey;
-    if (key !== undefined && headers['api-key'] !== key) {
+    const given = headers['api-key'];
+    if (key !== undefined && !keyMatches(typeof given === 'string' ? given : undefined, key)) {
       sendStatus(stream, GrpcCode.UNAUTHENTICATED, 'Unauthorized', requestId);
       index.stats.record(op, 401);
       return;
@@ -258,12 +295,15 @@ export class GrpcDataPlane implements IndexTransport {
     index.faults.enter();
     index.stats.observeInFlight(index.faults.inFlight);
     try {
+      // The message first (bounded by the request timeout), then the latency, as over REST.
+      const message = await readMessage(stream, this.maxMessageBytes, this.limits.requestTimeoutMs);
       if (decision.delayMs > 0) await systemClock.sleep(decision.delayMs, this.closing.signal);
+      // A client that cancelled meanwhile gave up on the call: it must not be carried out.
+      if (!writable(stream)) throw new ClientAbortError('The client cancelled the call');
       if (!runsOperation(decision)) {
         index.stats.record(op, await this.actOut(decision, stream, requestId));
         return;
       }
-      const message = await readMessage(stream, this.maxMessageBytes);
       const request = toOperationRequest(rpc, message);
       const result = runOperation(op, index.store, request, {
         apiVersion: single(headers['x-pinecone-api-version']),
@@ -369,6 +409,7 @@ export class GrpcDataPlane implements IndexTransport {
 
   /** Render an error; returns the outcome to record. */
   private fail(err: unknown, stream: http2.ServerHttp2Stream, requestId: string): Outcome {
+    if (err instanceof ClientAbortError) return 'aborted';
     if (!writable(stream) || stream.headersSent || this.closing.signal.aborted) {
       if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
       return 'reset';
@@ -382,13 +423,27 @@ export class GrpcDataPlane implements IndexTransport {
   }
 }
 
+/** The last resort of the stream guard: an error no handler caught. */
+function lastResort(stream: http2.ServerHttp2Stream, err: unknown): void {
+  try {
+    if (writable(stream) && !stream.headersSent) {
+      const e = toEmulatorError(err);
+      sendStatus(stream, e.grpcCode, e.message, newRequestId());
+    } else if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+  } catch {
+    stream.destroy();
+  }
+}
+
 /** The request as the operations take it: the JSON body, or for Fetch/List the query string. */
 function toOperationRequest(rpc: Rpc, message: Buffer): OperationRequest {
   let decoded: ReturnType<typeof fromBinary>;
   try {
-    decoded = fromBinary(rpc.request, message);
+    decoded = fromBinary(rpc.request, message, { recursionLimit: RECURSION_LIMIT });
   } catch (cause) {
-    throw new EmulatorError(`The request message could not be decoded: ${(cause as Error).message}`, {
+    const text = (cause as Error).message;
+    if (/maximum recursion depth/.test(text)) throw tooDeep('request message');
+    throw new EmulatorError(`The request message could not be decoded: ${text}`, {
       httpStatus: 400,
       grpcCode: GrpcCode.INVALID_ARGUMENT,
     });
@@ -401,6 +456,7 @@ function toOperationRequest(rpc: Rpc, message: Buffer): OperationRequest {
     return { body: { vectors: upsert.vectors, namespace: upsert.namespace } };
   }
   const json = toJson(rpc.request, decoded) as Record<string, unknown>;
+  assertBodyDepth(json);
   if (rpc.asPathNamespace) return { params: { namespace: String(json.namespace ?? '') } };
   if (!rpc.asQuery) return { body: json };
   const query: Record<string, string | string[] | undefined> = {};
@@ -408,49 +464,6 @@ function toOperationRequest(rpc: Rpc, message: Buffer): OperationRequest {
     query[name] = Array.isArray(value) ? value.map(String) : String(value);
   }
   return { query };
-}
-
-/** Read the one length-prefixed message of a unary call. */
-function readMessage(stream: http2.ServerHttp2Stream, maxBytes: number): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    stream.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes + 5) {
-        stream.removeAllListeners('data');
-        reject(
-          new EmulatorError(`Received message larger than max (${size} vs. ${maxBytes})`, {
-            httpStatus: 413,
-            grpcCode: GrpcCode.RESOURCE_EXHAUSTED,
-          }),
-        );
-        return;
-      }
-      chunks.push(chunk);
-    });
-    stream.once('end', () => {
-      const data = Buffer.concat(chunks, size);
-      if (data.length < 5) return reject(invalid('The call carried no request message'));
-      if (data[0] !== 0) {
-        return reject(
-          new EmulatorError('Compressed messages are not supported', {
-            httpStatus: 501,
-            grpcCode: GrpcCode.UNIMPLEMENTED,
-          }),
-        );
-      }
-      const length = data.readUInt32BE(1);
-      if (data.length !== 5 + length)
-        return reject(invalid('A unary call carries exactly one whole message'));
-      resolve(data.subarray(5));
-    });
-    stream.once('aborted', () => reject(new Error('The client cancelled the call')));
-  });
-}
-
-function invalid(message: string): EmulatorError {
-  return new EmulatorError(message, { httpStatus: 400, grpcCode: GrpcCode.INVALID_ARGUMENT });
 }
 
 function writable(stream: http2.ServerHttp2Stream): boolean {

@@ -1,37 +1,131 @@
 /**
- * Small HTTP helpers shared by the emulator's REST servers: servers tuned for keep-alive,
- * listening with a port search, bounded body reading, and JSON / text responses that
- * always carry an `x-pinecone-request-id`.
+ * Small HTTP helpers shared by the emulator's REST servers: servers with a top-level
+ * guard (no handler can crash the process; every failure is answered in the plane's
+ * error shape) and the limits of `http-limits.ts`; listening with a port search; one
+ * port for HTTP/1.1 and HTTP/2; JSON / text responses that always carry an
+ * `x-pinecone-request-id`. Request bodies are read in `http-body.ts`.
  */
-import { isAscii } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import {
-  type AddressInfo,
-  createServer as createNetServer,
-  type Server as NetServer,
-  type Socket,
-} from 'node:net';
-import { invalidArgument, payloadTooLarge } from './errors.js';
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import type { HostPolicy } from './access.js';
+import { ClientAbortError, EmulatorError, GrpcCode, invalidArgument, requestTimeout } from './errors.js';
+import { markTimedOut } from './http-body.js';
+import { DEFAULT_LIMITS, type ServerLimits } from './http-limits.js';
 
-/** Largest raw body read at all (larger: 413, as a load balancer would answer). */
-export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
-
-/** A request handler that may be async; errors it throws are the caller's to render. */
+/** A request handler that may be async; what it throws, the server's guard answers. */
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
-/**
- * An HTTP/1.1 server for loopback clients: keep-alive well beyond clients' idle timeouts
- * (so the server never closes a connection a client is about to reuse), no per-socket
- * request cap.
- */
-export function createEmulatorServer(handler: Handler): Server {
-  const server = createServer({ keepAlive: true, noDelay: true }, (req, res) => {
-    void handler(req, res);
+/** Options of {@link createEmulatorServer}. */
+export interface EmulatorServerOptions {
+  /** The plane's error body for an error (default: the data plane's `{ code, message, details }`). */
+  errorBody?: ((err: EmulatorError) => unknown) | undefined;
+  /** Timeouts and connection cap (default {@link DEFAULT_LIMITS}). */
+  limits?: ServerLimits | undefined;
+  /** Host and Origin checks, applied to every request before the handler. */
+  hosts?: HostPolicy | undefined;
+}
+
+const dataPlaneBody = (err: EmulatorError): unknown => err.dataPlaneBody();
+
+/** The response being written on a socket, while there is one. */
+const answering = new WeakMap<Socket, ServerResponse>();
+
+/** An unexpected error as the 500 the guard answers (a bug of ours; the fuzz suite hunts for them). */
+export function toEmulatorError(err: unknown): EmulatorError {
+  if (err instanceof EmulatorError) return err;
+  return new EmulatorError(`Internal error: ${(err as Error)?.message ?? String(err)}`, {
+    httpStatus: 500,
+    grpcCode: GrpcCode.INTERNAL,
   });
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+}
+
+/**
+ * An HTTP/1.1 server for the emulator. Every request passes one guard: the Host/Origin
+ * checks, then the handler; whatever the handler throws (or rejects with) is answered in
+ * the plane's shape, or the connection is dropped when an answer has already started. A
+ * request the HTTP parser refuses, or that times out, gets the same shape (400, 408, 431).
+ * No per-socket request cap; keep-alive until `idleTimeoutMs`.
+ */
+export function createEmulatorServer(handler: Handler, options: EmulatorServerOptions = {}): Server {
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const errorBody = options.errorBody ?? dataPlaneBody;
+  const server = createServer(
+    {
+      keepAlive: true,
+      noDelay: true,
+      requireHostHeader: false, // answered below, in the plane's shape
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+    (req, res) => {
+      void guard(req, res);
+    },
+  );
+  server.keepAliveTimeout = limits.idleTimeoutMs;
   server.maxRequestsPerSocket = 0;
+  server.maxConnections = limits.maxConnections;
+
+  async function guard(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const socket = req.socket;
+    answering.set(socket, res);
+    res.once('finish', () => {
+      if (answering.get(socket) === res) answering.delete(socket);
+    });
+    try {
+      res.setHeader('x-pinecone-request-id', newRequestId());
+      if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+        throw invalidArgument('An HTTP/1.1 request must carry a Host header');
+      }
+      options.hosts?.check(req);
+      await handler(req, res);
+    } catch (err) {
+      try {
+        if (err instanceof ClientAbortError || res.headersSent || !req.socket.writable) res.destroy();
+        else {
+          const e = toEmulatorError(err);
+          sendJson(res, e.httpStatus, errorBody(e));
+        }
+      } catch {
+        res.destroy();
+      }
+    }
+  }
+
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    if (timeout) markTimedOut(socket);
+    // Answer only where no response has started, so the answer cannot corrupt another.
+    if (!socket.writable || answering.get(socket)?.headersSent || err.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const e = timeout
+      ? requestTimeout(
+          `The request did not arrive in full within the server's timeout (headers ${limits.headersTimeoutMs} ms, whole request ${limits.requestTimeoutMs} ms)`,
+        )
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? new EmulatorError('Request headers too large', {
+            httpStatus: 431,
+            grpcCode: GrpcCode.INVALID_ARGUMENT,
+          })
+        : invalidArgument(`Malformed HTTP request (${err.code ?? 'parse error'})`);
+    const body = JSON.stringify(errorBody(e));
+    socket.end(
+      `HTTP/1.1 ${e.httpStatus} ${STATUS_CODES[e.httpStatus]}\r\ncontent-type: application/json\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n` +
+        `x-pinecone-request-id: ${newRequestId()}\r\n\r\n${body}`,
+    );
+    // The client reads the answer and closes; one that does not is dropped shortly after.
+    socket.setTimeout(1000, () => socket.destroy());
+  });
   return server;
 }
 
@@ -105,55 +199,6 @@ export function newRequestId(): string {
   return `${processTag}${requestSeq.toString(16).padStart(8, '0')}`;
 }
 
-/**
- * Read the whole body. Over `maxBytes` the read stops and a 413 `EmulatorError` is thrown
- * (the caller answers and closes the connection, since the rest is never read).
- */
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    return Promise.reject(tooLarge(declared, maxBytes));
-  }
-  return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        req.removeAllListeners('data');
-        req.pause();
-        reject(tooLarge(size, maxBytes));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
-    req.on('error', reject);
-  });
-}
-
-function tooLarge(size: number, max: number) {
-  return payloadTooLarge(`Request body of ${size} bytes is larger than the ${max} bytes the server accepts`);
-}
-
-/** Parse a JSON body; an empty body is `undefined`; bad JSON is a 400 in Pinecone's words. */
-export function parseJsonBody(body: Buffer): unknown {
-  if (body.length === 0) return undefined;
-  try {
-    // Bodies are nearly always ASCII (numbers and ids); latin1 decodes those ~3x faster than utf8.
-    return JSON.parse(body.toString(isAscii(body) ? 'latin1' : 'utf8'));
-  } catch (err) {
-    throw invalidArgument(
-      `Failed to deserialize the JSON body into the target type: ${(err as Error).message}`,
-    );
-  }
-}
-
-/** Read and parse a JSON request body (undefined when empty). */
-export async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
-  return parseJsonBody(await readBody(req, maxBytes));
-}
-
 /** Answer with JSON (`Content-Length` set, so keep-alive connections stay reusable). */
 export function sendJson(
   res: ServerResponse,
@@ -197,9 +242,12 @@ export function apiVersionOf(req: IncomingMessage): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** Query-string parameters; a repeated key becomes an array. */
-export function queryParams(url: URL): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
+/**
+ * Query-string parameters; a repeated key becomes an array. A map without a prototype, so
+ * a parameter named `__proto__` or `constructor` is a parameter like any other.
+ */
+export function queryParams(url: { searchParams: URLSearchParams }): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = Object.create(null);
   for (const [key, value] of url.searchParams) {
     const prev = out[key];
     if (prev === undefined) out[key] = value;
@@ -214,40 +262,55 @@ const HTTP2_PREFACE_START = 'PRI';
 
 /** A port serving HTTP/1.1 and HTTP/2, from {@link createDualProtocolServer}. */
 export interface DualProtocolServer {
-  /** The listening TCP server (pass it to {@link listen}). */
+  /** The listening server (pass it to {@link listen}). */
   readonly server: NetServer;
   /** Stop listening and destroy every open connection. */
   close(): Promise<void>;
 }
 
 /**
- * A TCP front for one index's port that serves HTTP/1.1 and HTTP/2 (gRPC) on the same
- * port, as Pinecone's index hosts do: it reads the first bytes of each connection, puts
- * them back, and hands the socket to `http`, or to `http2()` when it is an HTTP/2
- * preface and a gRPC server is attached. Sockets are tracked so closing is immediate.
+ * One index's port, serving HTTP/1.1 and HTTP/2 (gRPC) as Pinecone's index hosts do. The
+ * HTTP/1.1 server itself listens (so Node runs its header and request timeouts and counts
+ * connections against `maxConnections`); its connection handler is taken over to read
+ * the first bytes of each connection, put them back, and hand the socket to HTTP/1.1, or
+ * to `http2()` when they are an HTTP/2 preface and a gRPC server is attached. A
+ * connection that sends nothing is closed after `headersTimeoutMs`.
  */
 export function createDualProtocolServer(
   http: Server,
   http2: () => ((socket: Socket) => void) | undefined,
+  limits: ServerLimits = DEFAULT_LIMITS,
 ): DualProtocolServer {
+  const httpConnection = http.listeners('connection') as ((socket: Socket) => void)[];
+  http.removeAllListeners('connection');
   const sockets = new Set<Socket>();
-  const server = createNetServer({ noDelay: true }, (socket) => {
+  http.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    socket.once('data', (chunk: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    socket.setTimeout(limits.headersTimeoutMs, () => socket.destroy());
+    let head: Buffer = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+      const start = head.toString('latin1', 0, 3);
+      // Wait for three bytes when what came so far could still be a preface.
+      if (head.length < 3 && HTTP2_PREFACE_START.startsWith(start)) return;
+      socket.off('data', onData);
       socket.pause();
-      socket.unshift(chunk);
-      const accept = chunk.toString('latin1', 0, 3) === HTTP2_PREFACE_START ? http2() : undefined;
+      socket.setTimeout(0);
+      socket.unshift(head);
+      const accept = start === HTTP2_PREFACE_START ? http2() : undefined;
       if (accept) accept(socket);
-      else http.emit('connection', socket);
+      else for (const listener of httpConnection) listener.call(http, socket);
       process.nextTick(() => socket.resume());
-    });
+    };
+    socket.on('data', onData);
   });
   return {
-    server,
+    server: http,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        http.close(() => resolve());
         for (const socket of sockets) socket.destroy();
       }),
   };

@@ -39,11 +39,39 @@ function deletionProtection(value: unknown): 'enabled' | 'disabled' | undefined 
   return v;
 }
 
+/** Pinecone's limits on index tags. */
+const MAX_TAGS = 20;
+const MAX_TAG_KEY_LENGTH = 80;
+const MAX_TAG_VALUE_LENGTH = 120;
+const TAG_KEY = /^[A-Za-z0-9_-]+$/;
+const TAG_VALUE = /^[\x20-\x7e]*$/;
+
+function tooManyTags(count: number): Error {
+  return invalidArgument(`An index takes at most ${MAX_TAGS} tags, got ${count}`);
+}
+
+/**
+ * Tags as Pinecone takes them: at most 20; keys of 1-80 letters, digits, `_` or `-`;
+ * values of at most 120 printable ASCII characters (an empty value removes the tag).
+ */
 function tags(value: unknown): Record<string, string> | null | undefined {
   if (value === undefined) return undefined;
   if (value === null) return null;
-  if (!isObject(value) || !Object.values(value).every((v) => typeof v === 'string')) {
-    throw invalidArgument('tags must be an object of string values');
+  if (!isObject(value)) throw invalidArgument('tags must be an object of string values');
+  const entries = Object.entries(value);
+  if (entries.length > MAX_TAGS) throw tooManyTags(entries.length);
+  for (const [key, v] of entries) {
+    if (key.length > MAX_TAG_KEY_LENGTH || !TAG_KEY.test(key)) {
+      throw invalidArgument(
+        `Invalid tag key ${JSON.stringify(key.slice(0, MAX_TAG_KEY_LENGTH + 1))}: keys must be ${MAX_TAG_KEY_LENGTH} characters or less and alphanumeric, '_', or '-'`,
+      );
+    }
+    if (typeof v !== 'string') throw invalidArgument('tags must be an object of string values');
+    if (v.length > MAX_TAG_VALUE_LENGTH || !TAG_VALUE.test(v)) {
+      throw invalidArgument(
+        `Invalid value of tag ${key}: values must be ${MAX_TAG_VALUE_LENGTH} characters or less and consist of printable ASCII characters or spaces`,
+      );
+    }
   }
   return value as Record<string, string>;
 }
@@ -76,7 +104,7 @@ function parseSchemaShape(body: JsonObject): LocalIndexDefinition {
   const fields = body.schema.fields;
   const dense = fields[DENSE_FIELD];
   const sparse = fields[SPARSE_FIELD];
-  const extra: Record<string, unknown> = {};
+  const extra: Record<string, unknown> = Object.create(null); // a field may be named `__proto__`
   for (const [name, field] of Object.entries(fields)) {
     if (name === DENSE_FIELD || name === SPARSE_FIELD) continue;
     if (!isObject(field) || typeof field.type !== 'string') {
@@ -140,12 +168,14 @@ export function applyConfigureIndex(index: EmulatedIndex, body: unknown): void {
   if (dp) index.deletionProtection = dp;
   if (t === null) index.tags = null;
   else if (t) {
-    // Pinecone merges tags; an empty value removes the tag.
-    const merged: Record<string, string> = { ...index.tags };
+    // Pinecone merges tags; an empty value removes the tag. No prototype: `__proto__` is a key.
+    const merged: Record<string, string> = Object.assign(Object.create(null), index.tags);
     for (const [k, v] of Object.entries(t)) {
       if (v === '') delete merged[k];
       else merged[k] = v;
     }
+    const count = Object.keys(merged).length;
+    if (count > MAX_TAGS) throw tooManyTags(count);
     index.tags = merged;
   }
 }
@@ -157,13 +187,13 @@ export function renderIndexModel(index: EmulatedIndex, apiVersion: string | unde
   const { shape } = index;
   const host = index.restHost ?? '';
   if (usesSchemaShape(apiVersion)) {
-    const fields: JsonObject = {};
+    const fields: JsonObject = Object.create(null); // schema fields may be named `__proto__`
     if (shape.vectorType === 'dense') {
       fields[DENSE_FIELD] = { type: 'dense_vector', dimension: shape.dimension, metric: shape.metric };
     }
     // 2026-07 co-reports the sparse field on classic dense indexes too.
     fields[SPARSE_FIELD] = { type: 'sparse_vector' };
-    Object.assign(fields, index.schemaFields);
+    for (const [name, field] of Object.entries(index.schemaFields)) fields[name] = field;
     return {
       name: index.name,
       host,

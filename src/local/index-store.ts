@@ -103,7 +103,7 @@ export class IndexStore {
 
   /** Record count per namespace key. */
   counts(): Record<string, number> {
-    const out: Record<string, number> = {};
+    const out: Record<string, number> = Object.create(null); // a namespace may be named `__proto__`
     for (const [key, ns] of this.spaces) out[key] = ns.size;
     return out;
   }

@@ -6,13 +6,19 @@
 import { alreadyExists, invalidArgument, notFound } from './errors.js';
 import { canonicalNamespace, displayNamespace, type IndexStore } from './index-store.js';
 import { decodePageToken, encodePageToken } from './paging.js';
-import { type JsonObject, optionalInteger, optionalString, requireObject } from './validate.js';
+import {
+  type JsonObject,
+  optionalInteger,
+  optionalString,
+  parseNamespaceName,
+  requireObject,
+} from './validate.js';
 import { type OperationContext, type OperationRequest, single } from './wire.js';
 
 function namespaceParam(req: OperationRequest): string {
   const name = req.params?.namespace;
   if (name === undefined || name === '') throw invalidArgument('A namespace name is required');
-  return canonicalNamespace(name);
+  return canonicalNamespace(parseNamespaceName(name));
 }
 
 /** `GET /namespaces?prefix=&limit=&paginationToken=`: namespaces in name order. */
@@ -60,7 +66,7 @@ export function createNamespace(store: IndexStore, req: OperationRequest, ctx: O
   const body = requireObject(req.body);
   const name = optionalString(body.name, 'name');
   if (!name) throw invalidArgument('name is required to create a namespace');
-  const key = canonicalNamespace(name);
+  const key = canonicalNamespace(parseNamespaceName(name, 'name'));
   if (!store.createNamespace(key)) throw alreadyExists(`Namespace ${name} already exists`);
   const out: JsonObject = { name: displayNamespace(key, ctx.apiVersion), record_count: '0' };
   if (body.schema !== undefined) out.schema = body.schema;

@@ -19,6 +19,7 @@ import {
   isObject,
   type JsonObject,
   MAX_TOP_K_WITH_DATA,
+  optionalBodyInteger,
   optionalBoolean,
   optionalInteger,
   optionalString,
@@ -43,6 +44,14 @@ import {
 
 export type { OperationContext, OperationRequest } from './wire.js';
 
+/**
+ * A response map keyed by ids or namespace names: no prototype, so an id or a namespace
+ * named `__proto__` is an entry like any other (in a `{}` it would set the prototype).
+ */
+function byKey<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
 /** `POST /vectors/upsert`. */
 export function upsert(store: IndexStore, req: OperationRequest): { upsertedCount: number } {
   const body = requireObject(req.body);
@@ -56,7 +65,7 @@ export function upsert(store: IndexStore, req: OperationRequest): { upsertedCoun
 export function query(store: IndexStore, req: OperationRequest, ctx: OperationContext): JsonObject {
   const body = requireObject(req.body);
   const shape = store.shape;
-  const topK = optionalInteger(body.topK, 'topK', 1, 10_000);
+  const topK = optionalBodyInteger(body.topK, 'topK', 1, 10_000);
   if (topK === undefined)
     throw invalidArgument('topK is required and must be an integer between 1 and 10000');
   const includeValues = optionalBoolean(body.includeValues, 'includeValues') ?? false;
@@ -116,7 +125,7 @@ export function fetch(store: IndexStore, req: OperationRequest, ctx: OperationCo
   if (ids.length === 0) throw invalidArgument('ids must contain at least one id');
   const key = namespaceKey(single(req.query?.namespace));
   const ns = store.namespace(key);
-  const vectors: Record<string, WireVector> = {};
+  const vectors = byKey<WireVector>();
   for (const id of ids) {
     const r = ns?.get(id);
     if (r) vectors[id] = wireVector(r);
@@ -224,7 +233,7 @@ export function describeIndexStats(
 ): JsonObject {
   const body = requireObject(req.body);
   const predicate = body.filter == null ? undefined : compileFilter(body.filter);
-  const namespaces: Record<string, { vectorCount: number }> = {};
+  const namespaces = byKey<{ vectorCount: number }>();
   let total = 0;
   for (const [key, ns] of store.entries()) {
     const n = predicate ? ns.count(predicate) : ns.size;
@@ -286,11 +295,11 @@ function pageOfIds(
 export function fetchByMetadata(store: IndexStore, req: OperationRequest, ctx: OperationContext): JsonObject {
   const body = requireObject(req.body);
   const predicate = compileFilter(body.filter);
-  const limit = optionalInteger(body.limit, 'limit', 1, 10_000) ?? 100;
+  const limit = optionalBodyInteger(body.limit, 'limit', 1, 10_000) ?? 100;
   const after = decodePageToken(optionalString(body.paginationToken, 'paginationToken'));
   const key = namespaceKey(body.namespace);
   const ns = store.namespace(key);
-  const vectors: Record<string, WireVector> = {};
+  const vectors = byKey<WireVector>();
   let more = false;
   let last: string | undefined;
   if (ns) {

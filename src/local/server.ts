@@ -5,12 +5,14 @@
  */
 import type { Server } from 'node:http';
 import type { Clock } from '../resilience/clock.js';
-import { createControllerHandler } from './control-plane.js';
+import { HostPolicy } from './access.js';
+import { controlPlaneErrorBody, createControllerHandler } from './control-plane.js';
 import { RestDataPlane } from './data-plane.js';
 import { type EmulatedIndex, Emulator, type LocalIndexDefinition } from './emulator.js';
 import type { FaultConfig } from './faults.js';
 import { GrpcDataPlane } from './grpc-server.js';
 import { baseUrl, closeServer, createEmulatorServer, listen } from './http.js';
+import { resolveLimits } from './http-limits.js';
 import type { IndexStatsSnapshot } from './stats.js';
 
 /** Options of {@link startLocalServer}. */
@@ -26,12 +28,34 @@ export interface LocalServerOptions {
   indexes?: LocalIndexDefinition[];
   /** Default faults of every index (those created later too), unless an index sets its own. */
   faults?: FaultConfig;
-  /** When set, requests must carry this `Api-Key`; otherwise any key (or none) is accepted. */
+  /**
+   * When set, requests must carry this `Api-Key` (`/admin` too, unless `adminKey` is set);
+   * otherwise any key (or none) is accepted.
+   */
   apiKey?: string;
+  /** When set, `/admin` requests must carry this `Api-Key` (instead of `apiKey`). */
+  adminKey?: string;
+  /**
+   * Host names (besides `localhost`, IP addresses and `host`) a request's `Host` or
+   * `Origin` may name, e.g. an `/etc/hosts` alias of 127.0.0.1. See docs/emulator.md,
+   * "Security and limits".
+   */
+  allowedHosts?: string[];
   /** Seed of the fault sequences (per index: derived from this and the name). Default: random. */
   seed?: number;
-  /** Largest raw request body read at all, bytes (default 32 MiB; larger gets 413). */
+  /**
+   * Largest raw request body read at all, bytes (default 16 MiB; larger gets 413). Also
+   * the largest gRPC message (default there 4 MiB).
+   */
   maxBodyBytes?: number;
+  /** A request's headers must arrive within this time (default 20000 ms), else 408. */
+  headersTimeoutMs?: number;
+  /** A whole request (a gRPC call's message) must arrive within this time (default 60000 ms), else 408 / DEADLINE_EXCEEDED. */
+  requestTimeoutMs?: number;
+  /** Idle keep-alive connections and HTTP/2 sessions are closed after this time (default 65000 ms). */
+  idleTimeoutMs?: number;
+  /** Connections open at once per port (default 1000); more are closed as they arrive. */
+  maxConnections?: number;
   /** Time source for token buckets and stats (tests); default real time. */
   clock?: Clock;
 }
@@ -72,9 +96,21 @@ export interface LocalServer {
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 0;
+  const limits = resolveLimits({
+    headersTimeoutMs: options.headersTimeoutMs,
+    requestTimeoutMs: options.requestTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs,
+    maxConnections: options.maxConnections,
+  });
+  const hosts = new HostPolicy(host, options.allowedHosts);
   const emulator = new Emulator({ faults: options.faults, seed: options.seed, clock: options.clock });
   const controller: Server = createEmulatorServer(
-    createControllerHandler(emulator, { apiKey: options.apiKey, maxBodyBytes: options.maxBodyBytes }),
+    createControllerHandler(emulator, {
+      apiKey: options.apiKey,
+      adminKey: options.adminKey,
+      maxBodyBytes: options.maxBodyBytes,
+    }),
+    { errorBody: controlPlaneErrorBody, limits, hosts },
   );
   const controllerPort = await listen(controller, host, port);
   const rest = new RestDataPlane({
@@ -82,6 +118,8 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     portStart: port === 0 ? 0 : controllerPort + 1,
     apiKey: options.apiKey,
     maxBodyBytes: options.maxBodyBytes,
+    limits,
+    hosts,
   });
   rest.reservedPorts.add(controllerPort);
   // Every index is served over gRPC too (plaintext, its own port), over the same store.
@@ -91,6 +129,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     portStart: port === 0 ? 0 : controllerPort + 1001,
     apiKey: options.apiKey,
     maxMessageBytes: options.maxBodyBytes,
+    limits,
   });
   grpc.reservedPorts.add(controllerPort);
   let closed = false;

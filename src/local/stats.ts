@@ -11,7 +11,8 @@ import type { DataOperation } from './operation-names.js';
  * (`reset`: connection destroyed; `truncated` / `malformed`: a 2xx whose body cannot be
  * read; `hang`: never answered, the client gave up; `reset-after-write`: the operation ran
  * (a write is stored), then the connection was destroyed; `slow-body`: the operation ran and
- * the client gave up while its answer trickled in).
+ * the client gave up while its answer trickled in), or `aborted`: the client went away
+ * before its request was read in full (no fault of the server's).
  */
 export type Outcome =
   | number
@@ -20,7 +21,8 @@ export type Outcome =
   | 'malformed'
   | 'hang'
   | 'reset-after-write'
-  | 'slow-body';
+  | 'slow-body'
+  | 'aborted';
 
 /** One second of the time series. */
 export interface TimelinePoint {
@@ -81,9 +83,9 @@ function emptyPoint(t: number): TimelinePoint {
   return { t, accepted: 0, rejected: 0, throttled: 0, faulted: 0, vectorsUpserted: 0, inFlightMax: 0 };
 }
 
-/** Is the outcome an injected fault (as opposed to a throttle or a client error)? */
+/** Is the outcome an injected fault (as opposed to a throttle, a client error or a client abort)? */
 export function isFault(outcome: Outcome): boolean {
-  return typeof outcome !== 'number' || outcome >= 500;
+  return typeof outcome === 'number' ? outcome >= 500 : outcome !== 'aborted';
 }
 
 /** Collects the stats of one index. */

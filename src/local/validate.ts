@@ -11,6 +11,8 @@ import type { RecordInput, StoredSparse } from './store.js';
 
 /** Pinecone's limit on non-zero entries of one sparse vector. */
 export const MAX_SPARSE_VALUES = 2048;
+/** Pinecone's limit on the length of a namespace name (characters, ASCII). */
+export const MAX_NAMESPACE_LENGTH = 512;
 /** The most results a query may ask for when it also asks for values or metadata. */
 export const MAX_TOP_K_WITH_DATA = 1000;
 
@@ -48,11 +50,46 @@ export function optionalInteger(value: unknown, field: string, min: number, max:
   if (value === undefined || value === null || value === '') return undefined;
   const n = typeof value === 'string' ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    throw invalidArgument(
-      `${field} must be an integer between ${min} and ${max}, got ${JSON.stringify(value)}`,
-    );
+    throw invalidArgument(`${field} must be an integer between ${min} and ${max}, got ${preview(value)}`);
   }
   return n;
+}
+
+/** An optional integer in [min, max] of a JSON body: a number, never text (`"10"` is refused, as Pinecone does). */
+export function optionalBodyInteger(
+  value: unknown,
+  field: string,
+  min: number,
+  max: number,
+): number | undefined {
+  if (typeof value === 'string') {
+    throw invalidArgument(
+      `${field} must be an integer between ${min} and ${max}, got the string ${preview(value)}`,
+    );
+  }
+  return optionalInteger(value, field, min, max);
+}
+
+/** At most 80 characters of a value as JSON, for messages (a request may hold megabytes). */
+export function preview(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text === undefined ? String(value) : text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** ASCII: what Pinecone allows in a namespace name (NUL excepted, checked apart). */
+const ASCII = /^\p{ASCII}*$/u;
+
+/**
+ * A namespace name as Pinecone takes it: ASCII, no NUL, at most 512 characters (the empty
+ * string is the default namespace, where a request allows it).
+ */
+export function parseNamespaceName(name: string, field = 'namespace'): string {
+  if (name.length > MAX_NAMESPACE_LENGTH || !ASCII.test(name) || name.includes('\0')) {
+    throw invalidArgument(
+      `Invalid ${field} ${preview(name)} (${name.length} characters): a namespace name must be ASCII, must not contain the NUL character, and must be 1-${MAX_NAMESPACE_LENGTH} characters long`,
+    );
+  }
+  return name;
 }
 
 /** A record id: a non-empty string of at most 512 bytes. */
@@ -78,8 +115,18 @@ export function parseIds(value: unknown, field: string): string[] {
 }
 
 /**
- * Dense values of the index's dimension, checked to be finite numbers. Returned as given
- * (not copied): the store copies them into its `Float32Array` blocks once.
+ * Is `v` a number that float32 storage keeps finite? (Past ±3.4028235e38 it would become
+ * infinity, and every score computed with it `null` on the wire.)
+ */
+function isFloat32(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(Math.fround(v));
+}
+
+const FLOAT32_RANGE = 'a finite number within the float32 range (magnitude at most 3.4028235e38)';
+
+/**
+ * Dense values of the index's dimension, checked to be finite float32 numbers. Returned
+ * as given (not copied): the store copies them into its `Float32Array` blocks once.
  */
 export function parseDense(
   value: unknown,
@@ -97,9 +144,7 @@ export function parseDense(
   }
   for (let i = 0; i < value.length; i++) {
     const v = value[i];
-    if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw invalidArgument(`${field}[${i}] must be a finite number`);
-    }
+    if (!isFloat32(v)) throw invalidArgument(`${field}[${i}] must be ${FLOAT32_RANGE}, got ${preview(v)}`);
   }
   return value;
 }
@@ -128,9 +173,8 @@ export function parseSparse(value: unknown, field: string): StoredSparse {
       throw invalidArgument(`${field}.indices[${i}] must be an unsigned 32-bit integer`);
     }
     const v = values[i];
-    if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw invalidArgument(`${field}.values[${i}] must be a finite number`);
-    }
+    if (!isFloat32(v))
+      throw invalidArgument(`${field}.values[${i}] must be ${FLOAT32_RANGE}, got ${preview(v)}`);
   }
   order.sort((a, b) => (indices[a] as number) - (indices[b] as number));
   const out: StoredSparse = {
@@ -161,7 +205,7 @@ export function parseMetadata(value: unknown, field: string): RecordMetadata | u
   for (const [key, v] of Object.entries(value)) {
     if (!isMetadataValue(v)) {
       throw invalidArgument(
-        `${field}.${key}: metadata values must be a string, a number, a boolean or a list of strings, got ${JSON.stringify(v)}`,
+        `${field}.${key}: metadata values must be a string, a number, a boolean or a list of strings, got ${preview(v)}`,
       );
     }
   }

@@ -6,7 +6,7 @@
 import type { RecordMetadata } from '../data/types.js';
 import { canonicalNamespace } from './index-store.js';
 import type { StoredRecord, StoredSparse } from './store.js';
-import { optionalString } from './validate.js';
+import { optionalString, parseNamespaceName } from './validate.js';
 
 /** Per-request context a transport passes along. */
 export interface OperationContext {
@@ -45,9 +45,13 @@ export function wireVector(r: StoredRecord): WireVector {
   return v;
 }
 
-/** The canonical namespace key of a request field (absent, `""` and `__default__` are one). */
+/**
+ * The canonical namespace key of a request field (absent, `""` and `__default__` are
+ * one); a name Pinecone would refuse is a 400.
+ */
 export function namespaceKey(value: unknown, field = 'namespace'): string {
-  return canonicalNamespace(optionalString(value, field));
+  const name = optionalString(value, field);
+  return canonicalNamespace(name === undefined ? undefined : parseNamespaceName(name, field));
 }
 
 /** The last value of a query-string parameter that may repeat. */

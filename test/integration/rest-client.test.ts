@@ -86,8 +86,9 @@ describe('REST client over loopback', () => {
     });
     expect(server.requests).toHaveLength(2);
     const host = new URL(server.url).host;
-    // A fresh host is in slow start (one request in flight): the limit is already at its
-    // floor, so the throttle logs no decrease.
+    // A fresh host is in slow start (one request in flight), and a throttle before it has
+    // answered anything cuts nothing (it pauses the host for the retry's delay): slow start
+    // goes on, and the success grows the window.
     expect(log.records.map((r) => r.message)).toEqual([
       expect.stringMatching(new RegExp(`^Rate limited by host=${host.replace('.', '\\.')}\\. Adaptive`)),
       expect.stringMatching(
@@ -95,6 +96,7 @@ describe('REST client over loopback', () => {
           `^Throttled response: status=429 host=${host.replace('.', '\\.')} attempt=1/4 delay=0\\.\\d{3}s$`,
         ),
       ),
+      'AIMD limiter increased: now=2 ceiling=4',
     ]);
   });
 

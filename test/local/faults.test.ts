@@ -224,6 +224,10 @@ describe('validateFaultConfig', () => {
     [{ errorRates: { 500: 1.5 } }, /errorRates.500/],
     [{ resetRate: 0.6, truncateRate: 0.6 }, /add up/],
     [{ latency: { fixedMs: -1 } }, /latency.fixedMs/],
+    // Past Node's timer range a delay silently becomes 1 ms: refuse rather than ignore it.
+    [{ latency: { fixedMs: 1e12 } }, /latency.fixedMs must be at most 600000/],
+    [{ latency: { jitterMs: 600_001 } }, /latency.jitterMs must be at most 600000/],
+    [{ slowBodyRate: 0.1, slowBodyMs: 1e12 }, /slowBodyMs must be at most 600000/],
     [{ operations: ['upsert', 'nope'] }, /operations/],
     [{ seed: 1.5 }, /seed/],
     [{ rps: 5 }, /faults.rps is not a fault option/],

@@ -124,3 +124,56 @@ describe('compileFilter rejects invalid filters with a 400 naming the operator',
     expect((caught as EmulatorError).message).toMatch(message);
   });
 });
+
+describe("compileFilter reads only a record's own metadata fields", () => {
+  // What JSON.parse gives for a body: `__proto__` is an own key there, as any other.
+  const own = JSON.parse('{"toString":"t","__proto__":"p","constructor":1}') as RecordMetadata;
+  const plain: RecordMetadata = { genre: 'drama' };
+
+  it.each(['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf', 'isPrototypeOf'])(
+    '%s: $exists, $ne and $nin see a missing field',
+    (field) => {
+      const has = Object.hasOwn(own, field);
+      expect(compileFilter(JSON.parse(`{"${field}":{"$exists":true}}`))(plain)).toBe(false);
+      expect(compileFilter(JSON.parse(`{"${field}":{"$exists":true}}`))(own)).toBe(has);
+      expect(compileFilter(JSON.parse(`{"${field}":{"$exists":false}}`))(plain)).toBe(true);
+      expect(compileFilter(JSON.parse(`{"${field}":{"$ne":"x"}}`))(plain)).toBe(true);
+      expect(compileFilter(JSON.parse(`{"${field}":{"$nin":["x"]}}`))(plain)).toBe(true);
+    },
+  );
+
+  it('matches an own field of that name by its value', () => {
+    expect(compileFilter({ toString: 't' })(own)).toBe(true);
+    expect(compileFilter(JSON.parse('{"__proto__":{"$eq":"p"}}'))(own)).toBe(true);
+    expect(compileFilter({ constructor: { $gte: 1 } })(own)).toBe(true);
+    expect(compileFilter({ constructor: { $gte: 1 } })(plain)).toBe(false);
+  });
+});
+
+describe('compileFilter depth limit', () => {
+  function nested(depth: number): unknown {
+    let filter: unknown = { a: 1 };
+    for (let d = 1; d < depth; d += 2) filter = { $or: [filter] };
+    return filter;
+  }
+
+  it('takes a filter nested up to the limit', () => {
+    expect(compileFilter(nested(63))({ a: 1 })).toBe(true);
+    expect(compileFilter({ a: { $in: ['x'] } })({ a: 'x' })).toBe(true); // an operand array is a level too
+  });
+
+  it.each([65, 1500, 100_000])(
+    'refuses depth %i with a 400 naming the limit, without overflowing the stack',
+    (depth) => {
+      let caught: unknown;
+      try {
+        compileFilter(nested(depth));
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(EmulatorError);
+      expect((caught as EmulatorError).httpStatus).toBe(400);
+      expect((caught as EmulatorError).message).toMatch(/nested deeper than the maximum of 64 levels/);
+    },
+  );
+});

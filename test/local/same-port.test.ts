@@ -35,6 +35,7 @@ describe('one port per index for REST and gRPC', () => {
   it('plain HTTP/1.1 on that port is unaffected', async () => {
     const res = await fetch(`${server.indexHost('both')}/describe_index_stats`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: '{}',
     });
     expect(res.status).toBe(200);

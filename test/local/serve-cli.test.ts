@@ -5,7 +5,14 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { faultsFromFlags, parseIndexSpec, type ServeFlags } from '../../src/cli/serve.js';
+import {
+  exposureWarning,
+  faultsFromFlags,
+  parseIndexSpec,
+  type ServeFlags,
+  serverOptionsFromFlags,
+  startFromFlags,
+} from '../../src/cli/serve.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const base: ServeFlags = { port: 0, host: '127.0.0.1', index: [] };
@@ -73,6 +80,50 @@ describe('serve flags', () => {
     });
     expect(faultsFromFlags(base)).toEqual({});
     expect(() => faultsFromFlags({ ...base, resetRate: 0.7, error500: 0.7 })).toThrow(/add up/);
+  });
+});
+
+describe('serve security and limit flags', () => {
+  it('maps them onto the emulator options, leaving out what was not given', () => {
+    expect(
+      serverOptionsFromFlags({
+        ...base,
+        apiKey: 'k',
+        adminKey: 'a',
+        allowedHost: ['pinecone.test', 'alias.test'],
+        maxBodyBytes: 1000,
+        headersTimeoutMs: 100,
+        requestTimeoutMs: 200,
+        idleTimeoutMs: 300,
+        maxConnections: 7,
+      }),
+    ).toEqual({
+      port: 0,
+      host: '127.0.0.1',
+      indexes: [],
+      faults: {},
+      apiKey: 'k',
+      adminKey: 'a',
+      allowedHosts: ['pinecone.test', 'alias.test'],
+      maxBodyBytes: 1000,
+      headersTimeoutMs: 100,
+      requestTimeoutMs: 200,
+      idleTimeoutMs: 300,
+      maxConnections: 7,
+    });
+    expect(serverOptionsFromFlags(base)).toEqual({ port: 0, host: '127.0.0.1', indexes: [], faults: {} });
+  });
+
+  it('warns about a bind beyond loopback without an API key', () => {
+    expect(exposureWarning(base)).toBeUndefined();
+    expect(exposureWarning({ ...base, host: '0.0.0.0', apiKey: 'k' })).toBeUndefined();
+    expect(exposureWarning({ ...base, host: '0.0.0.0' })).toMatch(/without --api-key/);
+  });
+
+  it('refuses a headers timeout longer than the request timeout as a usage error', async () => {
+    await expect(startFromFlags({ ...base, headersTimeoutMs: 500, requestTimeoutMs: 100 })).rejects.toThrow(
+      InvalidArgumentError,
+    );
   });
 });
 
