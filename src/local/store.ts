@@ -6,13 +6,16 @@
  * are O(records in the namespace) by nature. Records live in dense slots `0..size-1`;
  * deleting moves the last record into the hole, so scans never skip gaps.
  *
- * Search is exact, in double precision (`scoring.ts`). Matches come best first; equal
- * scores in ascending id order (UTF-16 code units, the order of `list`), however slots
- * moved.
+ * Search is exact on every path: the plain-JS scan, or a native SIMD prefilter whose
+ * candidates are rescored by the same double-precision scorer (`native-search.ts`).
+ * Matches come best first; equal scores in ascending id order (UTF-16 code units, the
+ * order of `list`), whatever the path and however slots moved.
  */
 import type { Metric, RecordMetadata } from '../data/types.js';
 import { DenseRows } from './dense-rows.js';
 import type { FilterPredicate } from './filter.js';
+import { defaultNativeKernel, type NativeKernel } from './native-kernel.js';
+import { nativeTopK, type Survivors } from './native-search.js';
 import { QueryScorer, type StoredSparse } from './scoring.js';
 import { type Selected, type TieOrder, TopK } from './top-k.js';
 
@@ -40,13 +43,25 @@ export interface SearchQuery {
   sparse?: StoredSparse | undefined;
 }
 
-/** The records that pass a filter. */
-interface Survivors {
-  /** `mask[slot]` is 1 for a record that passes. */
-  mask: Uint8Array;
-  /** How many pass. */
-  count: number;
+/** Options of a {@link NamespaceStore}. */
+export interface NamespaceStoreOptions {
+  /**
+   * The native scan kernel: omitted, the process-wide one (`defaultNativeKernel()`,
+   * loaded on first use); `null`, the plain-JS scan only.
+   */
+  kernel?: NativeKernel | null;
 }
+
+/**
+ * Fewest multiply-adds (rows scored × dimension) worth a native call: below it the plain
+ * scan takes well under a millisecond and the call's fixed cost (threads) would dominate.
+ */
+const NATIVE_MIN_WORK = 1 << 18;
+/**
+ * A filter passing fewer rows than this share is scored in JS: the native kernel scans
+ * every row, the plain scan only the survivors.
+ */
+const NATIVE_MIN_SURVIVOR_SHARE = 0.25;
 
 /** The records of one namespace. `dimension` is 0 for a sparse index. */
 export class NamespaceStore {
@@ -59,7 +74,10 @@ export class NamespaceStore {
   /** Equal scores: the smaller id first. */
   private readonly tieBefore: TieOrder = (a, b) => this.ids[a]! < this.ids[b]!;
 
-  constructor(readonly dimension: number) {
+  constructor(
+    readonly dimension: number,
+    private readonly options: NamespaceStoreOptions = {},
+  ) {
     this.rows = new DenseRows(dimension);
   }
 
@@ -175,6 +193,9 @@ export class NamespaceStore {
     if (passing === 0) return [];
     const k = Math.max(1, Math.min(topK, passing));
     const scorer = new QueryScorer(this.rows, this.sparse, query.dense, query.sparse, metric);
+    const kernel = this.nativeKernelFor(scorer, passing);
+    const found = kernel && nativeTopK(kernel, this.rows, scorer, k, this.tieBefore, survivors);
+    if (found) return found;
     const heap = new TopK(k, this.tieBefore);
     scorer.scan(heap, n, survivors?.mask);
     return heap.result();
@@ -192,6 +213,19 @@ export class NamespaceStore {
       }
     }
     return { mask, count };
+  }
+
+  /**
+   * The native kernel when it can serve this query: a dense-only query (the kernel has
+   * no sparse part), enough work, and no cosine query of norm 0 (every score is 0 then,
+   * while the kernel ranks zero rows first).
+   */
+  private nativeKernelFor(scorer: QueryScorer, passing: number): NativeKernel | undefined {
+    if (this.options.kernel === null || !scorer.dense || scorer.hasSparse) return undefined;
+    if (passing * this.dimension < NATIVE_MIN_WORK) return undefined;
+    if (passing < this.ids.length * NATIVE_MIN_SURVIVOR_SHARE) return undefined;
+    if (scorer.metric === 'cosine' && !(scorer.denseNorm > 0)) return undefined;
+    return this.options.kernel ?? defaultNativeKernel();
   }
 
   /** Move the last record into `slot` and drop the last slot. */
