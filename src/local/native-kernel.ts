@@ -1,8 +1,9 @@
 /**
- * The optional native scan: usearch's `exactSearch` (SIMD distances, multithreaded), from
- * the optional dependency `usearch`, loaded on first use when its prebuilt binary loads
- * on this platform. Without it (not installed, no binary for the platform, a failed self
- * check, or `PINECONE_EMULATOR_NATIVE=off`) the store runs its plain-JS scan.
+ * The optional native scan: usearch's `exactSearch` (SIMD distances accumulated in double
+ * precision, on as many threads as asked), from the optional dependency `usearch`, loaded
+ * on first use when its prebuilt binary loads on this platform. Without it (not installed,
+ * no binary for the platform, a failed self-check, or `PINECONE_EMULATOR_NATIVE=off`) the
+ * store runs its plain-JS scan.
  *
  * What it returns are candidates, never answers: usearch's binding reads the dataset and
  * the query from byte 0 of their ArrayBuffers whatever their `byteOffset` (so views into a
@@ -57,7 +58,12 @@ interface Usearch {
 
 /** Options of {@link createNativeKernel}. */
 export interface NativeKernelOptions {
-  /** Threads per scan; 0 (default) = one per core. */
+  /**
+   * Threads per scan (0: one per core). Default 1: a scan of float32 rows is mostly bound
+   * by memory bandwidth; on the shared 2-core machine a second thread took 0.6× to 1.8×
+   * the time of one, depending on the other jobs (docs/emulator.md), and it competes with
+   * the emulator's own clients.
+   */
   threads?: number;
   /** Loads the module (tests inject a failing one). Default: `require('usearch')`. */
   load?: () => unknown;
@@ -86,7 +92,7 @@ function rankOfDistance(metric: Metric, distance: number): number {
  * is refused rather than trusted. Throws when the module cannot load or the check fails.
  */
 export function createNativeKernel(options: NativeKernelOptions = {}): NativeKernel {
-  const threads = options.threads ?? 0;
+  const threads = options.threads ?? 1;
   const usearch = (options.load ?? requireUsearch)() as Partial<Usearch> | undefined;
   if (typeof usearch?.exactSearch !== 'function') throw new Error('usearch has no exactSearch function');
   const exactSearch = usearch.exactSearch.bind(usearch);
