@@ -1,20 +1,25 @@
 /**
- * In-memory storage of one namespace: dense values in fixed-size `Float32Array` blocks
- * (growth never copies old data), sparse values, metadata, and exact search.
+ * In-memory storage of one namespace: dense values (`dense-rows.ts`), sparse values,
+ * metadata, and exact search.
  *
  * Every operation is O(size of the request) except search, list and filter scans, which
  * are O(records in the namespace) by nature. Records live in dense slots `0..size-1`;
  * deleting moves the last record into the hole, so scans never skip gaps.
+ *
+ * Search is exact on every path: the plain-JS scan, or a native SIMD prefilter whose
+ * candidates are rescored by the same double-precision scorer (`native-search.ts`).
+ * Matches come best first; equal scores in ascending id order (UTF-16 code units, the
+ * order of `list`), whatever the path and however slots moved.
  */
 import type { Metric, RecordMetadata } from '../data/types.js';
+import { DenseRows } from './dense-rows.js';
 import type { FilterPredicate } from './filter.js';
-import { type Selected, TopK } from './top-k.js';
+import { defaultNativeKernel, type NativeKernel } from './native-kernel.js';
+import { nativeTopK, type Survivors } from './native-search.js';
+import { QueryScorer, type StoredSparse } from './scoring.js';
+import { type Selected, type TieOrder, TopK } from './top-k.js';
 
-/** Sparse values as stored: indices ascending, no duplicates. */
-export interface StoredSparse {
-  indices: Uint32Array;
-  values: Float32Array;
-}
+export { type StoredSparse, sparseDot } from './scoring.js';
 
 /** A record to write. `values` is empty (length 0) for sparse-only records. */
 export interface RecordInput {
@@ -38,87 +43,43 @@ export interface SearchQuery {
   sparse?: StoredSparse | undefined;
 }
 
-/** Rows per block; a power of two so slot arithmetic is a shift and a mask. */
-const BLOCK_SHIFT = 10;
-const BLOCK_ROWS = 1 << BLOCK_SHIFT;
-const BLOCK_MASK = BLOCK_ROWS - 1;
-
-/** Dot product of `dim` floats of a block row with `q` (unrolled: this is the hot loop). */
-function dotRow(block: Float32Array, off: number, q: Float64Array, dim: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let i = 0;
-  for (; i + 3 < dim; i += 4) {
-    s0 += block[off + i]! * q[i]!;
-    s1 += block[off + i + 1]! * q[i + 1]!;
-    s2 += block[off + i + 2]! * q[i + 2]!;
-    s3 += block[off + i + 3]! * q[i + 3]!;
-  }
-  for (; i < dim; i++) s0 += block[off + i]! * q[i]!;
-  return s0 + s1 + s2 + s3;
+/** Options of a {@link NamespaceStore}. */
+export interface NamespaceStoreOptions {
+  /**
+   * The native scan kernel: omitted, the process-wide one (`defaultNativeKernel()`,
+   * loaded on first use); `null`, the plain-JS scan only.
+   */
+  kernel?: NativeKernel | null;
 }
 
-/** Squared euclidean distance of a block row and `q`. */
-function squaredDistanceRow(block: Float32Array, off: number, q: Float64Array, dim: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let i = 0;
-  for (; i + 3 < dim; i += 4) {
-    const d0 = block[off + i]! - q[i]!;
-    const d1 = block[off + i + 1]! - q[i + 1]!;
-    const d2 = block[off + i + 2]! - q[i + 2]!;
-    const d3 = block[off + i + 3]! - q[i + 3]!;
-    s0 += d0 * d0;
-    s1 += d1 * d1;
-    s2 += d2 * d2;
-    s3 += d3 * d3;
-  }
-  for (; i < dim; i++) {
-    const d = block[off + i]! - q[i]!;
-    s0 += d * d;
-  }
-  return s0 + s1 + s2 + s3;
-}
-
-/** Dot product of two sparse vectors with ascending indices (a merge join). */
-export function sparseDot(a: StoredSparse, b: StoredSparse): number {
-  let i = 0;
-  let j = 0;
-  let sum = 0;
-  const ai = a.indices;
-  const bi = b.indices;
-  while (i < ai.length && j < bi.length) {
-    const x = ai[i]!;
-    const y = bi[j]!;
-    if (x === y) sum += a.values[i++]! * b.values[j++]!;
-    else if (x < y) i++;
-    else j++;
-  }
-  return sum;
-}
-
-/** Euclidean norm of a vector. */
-export function norm(values: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < values.length; i++) s += values[i]! * values[i]!;
-  return Math.sqrt(s);
-}
+/**
+ * Fewest multiply-adds (rows scored × dimension) worth a native call: below it the plain
+ * scan takes well under a millisecond and the call's fixed cost (threads) would dominate.
+ */
+const NATIVE_MIN_WORK = 1 << 18;
+/**
+ * A filter passing fewer rows than this share is scored in JS: the native kernel scans
+ * every row, the plain scan only the survivors.
+ */
+const NATIVE_MIN_SURVIVOR_SHARE = 0.25;
 
 /** The records of one namespace. `dimension` is 0 for a sparse index. */
 export class NamespaceStore {
-  private readonly blocks: Float32Array[] = [];
-  private norms = new Float64Array(0);
+  private readonly rows: DenseRows;
   private readonly ids: string[] = [];
   private readonly slotOf = new Map<string, number>();
   private readonly metadata: (RecordMetadata | undefined)[] = [];
   private readonly sparse: (StoredSparse | undefined)[] = [];
   private sorted: string[] | null = null;
+  /** Equal scores: the smaller id first. */
+  private readonly tieBefore: TieOrder = (a, b) => this.ids[a]! < this.ids[b]!;
 
-  constructor(readonly dimension: number) {}
+  constructor(
+    readonly dimension: number,
+    private readonly options: NamespaceStoreOptions = {},
+  ) {
+    this.rows = new DenseRows(dimension);
+  }
 
   /** Number of records. */
   get size(): number {
@@ -133,19 +94,18 @@ export class NamespaceStore {
   /** Write records (insert or overwrite by id). The caller has validated them. */
   upsert(records: readonly RecordInput[]): void {
     for (const r of records) {
-      let slot = this.slotOf.get(r.id);
+      const slot = this.slotOf.get(r.id);
       if (slot === undefined) {
-        slot = this.ids.length;
-        this.ensureCapacity(slot + 1);
+        this.slotOf.set(r.id, this.rows.append(r.values));
         this.ids.push(r.id);
-        this.metadata.push(undefined);
-        this.sparse.push(undefined);
-        this.slotOf.set(r.id, slot);
+        this.metadata.push(r.metadata);
+        this.sparse.push(r.sparse);
         this.sorted = null;
+      } else {
+        this.rows.write(slot, r.values);
+        this.sparse[slot] = r.sparse;
+        this.metadata[slot] = r.metadata;
       }
-      this.writeValues(slot, r.values);
-      this.sparse[slot] = r.sparse;
-      this.metadata[slot] = r.metadata;
     }
   }
 
@@ -159,7 +119,7 @@ export class NamespaceStore {
   recordAt(slot: number): StoredRecord {
     return {
       id: this.ids[slot]!,
-      values: this.valuesAt(slot),
+      values: this.rows.copy(slot),
       sparse: this.sparse[slot],
       metadata: this.metadata[slot],
     };
@@ -183,7 +143,7 @@ export class NamespaceStore {
   ): boolean {
     const slot = this.slotOf.get(id);
     if (slot === undefined) return false;
-    if (change.values) this.writeValues(slot, change.values);
+    if (change.values) this.rows.write(slot, change.values);
     if (change.sparse) this.sparse[slot] = change.sparse;
     if (change.metadata) this.metadata[slot] = change.metadata;
     return true;
@@ -222,82 +182,59 @@ export class NamespaceStore {
   }
 
   /**
-   * Exact search. Scores follow Pinecone: cosine similarity, dot product (plus the sparse
-   * dot product for hybrid queries) or the squared euclidean distance (smaller is closer,
-   * best first). Returns at most `topK` slots, best first.
+   * Exact search: at most `topK` slots, best first (see the scores in `scoring.ts` and
+   * the order in this file's header). A filter is applied first; only the records that
+   * pass it are scored.
    */
   search(query: SearchQuery, topK: number, metric: Metric, predicate?: FilterPredicate): Selected[] {
     const n = this.ids.length;
-    const heap = new TopK(Math.max(1, Math.min(topK, n || 1)));
-    const dim = this.dimension;
-    // The query in doubles: the hot loops then convert only the stored floats.
-    const q = query.dense && dim > 0 ? Float64Array.from(query.dense) : undefined;
-    const qs = query.sparse;
-    const qNorm = q && metric === 'cosine' ? norm(q) : 0;
-    for (let s = 0; s < n; s++) {
-      if (predicate && !predicate(this.metadata[s])) continue;
-      let score = 0;
-      if (q) {
-        const block = this.blocks[s >>> BLOCK_SHIFT]!;
-        const off = (s & BLOCK_MASK) * dim;
-        if (metric === 'euclidean') score = squaredDistanceRow(block, off, q, dim);
-        else {
-          score = dotRow(block, off, q, dim);
-          if (metric === 'cosine') {
-            const d = qNorm * this.norms[s]!;
-            score = d > 0 ? score / d : 0;
-          }
-        }
-      }
-      if (qs) {
-        const rs = this.sparse[s];
-        if (rs) score += sparseDot(qs, rs);
-      }
-      heap.push(s, metric === 'euclidean' ? -score : score, score);
-    }
+    const survivors = predicate ? this.survivors(predicate) : undefined;
+    const passing = survivors ? survivors.count : n;
+    if (passing === 0) return [];
+    const k = Math.max(1, Math.min(topK, passing));
+    const scorer = new QueryScorer(this.rows, this.sparse, query.dense, query.sparse, metric);
+    const kernel = this.nativeKernelFor(scorer, passing);
+    const found = kernel && nativeTopK(kernel, this.rows, scorer, k, this.tieBefore, survivors);
+    if (found) return found;
+    const heap = new TopK(k, this.tieBefore);
+    scorer.scan(heap, n, survivors?.mask);
     return heap.result();
   }
 
-  private ensureCapacity(rows: number): void {
-    if (this.dimension > 0) {
-      while (this.blocks.length * BLOCK_ROWS < rows)
-        this.blocks.push(new Float32Array(BLOCK_ROWS * this.dimension));
+  /** The rows that pass a filter. */
+  private survivors(predicate: FilterPredicate): Survivors {
+    const n = this.ids.length;
+    const mask = new Uint8Array(n);
+    let count = 0;
+    for (let s = 0; s < n; s++) {
+      if (predicate(this.metadata[s])) {
+        mask[s] = 1;
+        count++;
+      }
     }
-    if (this.norms.length < rows) {
-      const grown = new Float64Array(Math.max(rows, this.norms.length * 2, 64));
-      grown.set(this.norms);
-      this.norms = grown;
-    }
+    return { mask, count };
   }
 
-  private writeValues(slot: number, values: ArrayLike<number>): void {
-    if (this.dimension === 0) return;
-    const block = this.blocks[slot >>> BLOCK_SHIFT]!;
-    const off = (slot & BLOCK_MASK) * this.dimension;
-    block.set(values, off);
-    this.norms[slot] = norm(block.subarray(off, off + this.dimension));
-  }
-
-  private valuesAt(slot: number): Float32Array {
-    if (this.dimension === 0) return new Float32Array(0);
-    const block = this.blocks[slot >>> BLOCK_SHIFT]!;
-    const off = (slot & BLOCK_MASK) * this.dimension;
-    return block.slice(off, off + this.dimension);
+  /**
+   * The native kernel when it can serve this query: a dense-only query (the kernel has
+   * no sparse part), enough work, and no cosine query of norm 0 (every score is 0 then,
+   * while the kernel ranks zero rows first).
+   */
+  private nativeKernelFor(scorer: QueryScorer, passing: number): NativeKernel | undefined {
+    if (this.options.kernel === null || !scorer.dense || scorer.hasSparse) return undefined;
+    if (passing * this.dimension < NATIVE_MIN_WORK) return undefined;
+    if (passing < this.ids.length * NATIVE_MIN_SURVIVOR_SHARE) return undefined;
+    if (scorer.metric === 'cosine' && !(scorer.denseNorm > 0)) return undefined;
+    return this.options.kernel ?? defaultNativeKernel();
   }
 
   /** Move the last record into `slot` and drop the last slot. */
   private removeSlot(slot: number): void {
     const last = this.ids.length - 1;
     const id = this.ids[slot]!;
+    this.rows.swapRemove(slot);
     if (slot !== last) {
       const lastId = this.ids[last]!;
-      if (this.dimension > 0) {
-        const dim = this.dimension;
-        const src = this.blocks[last >>> BLOCK_SHIFT]!;
-        const srcOff = (last & BLOCK_MASK) * dim;
-        this.blocks[slot >>> BLOCK_SHIFT]!.set(src.subarray(srcOff, srcOff + dim), (slot & BLOCK_MASK) * dim);
-      }
-      this.norms[slot] = this.norms[last]!;
       this.ids[slot] = lastId;
       this.metadata[slot] = this.metadata[last];
       this.sparse[slot] = this.sparse[last];
@@ -308,9 +245,5 @@ export class NamespaceStore {
     this.sparse.pop();
     this.slotOf.delete(id);
     this.sorted = null;
-    // Release a trailing block once it is empty, so deleting everything frees memory.
-    while (this.blocks.length > 0 && (this.blocks.length - 1) * BLOCK_ROWS >= this.ids.length + BLOCK_ROWS) {
-      this.blocks.pop();
-    }
   }
 }

@@ -1,6 +1,11 @@
 /**
  * Bounded top-k selection: a binary min-heap over typed arrays, so a query over N
  * candidates costs O(N log k) and allocates nothing per candidate.
+ *
+ * The order is total, so every search path (the plain scan, the native prefilter, any
+ * future one) returns the same matches in the same order: higher rank first, and among
+ * equal ranks the candidate the caller's `tieBefore` puts first (the store puts the
+ * smaller id first).
  */
 
 /** One selected candidate: the store slot and its score. */
@@ -8,6 +13,12 @@ export interface Selected {
   slot: number;
   score: number;
 }
+
+/** Whether slot `a` goes before slot `b` when their ranks are equal. */
+export type TieOrder = (a: number, b: number) => boolean;
+
+/** Slot order: the default tie order when slots carry no other meaning. */
+const bySlot: TieOrder = (a, b) => a < b;
 
 /**
  * Keeps the `k` candidates with the highest `rank`. The caller chooses `rank` so that
@@ -20,32 +31,41 @@ export class TopK {
   private readonly slots: Int32Array;
   private size = 0;
 
-  constructor(readonly k: number) {
+  constructor(
+    readonly k: number,
+    private readonly tieBefore: TieOrder = bySlot,
+  ) {
     this.ranks = new Float64Array(k);
     this.scores = new Float64Array(k);
     this.slots = new Int32Array(k);
   }
 
-  /** The rank a candidate must beat to enter once the heap is full. */
+  /** Whether `k` candidates are held, so a newcomer must beat {@link threshold}. */
+  get full(): boolean {
+    return this.size === this.k;
+  }
+
+  /** The rank of the worst candidate held, or -Infinity while the heap is not full. */
   get threshold(): number {
     return this.size < this.k ? Number.NEGATIVE_INFINITY : this.ranks[0]!;
   }
 
-  /** Offer a candidate. Ties keep the earlier one, so results are stable across runs. */
+  /** Offer a candidate; it enters when it beats the worst one held (ties by the tie order). */
   push(slot: number, rank: number, score: number): void {
+    const { ranks, slots } = this;
     if (this.size < this.k) {
       let i = this.size++;
-      // Sift up.
+      // Sift up: the root is the worst candidate held.
       while (i > 0) {
         const parent = (i - 1) >> 1;
-        if (this.ranks[parent]! <= rank) break;
+        if (!this.worse(slot, rank, slots[parent]!, ranks[parent]!)) break;
         this.move(parent, i);
         i = parent;
       }
       this.put(i, slot, rank, score);
       return;
     }
-    if (rank <= this.ranks[0]!) return;
+    if (!this.worse(slots[0]!, ranks[0]!, slot, rank)) return;
     // Replace the root and sift down.
     let i = 0;
     const n = this.size;
@@ -53,8 +73,9 @@ export class TopK {
       const left = 2 * i + 1;
       if (left >= n) break;
       const right = left + 1;
-      const child = right < n && this.ranks[right]! < this.ranks[left]! ? right : left;
-      if (this.ranks[child]! >= rank) break;
+      const child =
+        right < n && this.worse(slots[right]!, ranks[right]!, slots[left]!, ranks[left]!) ? right : left;
+      if (!this.worse(slots[child]!, ranks[child]!, slot, rank)) break;
       this.move(child, i);
       i = child;
     }
@@ -63,12 +84,15 @@ export class TopK {
 
   /** The selected candidates, best first. */
   result(): Selected[] {
-    const out: { slot: number; score: number; rank: number }[] = [];
-    for (let i = 0; i < this.size; i++) {
-      out.push({ slot: this.slots[i]!, score: this.scores[i]!, rank: this.ranks[i]! });
-    }
-    out.sort((a, b) => b.rank - a.rank || a.slot - b.slot);
-    return out.map(({ slot, score }) => ({ slot, score }));
+    const { ranks, slots } = this;
+    const order = Array.from({ length: this.size }, (_, i) => i);
+    order.sort((a, b) => (this.worse(slots[b]!, ranks[b]!, slots[a]!, ranks[a]!) ? -1 : 1));
+    return order.map((i) => ({ slot: slots[i]!, score: this.scores[i]! }));
+  }
+
+  /** Whether candidate a ranks below candidate b (equal ranks: b goes first in the tie order). */
+  private worse(slotA: number, rankA: number, slotB: number, rankB: number): boolean {
+    return rankA !== rankB ? rankA < rankB : this.tieBefore(slotB, slotA);
   }
 
   private move(from: number, to: number): void {

@@ -40,7 +40,12 @@ function reference(
     if (q.sparse && r.sparse) score += sparseDot(q.sparse, r.sparse);
     out.push({ id: r.id, score });
   }
-  out.sort((a, b) => (metric === 'euclidean' ? a.score - b.score : b.score - a.score));
+  // Best first; equal scores by ascending id (the store's documented tie order).
+  out.sort(
+    (a, b) =>
+      (metric === 'euclidean' ? a.score - b.score : b.score - a.score) ||
+      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
   return out;
 }
 
@@ -178,5 +183,24 @@ describe('NamespaceStore bookkeeping', () => {
     expect(store.sortedIds()).toEqual(['a', 'm', 'z']);
     store.delete(['m']);
     expect(store.sortedIds()).toEqual(['a', 'z']);
+  });
+});
+
+describe('NamespaceStore tie order', () => {
+  it('orders equal scores by id, not by insertion or slot', () => {
+    const store = new NamespaceStore(2);
+    store.upsert([
+      { id: 'c', values: [1, 0] },
+      { id: 'a', values: [1, 0] },
+      { id: 'd', values: [0, 1] },
+      { id: 'b', values: [1, 0] },
+    ]);
+    store.delete(['c']); // 'b' moves into the first slot
+    const got = store.search({ dense: Float32Array.of(1, 0) }, 3, 'dotproduct');
+    expect(got.map((s) => [store.idAt(s.slot), s.score])).toEqual([
+      ['a', 1],
+      ['b', 1],
+      ['d', 0],
+    ]);
   });
 });
