@@ -10,6 +10,7 @@ import { type Clock, systemClock } from '../resilience/clock.js';
 import { alreadyExists, forbidden, invalidArgument, notFound } from './errors.js';
 import { type FaultConfig, FaultInjector, validateFaultConfig } from './faults.js';
 import { type IndexShape, IndexStore, type VectorType } from './index-store.js';
+import { checkReadCapacity, ON_DEMAND, type ReadCapacity } from './read-capacity.js';
 import { type IndexStatsSnapshot, StatsRecorder } from './stats.js';
 
 /** How to create an index (what `startLocalServer({ indexes })` and the control plane pass). */
@@ -31,6 +32,10 @@ export interface LocalIndexDefinition {
   region?: string;
   /** Extra (metadata) schema fields of a 2026-07 create request, echoed back. */
   schemaFields?: Record<string, unknown>;
+  /** Read capacity reported back (default OnDemand); every index serves reads alike. */
+  readCapacity?: ReadCapacity;
+  /** `spec.serverless.schema` of a classic create (which metadata is filterable), echoed back; filters are not limited by it. */
+  metadataSchema?: { fields: Record<string, { filterable?: boolean }> };
 }
 
 /** One emulated index. */
@@ -43,6 +48,9 @@ export class EmulatedIndex {
   readonly cloud: string;
   readonly region: string;
   readonly schemaFields: Record<string, unknown>;
+  readonly metadataSchema: LocalIndexDefinition['metadataSchema'];
+  /** What a create or configure asked for; reported back, Ready at once. */
+  readCapacity: ReadCapacity;
   /** Base URL of the REST data plane (`http://127.0.0.1:PORT`), set by the REST transport. */
   restHost: string | undefined;
   /** Address of the gRPC data plane, set by a gRPC transport when there is one. */
@@ -66,6 +74,8 @@ export class EmulatedIndex {
     this.cloud = init.definition.cloud ?? 'aws';
     this.region = init.definition.region ?? 'us-east-1';
     this.schemaFields = init.definition.schemaFields ?? {};
+    this.metadataSchema = init.definition.metadataSchema;
+    this.readCapacity = checkReadCapacity(init.definition.readCapacity ?? ON_DEMAND);
   }
 
   /** The stats of this index now. */
@@ -227,7 +237,7 @@ export class Emulator {
     const index = this.require(name);
     if (index.deletionProtection === 'enabled') {
       throw forbidden(
-        `Deletion protection is enabled for index ${name}; disable it with configure_index before deleting.`,
+        'Deletion protection is enabled for this index. Disable deletion protection before retrying.',
       );
     }
     this.indexes.delete(name);
