@@ -1,8 +1,11 @@
 /**
  * `pinecone-resilient query`: nearest neighbours of a vector (or of a stored record, by
- * id), printed as a table, or as the response's JSON with `--json`.
+ * id), printed as a table, or as the response's JSON with `--json`. Values print as the
+ * float32 decimals Pinecone writes (`0.4`), also over gRPC, whose wire hands them back
+ * widened (`0.4000000059604645`).
  */
 import type { Command } from 'commander';
+import { shortestFloat32Array } from '../data/float32.js';
 import type { QueryResponse } from '../data/types.js';
 import {
   addRequestOptions,
@@ -44,13 +47,24 @@ export async function runQuery(flags: QueryFlags): Promise<number> {
       includeMetadata: flags.includeMetadata === true,
       includeValues: flags.includeValues === true,
     });
-    process.stdout.write(
-      flags.json ? `${JSON.stringify(response, null, 2)}\n` : `${formatMatches(response)}\n`,
-    );
+    const shown = withFloat32Values(response);
+    process.stdout.write(flags.json ? `${JSON.stringify(shown, null, 2)}\n` : `${formatMatches(shown)}\n`);
     return EXIT.ok;
   } finally {
     await pc.close();
   }
+}
+
+/** The response with each match's dense and sparse values as shortest float32 decimals. */
+export function withFloat32Values(response: QueryResponse): QueryResponse {
+  const matches = response.matches.map((m) => {
+    const out = { ...m };
+    if (m.values) out.values = shortestFloat32Array(m.values);
+    if (m.sparseValues)
+      out.sparseValues = { ...m.sparseValues, values: shortestFloat32Array(m.sparseValues.values) };
+    return out;
+  });
+  return { ...response, matches };
 }
 
 /** Matches as a table: rank, id, score, and metadata / values when asked for. */

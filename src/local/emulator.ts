@@ -11,6 +11,7 @@ import { EMULATOR_EMBEDDING_MODEL } from './embedding.js';
 import { alreadyExists, forbidden, invalidArgument, notFound } from './errors.js';
 import { type FaultConfig, FaultInjector, validateFaultConfig } from './faults.js';
 import { type IndexShape, IndexStore, type VectorType } from './index-store.js';
+import { checkReadCapacity, ON_DEMAND, type ReadCapacity } from './read-capacity.js';
 import { type IndexStatsSnapshot, StatsRecorder } from './stats.js';
 
 /** How to create an index (what `startLocalServer({ indexes })` and the control plane pass). */
@@ -38,6 +39,10 @@ export interface LocalIndexDefinition {
    * `local/embedding.ts`). `model` is reported back as given.
    */
   embed?: { model?: string; fieldMap: { text: string } };
+  /** Read capacity reported back (default OnDemand); every index serves reads alike. */
+  readCapacity?: ReadCapacity;
+  /** `spec.serverless.schema` of a classic create (which metadata is filterable), echoed back; filters are not limited by it. */
+  metadataSchema?: { fields: Record<string, { filterable?: boolean }> };
 }
 
 /** One emulated index. */
@@ -50,6 +55,9 @@ export class EmulatedIndex {
   readonly cloud: string;
   readonly region: string;
   readonly schemaFields: Record<string, unknown>;
+  readonly metadataSchema: LocalIndexDefinition['metadataSchema'];
+  /** What a create or configure asked for; reported back, Ready at once. */
+  readCapacity: ReadCapacity;
   /** Base URL of the REST data plane (`http://127.0.0.1:PORT`), set by the REST transport. */
   restHost: string | undefined;
   /** Address of the gRPC data plane, set by a gRPC transport when there is one. */
@@ -73,6 +81,8 @@ export class EmulatedIndex {
     this.cloud = init.definition.cloud ?? 'aws';
     this.region = init.definition.region ?? 'us-east-1';
     this.schemaFields = init.definition.schemaFields ?? {};
+    this.metadataSchema = init.definition.metadataSchema;
+    this.readCapacity = checkReadCapacity(init.definition.readCapacity ?? ON_DEMAND);
   }
 
   /** The stats of this index now. */
@@ -244,7 +254,7 @@ export class Emulator {
     const index = this.require(name);
     if (index.deletionProtection === 'enabled') {
       throw forbidden(
-        `Deletion protection is enabled for index ${name}; disable it with configure_index before deleting.`,
+        'Deletion protection is enabled for this index. Disable deletion protection before retrying.',
       );
     }
     this.indexes.delete(name);

@@ -87,6 +87,14 @@ export function invalidArgument(message: string): EmulatorError {
   return new EmulatorError(message, { httpStatus: 400, grpcCode: GrpcCode.INVALID_ARGUMENT });
 }
 
+/**
+ * 400 / INVALID_ARGUMENT for a Pinecone feature the emulator does not model: it says so
+ * rather than serve something else in its place.
+ */
+export function notEmulated(feature: string, hint?: string): EmulatorError {
+  return invalidArgument(`${feature} is not supported by the emulator${hint ? `; ${hint}` : ''}`);
+}
+
 /** 404 / NOT_FOUND. */
 export function notFound(message: string): EmulatorError {
   return new EmulatorError(message, { httpStatus: 404, grpcCode: GrpcCode.NOT_FOUND });

@@ -1,25 +1,41 @@
 /**
- * The control plane's index shapes in both API generations:
- * - classic (2025-10 and earlier): create `{ name, dimension, metric, spec, vector_type }`,
- *   IndexModel with top-level `dimension`, `metric`, `spec`, `vector_type`;
- * - 2026-07: create `{ name, deployment, schema: { fields } }`, IndexModel with
- *   `deployment` and `schema` (a dense index is the reserved field `_values`, a sparse one
- *   `_sparse_values`).
- * Create accepts either shape whatever the version; responses follow the request's
- * `X-Pinecone-Api-Version`.
+ * The control plane's index shapes, by the request's `X-Pinecone-Api-Version` (the
+ * versions the official clients send: 6 → 2025-04, 7 → 2025-10, 8 → 2026-04,
+ * 9 → 2026-07; the table is in docs/emulator.md):
+ * - classic (before 2026-07): create `{ name, dimension, metric, spec, vector_type }`,
+ *   IndexModel with top-level `dimension`, `metric`, `spec`, `vector_type`; from 2025-10
+ *   (and without a header) `spec.serverless` carries `read_capacity`;
+ * - 2026-07: create `{ name, deployment, schema: { fields }, read_capacity }`, IndexModel
+ *   with `deployment`, `schema` (a dense index is the reserved field `_values`, a sparse
+ *   one `_sparse_values`) and a top-level `read_capacity`.
+ * Create and configure accept either shape whatever the version. What the emulator does
+ * not model (pod and BYOC indexes, collections, integrated embedding) is refused with a
+ * 400 or 404 naming it, never served as something else.
  */
 import type { Metric } from '../data/types.js';
 import type { EmulatedIndex, LocalIndexDefinition } from './emulator.js';
-import { invalidArgument } from './errors.js';
+import { invalidArgument, notEmulated, notFound } from './errors.js';
+import { ON_DEMAND, parseReadCapacity, type ReadCapacity, renderReadCapacity } from './read-capacity.js';
 import { isObject, type JsonObject } from './validate.js';
 
-/** The first API version with the schema/deployment control plane. */
+/** The first API version with the schema/deployment control plane (official client 9). */
 export const SCHEMA_API_VERSION = '2026-07';
+
+/** The first API version whose serverless spec reports `read_capacity` (official client 7). */
+export const READ_CAPACITY_API_VERSION = '2025-10';
 
 /** Does this API version use the 2026-07 control-plane shapes? */
 export function usesSchemaShape(apiVersion: string | undefined): boolean {
   return apiVersion !== undefined && apiVersion >= SCHEMA_API_VERSION;
 }
+
+/** Does a classic IndexModel of this version carry `spec.serverless.read_capacity`? (Without a header: yes, as 2025-10.) */
+export function reportsReadCapacity(apiVersion: string | undefined): boolean {
+  return apiVersion === undefined || apiVersion === '' || apiVersion >= READ_CAPACITY_API_VERSION;
+}
+
+const SERVERLESS_ONLY =
+  'the emulator serves serverless indexes only (spec.serverless, or deployment_type managed)';
 
 const DENSE_FIELD = '_values';
 const SPARSE_FIELD = '_sparse_values';
@@ -76,22 +92,49 @@ function tags(value: unknown): Record<string, string> | null | undefined {
   return value as Record<string, string>;
 }
 
+function metadataSchema(value: unknown, field: string): LocalIndexDefinition['metadataSchema'] {
+  if (!isObject(value) || !isObject(value.fields)) throw invalidArgument(`${field}.fields must be an object`);
+  const fields: Record<string, { filterable?: boolean }> = {};
+  for (const [name, spec] of Object.entries(value.fields)) {
+    if (!isObject(spec) || (spec.filterable !== undefined && typeof spec.filterable !== 'boolean')) {
+      throw invalidArgument(`${field}.fields.${name} must be an object with a boolean filterable`);
+    }
+    fields[name] = spec.filterable === undefined ? {} : { filterable: spec.filterable };
+  }
+  return { fields };
+}
+
+/** `spec.pod` / `spec.byoc` (create and configure), which the emulator does not model. */
+function refuseNonServerless(spec: JsonObject): void {
+  if (spec.pod != null) throw notEmulated('A pod-based index (spec.pod)', SERVERLESS_ONLY);
+  if (spec.byoc != null) throw notEmulated('A BYOC index (spec.byoc)', SERVERLESS_ONLY);
+}
+
 function parseClassic(body: JsonObject): LocalIndexDefinition {
-  if (body.embed != null)
-    throw invalidArgument('Integrated embedding (embed) is not supported by the emulator');
+  if (body.embed != null) throw notEmulated('Integrated embedding (embed)');
   const def: LocalIndexDefinition = { name: str(body.name, 'name') ?? '' };
   if (body.dimension !== undefined && body.dimension !== null) def.dimension = body.dimension as number;
   if (body.metric != null) def.metric = str(body.metric, 'metric') as Metric;
   if (body.vector_type != null) def.vectorType = str(body.vector_type, 'vector_type') as 'dense' | 'sparse';
   if (body.spec != null) {
     if (!isObject(body.spec)) throw invalidArgument('spec must be an object');
+    refuseNonServerless(body.spec);
     const serverless = body.spec.serverless;
-    if (isObject(serverless)) {
-      def.cloud = str(serverless.cloud, 'spec.serverless.cloud');
-      def.region = str(serverless.region, 'spec.serverless.region');
-    } else if (!isObject(body.spec.pod) && !isObject(body.spec.byoc)) {
-      throw invalidArgument('spec must contain one of serverless, pod or byoc');
+    if (!isObject(serverless)) throw invalidArgument('spec must contain one of serverless, pod or byoc');
+    def.cloud = str(serverless.cloud, 'spec.serverless.cloud');
+    def.region = str(serverless.region, 'spec.serverless.region');
+    // The emulator has no collections, so every source collection is one that does not exist.
+    const source = str(serverless.source_collection, 'spec.serverless.source_collection');
+    if (source !== undefined) throw notFound(`Resource ${source} not found`);
+    if (serverless.read_capacity != null) {
+      def.readCapacity = parseReadCapacity(
+        serverless.read_capacity,
+        ON_DEMAND,
+        'spec.serverless.read_capacity',
+      );
     }
+    if (serverless.schema != null)
+      def.metadataSchema = metadataSchema(serverless.schema, 'spec.serverless.schema');
   }
   return def;
 }
@@ -137,12 +180,15 @@ function parseSchemaShape(body: JsonObject): LocalIndexDefinition {
   if (body.deployment != null) {
     const d = body.deployment;
     if (!isObject(d)) throw invalidArgument('deployment must be an object');
-    if (d.deployment_type !== undefined && d.deployment_type !== 'managed' && d.deployment_type !== 'byoc') {
+    if (d.deployment_type === 'byoc')
+      throw notEmulated('A BYOC index (deployment_type byoc)', SERVERLESS_ONLY);
+    if (d.deployment_type !== undefined && d.deployment_type !== 'managed') {
       throw invalidArgument('deployment.deployment_type must be managed or byoc');
     }
     def.cloud = str(d.cloud, 'deployment.cloud');
     def.region = str(d.region, 'deployment.region');
   }
+  if (body.read_capacity != null) def.readCapacity = parseReadCapacity(body.read_capacity);
   return def;
 }
 
@@ -158,14 +204,38 @@ export function parseCreateIndexRequest(body: unknown): LocalIndexDefinition {
   return def;
 }
 
-/** Apply a configure-index request (either shape): deletion protection and tags change; the rest is accepted. */
+/**
+ * Apply a configure-index request of either shape, all or nothing: deletion protection,
+ * tags (merged; an empty value removes one) and read capacity (classic
+ * `spec.serverless.read_capacity`, 2026-07 `read_capacity`) change. Pod scaling
+ * (`spec.pod`, 2026-07 `deployment`) and integrated embedding (`embed`, 2026-07 `schema`)
+ * are refused.
+ */
 export function applyConfigureIndex(index: EmulatedIndex, body: unknown): void {
   if (!isObject(body)) throw invalidArgument('The request body must be a JSON object');
-  if (body.embed != null)
-    throw invalidArgument('Integrated embedding (embed) is not supported by the emulator');
+  if (body.embed != null || body.schema != null) {
+    throw notEmulated(`Integrated embedding (${body.embed != null ? 'embed' : 'schema'})`);
+  }
+  if (body.deployment != null) throw notEmulated('Pod scaling (deployment)', SERVERLESS_ONLY);
   const dp = deletionProtection(body.deletion_protection);
   const t = tags(body.tags);
+  let readCapacity: ReadCapacity | undefined;
+  if (body.spec != null) {
+    if (!isObject(body.spec)) throw invalidArgument('spec must be an object');
+    refuseNonServerless(body.spec);
+    const serverless = body.spec.serverless;
+    if (!isObject(serverless)) throw invalidArgument('spec must contain serverless');
+    if (serverless.read_capacity != null) {
+      readCapacity = parseReadCapacity(
+        serverless.read_capacity,
+        index.readCapacity,
+        'spec.serverless.read_capacity',
+      );
+    }
+  }
+  if (body.read_capacity != null) readCapacity = parseReadCapacity(body.read_capacity, index.readCapacity);
   if (dp) index.deletionProtection = dp;
+  if (readCapacity) index.readCapacity = readCapacity;
   if (t === null) index.tags = null;
   else if (t) {
     // Pinecone merges tags; an empty value removes the tag. No prototype: `__proto__` is a key.
@@ -200,18 +270,21 @@ export function renderIndexModel(index: EmulatedIndex, apiVersion: string | unde
       status: { ...STATUS },
       deployment: { deployment_type: 'managed', cloud: index.cloud, region: index.region },
       schema: { fields },
-      read_capacity: { mode: 'OnDemand', status: { state: 'Ready' } },
+      read_capacity: renderReadCapacity(index.readCapacity),
       tags: index.tags,
       deletion_protection: index.deletionProtection,
     };
   }
+  const serverless: JsonObject = { cloud: index.cloud, region: index.region };
+  if (reportsReadCapacity(apiVersion)) serverless.read_capacity = renderReadCapacity(index.readCapacity);
+  if (index.metadataSchema) serverless.schema = index.metadataSchema;
   const model: JsonObject = {
     name: index.name,
     metric: shape.metric,
     host,
     deletion_protection: index.deletionProtection,
     tags: index.tags,
-    spec: { serverless: { cloud: index.cloud, region: index.region } },
+    spec: { serverless },
     status: { ...STATUS },
     vector_type: shape.vectorType,
   };

@@ -39,6 +39,7 @@ import {
   single,
   type WireVector,
   wireSparse,
+  wireValues,
   wireVector,
 } from './wire.js';
 
@@ -110,7 +111,7 @@ export function query(store: IndexStore, req: OperationRequest, ctx: OperationCo
   const selected = ns.search({ dense, sparse }, topK, shape.metric, predicate);
   const matches = selected.map(({ slot, score }) => {
     const r = ns.recordAt(slot);
-    const m: JsonObject = { id: r.id, score, values: includeValues ? Array.from(r.values) : [] };
+    const m: JsonObject = { id: r.id, score, values: includeValues ? wireValues(r.values) : [] };
     if (includeValues && r.sparse) m.sparseValues = wireSparse(r.sparse);
     if (includeMetadata && r.metadata) m.metadata = r.metadata;
     return m;

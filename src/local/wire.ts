@@ -1,8 +1,10 @@
 /**
  * Shapes shared by the transport-agnostic operations: the request a transport hands
  * over, the per-request context, and the conversions from stored records to the wire's
- * JSON (camelCase) form.
+ * JSON (camelCase) form. Stored float32 values go out as the shortest decimal that reads
+ * back as the same float32 (`0.4`, not `0.4000000059604645`), as Pinecone writes them.
  */
+import { shortestFloat32Array } from '../data/float32.js';
 import type { RecordMetadata } from '../data/types.js';
 import { canonicalNamespace } from './index-store.js';
 import type { StoredRecord, StoredSparse } from './store.js';
@@ -32,14 +34,19 @@ export interface WireVector {
   metadata?: RecordMetadata;
 }
 
+/** Stored float32 values as JSON numbers that print as Pinecone prints them (shortest). */
+export function wireValues(values: Float32Array): number[] {
+  return shortestFloat32Array(values);
+}
+
 /** Stored sparse values in wire form. */
 export function wireSparse(s: StoredSparse): { indices: number[]; values: number[] } {
-  return { indices: Array.from(s.indices), values: Array.from(s.values) };
+  return { indices: Array.from(s.indices), values: wireValues(s.values) };
 }
 
 /** A stored record in wire form (values as plain numbers). */
 export function wireVector(r: StoredRecord): WireVector {
-  const v: WireVector = { id: r.id, values: Array.from(r.values) };
+  const v: WireVector = { id: r.id, values: wireValues(r.values) };
   if (r.sparse) v.sparseValues = wireSparse(r.sparse);
   if (r.metadata) v.metadata = r.metadata;
   return v;

@@ -41,7 +41,13 @@ describe('classic control plane (2025-10 and earlier)', () => {
       host: server.indexHost('classic'),
       deletion_protection: 'disabled',
       tags: { env: 'test' },
-      spec: { serverless: { cloud: 'gcp', region: 'us-central1' } },
+      spec: {
+        serverless: {
+          cloud: 'gcp',
+          region: 'us-central1',
+          read_capacity: { mode: 'OnDemand', status: { state: 'Ready' } },
+        },
+      },
       status: { ready: true, state: 'Ready' },
       vector_type: 'dense',
     });
@@ -84,7 +90,11 @@ describe('classic control plane (2025-10 and earlier)', () => {
     expect(denied.status).toBe(403);
     expect(denied.body).toEqual({
       status: 403,
-      error: { code: 'FORBIDDEN', message: expect.stringMatching(/Deletion protection/) },
+      error: {
+        code: 'FORBIDDEN',
+        message:
+          'Deletion protection is enabled for this index. Disable deletion protection before retrying.',
+      },
     });
     await call(ctl, 'PATCH', '/indexes/classic', { deletion_protection: 'disabled' }, V2025);
     const host = server.indexHost('classic');
