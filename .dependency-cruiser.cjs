@@ -50,7 +50,8 @@ module.exports = {
     },
     {
       name: 'emulator-never-imports-the-client',
-      comment: 'The emulator shares wire types, the clock and generated messages, nothing else.',
+      comment:
+        'The emulator shares wire types and formats (float32 to JSON), the clock and generated messages, nothing else.',
       severity: 'error',
       from: { path: '^src/local/' },
       to: {
@@ -58,6 +59,7 @@ module.exports = {
         pathNot: [
           '^src/local/',
           '^src/data/types\\.ts$',
+          '^src/data/float32\\.ts$',
           '^src/gen/',
           '^src/resilience/(clock|abort)\\.ts$',
           '^src/errors\\.ts$',
