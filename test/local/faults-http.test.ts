@@ -41,7 +41,7 @@ async function observe(path = '/describe_index_stats', init: RequestInit = {}): 
 }
 
 describe('token-bucket rate limit', () => {
-  it('accepts within 3% of the configured rate under a client far faster than it', async () => {
+  it('never accepts more than the configured rate, and close to it, under a client far faster than it', async () => {
     const rps = 200;
     await server.setFaults('f', { rateLimit: { rps } });
     server.resetStats('f');
@@ -59,9 +59,11 @@ describe('token-bucket rate limit', () => {
     };
     await Promise.all(Array.from({ length: 6 }, worker));
     const seconds = (performance.now() - started) / 1000;
-    // The bucket starts with one token: at most 1 + rps * seconds are admitted.
-    const rate = (accepted - 1) / seconds;
-    expect(Math.abs(rate - rps) / rps).toBeLessThan(0.03);
+    // The bucket starts with one token: at most 1 + rps * seconds are admitted (exact in
+    // faults.test.ts, on a manual clock). Over real sockets on a busy machine the client
+    // stalls at times and the full bucket wastes tokens, so the floor here is looser.
+    expect(accepted).toBeLessThanOrEqual(1 + rps * seconds + 1);
+    expect(accepted).toBeGreaterThan(0.8 * rps * seconds);
     expect(throttled).toBeGreaterThan(accepted);
     const stats = server.stats('f');
     expect(stats.requests.accepted).toBe(accepted);
