@@ -1,0 +1,135 @@
+/**
+ * Send slots of one host, reserved from the fleet in small batches and handed out one per
+ * dispatch, so that coordination costs well under one store call per request. The batch
+ * covers about `horizonMs` of this process's own recent pace (an average of the gaps
+ * between its dispatches): a busy process reserves up to `maxBatch` at once, a process
+ * that sends little reserves one at a time. Unused slots are not returned (a batch is short
+ * by construction); a slot left unused for `staleMs` is dropped rather than sent late in a
+ * burst. After a congestion event or a cool-down the controller calls `clear()`: slots
+ * reserved at the old rate are not used.
+ */
+import type { Coordinator, FleetState } from './coordinator.js';
+
+/** Options of {@link SlotReservoir}. */
+export interface SlotReservoirOptions {
+  /** Time (ms) at this process's recent pace one reservation should cover. Default 500. */
+  horizonMs?: number;
+  /** Most slots one reservation asks for. Default 16. */
+  maxBatch?: number;
+  /** A slot this far in the past (ms) is dropped instead of used. Default 1000. */
+  staleMs?: number;
+}
+
+/** One slot handed out. */
+export interface TakenSlot {
+  /** Send time (clock ms); may be in the past (send at once). */
+  at: number;
+  /** The fleet's state when the slot was reserved. */
+  state: FleetState;
+}
+
+/** Counters of a {@link SlotReservoir}. */
+export interface SlotReservoirStats {
+  /** Slots handed out. */
+  taken: number;
+  /** Reservations made (store calls, answered or not). */
+  reservations: number;
+  /** Slots dropped: stale, or cleared after an event. */
+  dropped: number;
+}
+
+/** Weight of a new gap in the average gap between dispatches. */
+const GAP_GAIN = 0.25;
+
+/** The slots of one host, over a {@link Coordinator}'s `reserve`. */
+export class SlotReservoir {
+  readonly stats: SlotReservoirStats = { taken: 0, reservations: 0, dropped: 0 };
+  readonly #coordinator: Pick<Coordinator, 'reserve'>;
+  readonly #host: string;
+  readonly #horizon: number;
+  readonly #maxBatch: number;
+  readonly #stale: number;
+  #slots: number[] = [];
+  #state: FleetState | undefined;
+  #refill: Promise<boolean> | undefined;
+  #waiting = 0;
+  #lastTake: number | undefined;
+  #gap: number | undefined;
+
+  constructor(coordinator: Pick<Coordinator, 'reserve'>, host: string, options: SlotReservoirOptions = {}) {
+    this.#coordinator = coordinator;
+    this.#host = host;
+    this.#horizon = options.horizonMs ?? 500;
+    this.#maxBatch = options.maxBatch ?? 16;
+    this.#stale = options.staleMs ?? 1000;
+    if (!(this.#horizon > 0)) throw new RangeError(`horizonMs must be > 0, got ${this.#horizon}`);
+    if (!(Number.isInteger(this.#maxBatch) && this.#maxBatch >= 1)) {
+      throw new RangeError(`maxBatch must be a whole number >= 1, got ${this.#maxBatch}`);
+    }
+    if (!(this.#stale > 0)) throw new RangeError(`staleMs must be > 0, got ${this.#stale}`);
+  }
+
+  /** Slots the next reservation asks for (before counting callers already waiting). */
+  get batchSize(): number {
+    if (this.#gap === undefined) return 1;
+    return Math.min(this.#maxBatch, Math.max(1, Math.ceil(this.#horizon / Math.max(this.#gap, 1))));
+  }
+
+  /** Slots held now. */
+  get held(): number {
+    return this.#slots.length;
+  }
+
+  /**
+   * The send slot of one dispatch at `now` (clock ms), or `undefined` when the store is
+   * unavailable: decide locally.
+   */
+  async take(now: number): Promise<TakenSlot | undefined> {
+    this.#observe(now);
+    this.#waiting += 1;
+    try {
+      for (;;) {
+        while (this.#slots.length > 0 && (this.#slots[0] as number) < now - this.#stale) {
+          this.#slots.shift();
+          this.stats.dropped += 1;
+        }
+        const at = this.#slots.shift();
+        if (at !== undefined && this.#state) {
+          this.stats.taken += 1;
+          return { at, state: this.#state };
+        }
+        this.#refill ??= this.#reserve().finally(() => {
+          this.#refill = undefined;
+        });
+        if (!(await this.#refill)) return undefined;
+      }
+    } finally {
+      this.#waiting -= 1;
+    }
+  }
+
+  /** Drop the slots held (after a congestion event or a cool-down: they were for the old rate). */
+  clear(): void {
+    this.stats.dropped += this.#slots.length;
+    this.#slots = [];
+  }
+
+  async #reserve(): Promise<boolean> {
+    const count = Math.min(this.#maxBatch, Math.max(this.batchSize, this.#waiting));
+    this.stats.reservations += 1;
+    const grant = await this.#coordinator.reserve(this.#host, count);
+    if (!grant) return false;
+    this.#state = grant.state;
+    this.#slots.push(...grant.slots);
+    return true;
+  }
+
+  #observe(now: number): void {
+    if (this.#lastTake !== undefined) {
+      // Clamped: one idle spell should not make the next batches tiny for long.
+      const gap = Math.min(Math.max(0, now - this.#lastTake), 2 * this.#horizon);
+      this.#gap = this.#gap === undefined ? gap : this.#gap + GAP_GAIN * (gap - this.#gap);
+    }
+    this.#lastTake = Math.max(this.#lastTake ?? now, now);
+  }
+}
