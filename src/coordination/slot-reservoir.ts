@@ -1,9 +1,9 @@
 /**
  * Send slots of one host, reserved from the fleet in small batches and handed out one per
- * dispatch, so that coordination costs well under one store call per request. The batch
- * covers about `horizonMs` of this process's own recent pace (an average of the gaps
- * between its dispatches): a busy process reserves up to `maxBatch` at once, a process
- * that sends little reserves one at a time. Unused slots are not returned (a batch is short
+ * dispatch, so that coordination costs well under one store call per request. A batch is
+ * what this process used in the last `horizonMs` (its own recent pace predicts the next
+ * stretch): a busy process reserves up to `maxBatch` at once, a process that sends little
+ * reserves one at a time. Unused slots are not returned (a batch is short
  * by construction); a slot left unused for `staleMs` is dropped rather than sent late in a
  * burst. After a congestion event or a cool-down the controller calls `clear()`: slots
  * reserved at the old rate are not used.
@@ -38,9 +38,6 @@ export interface SlotReservoirStats {
   dropped: number;
 }
 
-/** Weight of a new gap in the average gap between dispatches. */
-const GAP_GAIN = 0.25;
-
 /** The slots of one host, over a {@link Coordinator}'s `reserve`. */
 export class SlotReservoir {
   readonly stats: SlotReservoirStats = { taken: 0, reservations: 0, dropped: 0 };
@@ -53,8 +50,8 @@ export class SlotReservoir {
   #state: FleetState | undefined;
   #refill: Promise<boolean> | undefined;
   #waiting = 0;
-  #lastTake: number | undefined;
-  #gap: number | undefined;
+  /** Times of the latest takes within the horizon (at most `maxBatch`). */
+  #recent: number[] = [];
 
   constructor(coordinator: Pick<Coordinator, 'reserve'>, host: string, options: SlotReservoirOptions = {}) {
     this.#coordinator = coordinator;
@@ -71,8 +68,7 @@ export class SlotReservoir {
 
   /** Slots the next reservation asks for (before counting callers already waiting). */
   get batchSize(): number {
-    if (this.#gap === undefined) return 1;
-    return Math.min(this.#maxBatch, Math.max(1, Math.ceil(this.#horizon / Math.max(this.#gap, 1))));
+    return Math.max(1, this.#recent.length);
   }
 
   /** Slots held now. */
@@ -88,11 +84,13 @@ export class SlotReservoir {
     this.#observe(now);
     this.#waiting += 1;
     try {
+      // Stale slots are dropped once, before reserving: fresh ones are used whatever their
+      // time, so a store whose clock misleads us can never make this loop call it again and again.
+      while (this.#slots.length > 0 && (this.#slots[0] as number) < now - this.#stale) {
+        this.#slots.shift();
+        this.stats.dropped += 1;
+      }
       for (;;) {
-        while (this.#slots.length > 0 && (this.#slots[0] as number) < now - this.#stale) {
-          this.#slots.shift();
-          this.stats.dropped += 1;
-        }
         const at = this.#slots.shift();
         if (at !== undefined && this.#state) {
           this.stats.taken += 1;
@@ -115,6 +113,8 @@ export class SlotReservoir {
   }
 
   async #reserve(): Promise<boolean> {
+    // One turn first, so callers arriving together are counted in this reservation.
+    await Promise.resolve();
     const count = Math.min(this.#maxBatch, Math.max(this.batchSize, this.#waiting));
     this.stats.reservations += 1;
     const grant = await this.#coordinator.reserve(this.#host, count);
@@ -125,11 +125,10 @@ export class SlotReservoir {
   }
 
   #observe(now: number): void {
-    if (this.#lastTake !== undefined) {
-      // Clamped: one idle spell should not make the next batches tiny for long.
-      const gap = Math.min(Math.max(0, now - this.#lastTake), 2 * this.#horizon);
-      this.#gap = this.#gap === undefined ? gap : this.#gap + GAP_GAIN * (gap - this.#gap);
+    this.#recent.push(now);
+    const since = now - this.#horizon;
+    while (this.#recent.length > this.#maxBatch || (this.#recent[0] as number) <= since) {
+      this.#recent.shift();
     }
-    this.#lastTake = Math.max(this.#lastTake ?? now, now);
   }
 }
