@@ -24,7 +24,7 @@ describeWithRedis(
   'redisCoordinator on redis-server',
   (server) => {
     const open: RedisCoordinator[] = [];
-    function coordinator(clock = new ManualClock(1_000), keyPrefix = 'test-coord:') {
+    function coordinator(clock: Clock = new ManualClock(1_000), keyPrefix = 'test-coord:') {
       const c = redisCoordinator({ url: server().url, keyPrefix, clock, logger: recordingLogger().logger });
       open.push(c);
       return c;
