@@ -43,7 +43,8 @@ function arg(name: string): string | undefined {
 function list<T extends string>(value: string | undefined, all: readonly T[], what: string): T[] {
   if (value === undefined) return [...all];
   const picked = value.split(',') as T[];
-  for (const p of picked) if (!all.includes(p)) throw new Error(`unknown ${what} ${p}; one of ${all.join(', ')}`);
+  for (const p of picked)
+    if (!all.includes(p)) throw new Error(`unknown ${what} ${p}; one of ${all.join(', ')}`);
   return picked;
 }
 
@@ -127,7 +128,9 @@ function formatRow(r: Row): string {
     (Math.max(...times) / Math.min(...times)).toFixed(2),
     note,
     '',
-  ].join(' | ').trim();
+  ]
+    .join(' | ')
+    .trim();
 }
 
 async function main(): Promise<void> {
@@ -152,7 +155,10 @@ async function main(): Promise<void> {
   console.log(
     `# bench/coordination.ts ${process.argv.slice(2).join(' ')}`.trimEnd() +
       ` — ${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} cores, ` +
-      `load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+      `load ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
   );
   console.log(
     `# one emulator: token bucket ${rps} req/s, latency ${latencyMs} ms; ${total} vectors, batch ${BATCH} ` +

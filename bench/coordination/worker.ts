@@ -14,8 +14,8 @@ import type { Vector } from '../../src/data/types.js';
 import { silentLogger } from '../../src/log.js';
 import { seededRandom, systemClock } from '../../src/resilience/clock.js';
 import { AdaptiveLimiterRegistry } from '../../src/resilience/registry.js';
-import { describeError } from '../contenders/types.js';
 import { SpecLiteralState } from '../contenders/spec-literal.js';
+import { describeError } from '../contenders/types.js';
 
 /** How the worker's client is built. */
 export type Variant = 'sdk' | 'redis' | 'spec';
