@@ -205,7 +205,9 @@ export class FailOpenGuard {
       );
       return;
     }
-    this.#probeTimeouts = outcome.kind === 'timeout' ? this.#probeTimeouts + 1 : 0;
+    // A failed probe means the connection is unusable (closed, refused): open a fresh one
+    // next time. One that only timed out may be a server that is slow for a moment.
+    this.#probeTimeouts = outcome.kind === 'timeout' ? this.#probeTimeouts + 1 : PROBE_TIMEOUTS_BEFORE_RESET;
     if (this.#probeTimeouts >= PROBE_TIMEOUTS_BEFORE_RESET) {
       this.#probeTimeouts = 0;
       this.#o.reset?.();

@@ -42,6 +42,15 @@ function loadNodeRedis(): Promise<NodeRedisModule> {
   return loading;
 }
 
+/** Destroy a client that may already be closed (older clients throw then). */
+function destroy(client: NodeRedisClient | undefined): void {
+  try {
+    client?.destroy();
+  } catch {
+    // already closed: nothing left to release
+  }
+}
+
 /** Options of {@link NodeRedisConnection}. */
 export interface NodeRedisConnectionOptions {
   /** `redis://` or `rediss://` URL (credentials, database number and TLS as the client reads them). */
@@ -82,8 +91,9 @@ export class NodeRedisConnection implements ScriptClient {
 
   /** Drop the connection (e.g. one that stopped answering); the next command opens another. */
   reset(): void {
-    this.#client?.destroy();
+    const client = this.#client;
     this.#client = undefined;
+    destroy(client);
   }
 
   /** Close for good: the socket now, commands after this reject. */
@@ -128,13 +138,13 @@ export class NodeRedisConnection implements ScriptClient {
         }),
       ]);
     } catch (error) {
-      client.destroy();
+      destroy(client);
       throw error;
     } finally {
       clearTimeout(timer);
     }
     if (this.#closed) {
-      client.destroy();
+      destroy(client);
       throw new Error('the coordinator is disposed');
     }
     this.#client = client;
