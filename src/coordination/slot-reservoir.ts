@@ -7,6 +7,12 @@
  * by construction); a slot left unused for `staleMs` is dropped rather than sent late in a
  * burst. After a congestion event or a cool-down the controller calls `clear()`: slots
  * reserved at the old rate are not used.
+ *
+ * Two ways to use it: `take()` waits for a slot (one reservation shared by the callers
+ * waiting at once); `peek()` + `consume()` never wait, for a state whose decisions are
+ * synchronous (`LimiterState.sendAt`): `peek` answers the held slot or `undefined` (decide
+ * locally) and reserves the next batch in the background when few are left, calling
+ * `onReserved` when it lands.
  */
 import type { Coordinator, FleetState } from './coordinator.js';
 
@@ -18,6 +24,8 @@ export interface SlotReservoirOptions {
   maxBatch?: number;
   /** A slot this far in the past (ms) is dropped instead of used. Default 1000. */
   staleMs?: number;
+  /** Called when a background reservation (started by `peek`) has landed. */
+  onReserved?: (() => void) | undefined;
 }
 
 /** One slot handed out. */
@@ -46,6 +54,7 @@ export class SlotReservoir {
   readonly #horizon: number;
   readonly #maxBatch: number;
   readonly #stale: number;
+  readonly #onReserved: (() => void) | undefined;
   #slots: number[] = [];
   #state: FleetState | undefined;
   #refill: Promise<boolean> | undefined;
@@ -59,6 +68,7 @@ export class SlotReservoir {
     this.#horizon = options.horizonMs ?? 500;
     this.#maxBatch = options.maxBatch ?? 16;
     this.#stale = options.staleMs ?? 1000;
+    this.#onReserved = options.onReserved;
     if (!(this.#horizon > 0)) throw new RangeError(`horizonMs must be > 0, got ${this.#horizon}`);
     if (!(Number.isInteger(this.#maxBatch) && this.#maxBatch >= 1)) {
       throw new RangeError(`maxBatch must be a whole number >= 1, got ${this.#maxBatch}`);
@@ -76,6 +86,11 @@ export class SlotReservoir {
     return this.#slots.length;
   }
 
+  /** The fleet's state at the last reservation; `undefined` before one answered. */
+  get state(): FleetState | undefined {
+    return this.#state;
+  }
+
   /**
    * The send slot of one dispatch at `now` (clock ms), or `undefined` when the store is
    * unavailable: decide locally.
@@ -86,30 +101,66 @@ export class SlotReservoir {
     try {
       // Stale slots are dropped once, before reserving: fresh ones are used whatever their
       // time, so a store whose clock misleads us can never make this loop call it again and again.
-      while (this.#slots.length > 0 && (this.#slots[0] as number) < now - this.#stale) {
-        this.#slots.shift();
-        this.stats.dropped += 1;
-      }
+      this.#dropStale(now);
       for (;;) {
         const at = this.#slots.shift();
         if (at !== undefined && this.#state) {
           this.stats.taken += 1;
           return { at, state: this.#state };
         }
-        this.#refill ??= this.#reserve().finally(() => {
-          this.#refill = undefined;
-        });
-        if (!(await this.#refill)) return undefined;
+        if (!(await this.#startReserve())) return undefined;
       }
     } finally {
       this.#waiting -= 1;
     }
   }
 
+  /**
+   * Without waiting: the send time (clock ms) of the next held slot, or `undefined` when
+   * none is held (decide locally). Reserves the next batch in the background when none or
+   * few are left.
+   */
+  peek(now: number): number | undefined {
+    this.#dropStale(now);
+    if (this.#slots.length <= this.batchSize / 4 && !this.#refill) {
+      void this.#startReserve().then(
+        (ok) => {
+          if (ok) this.#onReserved?.();
+        },
+        () => {},
+      );
+    }
+    return this.#slots[0];
+  }
+
+  /** A dispatch leaves at `now` on the slot {@link peek} answered; `undefined` if none was held. */
+  consume(now: number): TakenSlot | undefined {
+    this.#observe(now);
+    const at = this.#slots.shift();
+    if (at === undefined || !this.#state) return undefined;
+    this.stats.taken += 1;
+    return { at, state: this.#state };
+  }
+
   /** Drop the slots held (after a congestion event or a cool-down: they were for the old rate). */
   clear(): void {
     this.stats.dropped += this.#slots.length;
     this.#slots = [];
+  }
+
+  /** The reservation in flight, or a new one. */
+  #startReserve(): Promise<boolean> {
+    this.#refill ??= this.#reserve().finally(() => {
+      this.#refill = undefined;
+    });
+    return this.#refill;
+  }
+
+  #dropStale(now: number): void {
+    while (this.#slots.length > 0 && (this.#slots[0] as number) < now - this.#stale) {
+      this.#slots.shift();
+      this.stats.dropped += 1;
+    }
   }
 
   async #reserve(): Promise<boolean> {

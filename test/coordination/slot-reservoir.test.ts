@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Coordinator, SlotGrant } from '../../src/coordination/coordinator.js';
 import { SlotReservoir } from '../../src/coordination/slot-reservoir.js';
+import { flushMicrotasks } from '../../src/resilience/clock.js';
 
 /** A fleet of one pacing at `intervalMs`, its clock at `fleet.now`; records the counts asked for. */
 function fakeFleet(intervalMs = 10) {
@@ -91,6 +92,35 @@ describe('SlotReservoir', () => {
     expect(fleet.asked).toHaveLength(1);
     fleet.setUp(true);
     expect((await reservoir.take(1))?.at).toBe(0);
+  });
+
+  it('never waits through peek/consume: reserves in the background and says when slots landed', async () => {
+    const fleet = fakeFleet();
+    let landed = 0;
+    const reservoir = new SlotReservoir(fleet.coordinator, 'h', {
+      horizonMs: 100,
+      onReserved: () => {
+        landed += 1;
+      },
+    });
+    expect(reservoir.peek(0)).toBeUndefined();
+    expect(reservoir.consume(0)).toBeUndefined();
+    expect(reservoir.peek(0)).toBeUndefined(); // one reservation in flight, not two
+    await flushMicrotasks();
+    expect(landed).toBe(1);
+    expect(fleet.asked).toEqual([1]);
+    expect(reservoir.peek(0)).toBe(0);
+    expect(reservoir.consume(0)).toMatchObject({ at: 0, state: { rate: 100 } });
+    // At a steady pace, the next batch is reserved while slots are still held.
+    const sent: number[] = [];
+    for (let now = 10; now < 1000; now += 10) {
+      const at = reservoir.peek(now);
+      if (at !== undefined) sent.push(reservoir.consume(now)!.at);
+      await flushMicrotasks();
+    }
+    expect(sent.length).toBeGreaterThan(90);
+    expect(new Set(sent).size).toBe(sent.length);
+    expect(fleet.asked.length).toBeLessThan(sent.length / 4);
   });
 
   it('rejects bad options', () => {
