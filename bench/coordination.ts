@@ -52,16 +52,17 @@ function list<T extends string>(value: string | undefined, all: readonly T[], wh
 class Worker {
   readonly #child: ChildProcess;
   readonly #lines: string[] = [];
-  #waiting: ((line: string) => void) | undefined;
+  #waiting: { resolve: (line: string) => void; reject: (error: Error) => void } | undefined;
 
   private constructor(child: ChildProcess) {
     this.#child = child;
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const waiting = this.#waiting;
       this.#waiting = undefined;
-      if (waiting) waiting(line);
+      if (waiting) waiting.resolve(line);
       else this.#lines.push(line);
     });
+    child.once('exit', (code) => this.#waiting?.reject(new Error(`worker exited (${code})`)));
   }
 
   static async start(config: WorkerConfig): Promise<Worker> {
@@ -89,9 +90,10 @@ class Worker {
   #next(): Promise<string> {
     const line = this.#lines.shift();
     if (line !== undefined) return Promise.resolve(line);
+    if (this.#child.exitCode !== null)
+      return Promise.reject(new Error(`worker exited (${this.#child.exitCode})`));
     return new Promise((resolve, reject) => {
-      this.#waiting = resolve;
-      this.#child.once('exit', (code) => reject(new Error(`worker exited (${code})`)));
+      this.#waiting = { resolve, reject };
     });
   }
 }

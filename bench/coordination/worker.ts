@@ -77,6 +77,10 @@ async function runJob(config: WorkerConfig, job: Job): Promise<JobResult> {
   let upserted = 0;
   let failure: string | undefined;
   try {
+    // Loading @redis/client blocks the event loop once (its CommonJS tree loads in one go);
+    // as a service's start-up would, get it out of the way before the first request. The
+    // job's time still counts it.
+    await coordination?.ready();
     const result = await pc
       .index({ host: config.host })
       .upsert({ vectors, batchSize: config.batchSize, maxConcurrency: config.maxConcurrency });
