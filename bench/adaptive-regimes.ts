@@ -155,7 +155,9 @@ async function main(): Promise<void> {
       const retries = regime.retries
         ? `; every contender: maxRetries ${regime.retries.maxRetries}${regime.retries.timeout ? `, timeout ${regime.retries.timeout} s` : ''}`
         : '';
-      console.log(`# ${regime.name}: ${regime.label}, ${n} vectors = ${Math.ceil(n / BATCH)} requests${retries}`);
+      console.log(
+        `# ${regime.name}: ${regime.label}, ${n} vectors = ${Math.ceil(n / BATCH)} requests${retries}`,
+      );
     }
     console.log(`# load average before the runs: ${loadAverage()}`);
     console.log('');
@@ -187,7 +189,9 @@ async function main(): Promise<void> {
         };
         const name = `${regime.name}-${contender.name}`;
         // Faults that arrive whatever the load: the contender's own fault-free run is the bound.
-        const clean = regime.bound ? undefined : await run(`${name}-clean`, { latency: { fixedMs: regime.latencyMs } });
+        const clean = regime.bound
+          ? undefined
+          : await run(`${name}-clean`, { latency: { fixedMs: regime.latencyMs } });
         const { report, wallMs, stats } = await run(name, regime.faults);
         const row: Row = {
           regime: regime.name,

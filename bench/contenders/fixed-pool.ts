@@ -21,7 +21,11 @@ export function fixedPoolContender(name: string, workers: number): Contender {
     async run(input: RunInput): Promise<RunReport> {
       const maxRetries = input.retries?.maxRetries ?? DEFAULT_MAX_RETRIES;
       const timeoutMs = (input.retries?.timeout ?? 30) * 1000;
-      const dispatcher = new Agent({ keepAliveTimeout: 10_000, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+      const dispatcher = new Agent({
+        keepAliveTimeout: 10_000,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
       const url = `${input.host}/vectors/upsert`;
       const send = async (batch: BenchVector[]): Promise<number> => {
         const body = JSON.stringify({ vectors: batch });
