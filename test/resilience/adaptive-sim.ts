@@ -16,6 +16,7 @@ import { silentLogger } from '../../src/log.js';
 import { AimdLimiter } from '../../src/resilience/adaptive.js';
 import { AimdState } from '../../src/resilience/aimd-state.js';
 import { flushMicrotasks, ManualClock, seededRandom } from '../../src/resilience/clock.js';
+import type { ThrottleVerdict } from '../../src/resilience/limiter.js';
 import type { PacerOptions } from '../../src/resilience/pacer.js';
 import { withRetries } from '../../src/resilience/retry.js';
 import { RetryEvents } from '../../src/resilience/retry-events.js';
@@ -100,7 +101,9 @@ export class FixedState extends SpecLiteralState {
     return held < ceiling;
   }
   override onSuccess(): void {}
-  override onThrottle(): void {}
+  override onThrottle(): ThrottleVerdict {
+    return 'congestion';
+  }
 }
 
 /** Run one simulated load (one or several clients). */
