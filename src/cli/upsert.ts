@@ -43,6 +43,8 @@ export interface UpsertFlags extends TargetFlags {
   progressInterval: number;
   /** Share the adaptive limits with other loaders through this Redis (`--redis`). */
   redis?: string;
+  /** Bound of each Redis call in seconds (`--redis-timeout`); the coordinator's default when absent. */
+  redisTimeout?: number;
 }
 
 /** Coordination warnings (Redis unavailable, back again) on stderr: the CLI is silent otherwise. */
@@ -53,10 +55,10 @@ const coordinationLog: Logger = {
 };
 
 /** The coordinator `--redis` asks for; a bad URL is a usage error. */
-function coordinatorFor(url: string | undefined): RedisCoordinator | undefined {
+function coordinatorFor(url: string | undefined, timeout?: number): RedisCoordinator | undefined {
   if (url === undefined) return undefined;
   try {
-    return redisCoordinator({ url, logger: coordinationLog });
+    return redisCoordinator({ url, logger: coordinationLog, timeout });
   } catch (error) {
     if (error instanceof ValidationError) throw new CliError(`--redis: ${error.message}`);
     throw error;
@@ -66,7 +68,7 @@ function coordinatorFor(url: string | undefined): RedisCoordinator | undefined {
 /** Load the file; returns the exit code (see `EXIT` in common.ts). */
 export async function runUpsert(flags: UpsertFlags, controllerHostFromCli = false): Promise<number> {
   apiKeyFromEnv(); // the first thing a user must fix, so the first thing checked
-  const coordination = coordinatorFor(flags.redis);
+  const coordination = coordinatorFor(flags.redis, flags.redisTimeout);
   const source = await VectorSource.open(flags.file, { format: flags.format, idPrefix: flags.idPrefix });
   const { pc, index } = await openTarget(flags, {
     maxRetries: flags.maxRetries,
@@ -229,6 +231,8 @@ function printResume(flags: UpsertFlags, resumePath: string, controllerHostFromC
   if (flags.timeout !== undefined) words.push('--timeout', String(flags.timeout));
   // Typed on the command line (not only in PINECONE_REDIS_URL, which the resume run reads anyway).
   if (flags.redis && flags.redis !== process.env.PINECONE_REDIS_URL) words.push('--redis', flags.redis);
+  if (flags.redis && flags.redisTimeout !== undefined)
+    words.push('--redis-timeout', String(flags.redisTimeout));
   process.stderr.write(`Resume with:\n  ${commandLine(invokedAs(), words)}\n`);
 }
 
@@ -277,6 +281,11 @@ export function registerUpsert(program: Command, done: (code: number) => void): 
         'share the adaptive limits with every loader given the same Redis (redis://host:port); ' +
           'needs the package @redis/client; if Redis is away the load goes on with per-process limits',
       ).env('PINECONE_REDIS_URL'),
+    )
+    .option(
+      '--redis-timeout <seconds>',
+      'bound of each Redis call; past it the loader goes on alone until Redis answers again (default 0.05)',
+      positiveNumberOption,
     )
     .addHelpText(
       'after',

@@ -257,13 +257,15 @@ export class RedisCoordinator implements Coordinator {
       return undefined;
     }
     const { state, local } = this.#local(stored, this.#now());
-    const slots = Array.from({ length: count }, (_, i) => local(stored.first + i * stored.interval));
+    const slots = Array.from({ length: stored.count }, (_, i) => local(stored.first + i * stored.interval));
     return { state, slots };
   }
 
   async reportCongestion(host: string, report: CongestionReport): Promise<CongestionVerdict | undefined> {
     checkHost(host);
     checkReport(report);
+    const cut = report.cut;
+    check(cut === undefined || (cut > 0 && cut < 1), 'cut', 'must be between 0 and 1');
     const wait = report.retryAfterMs;
     check(wait === undefined || (Number.isFinite(wait) && wait >= 0), 'retryAfterMs', 'must be >= 0');
     const stored = await this.#guard.run(() => this.#store.reportCongestion(host, report));
@@ -283,7 +285,7 @@ export class RedisCoordinator implements Coordinator {
       });
       return;
     }
-    this.#pending.set(host, { ...report });
+    this.#pending.set(host, report);
   }
 
   async dispose(): Promise<void> {
@@ -310,6 +312,7 @@ export class RedisCoordinator implements Coordinator {
         rate: stored.rate,
         limit: stored.limit,
         pausedUntil: stored.pause > stored.now ? local(stored.pause) : undefined,
+        sendRate: stored.sendRate,
       },
     };
   }

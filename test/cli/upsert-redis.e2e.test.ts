@@ -54,6 +54,10 @@ describeWithRedis('upsert --redis', (redis) => {
             await dataset(`part-${i}.jsonl`, i * 300, 300),
             '--redis',
             redis().url,
+            // Three loaders, a Redis and an emulator on a crowded test machine: a call may
+            // take longer than the 50 ms a loader waits by default.
+            '--redis-timeout',
+            '2',
           ],
           {
             env,

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FleetStore, type StoredReservation } from '../../src/coordination/fleet-store.js';
 import type { NodeRedisConnection } from '../../src/coordination/node-redis.js';
 import type { ScriptClient } from '../../src/coordination/script-client.js';
+import { RESERVE_WINDOW_MS } from '../../src/coordination/scripts.js';
 import { connection, describeWithRedis, eventually, inspector, uniqueHost } from './redis-fixture.js';
 
 const PREFIX = 'test-fleet:';
@@ -43,12 +44,34 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     expect(await raw.exists(store.key(host))).toBe(0);
   });
 
-  it('hands out slots at once and stores nothing while the fleet is not pacing', async () => {
+  it('hands out slots at once while the fleet is not pacing, counting them in its send rate', async () => {
     const host = uniqueHost('unpaced');
     const r = await store.reserve(host, 5);
     expect(r.interval).toBe(0);
     expect(r.first).toBe(r.now);
-    expect(await raw.exists(store.key(host))).toBe(0);
+    // A count decaying with a one-second time constant, over the part of that window the
+    // spell covers (at least 100 ms): 5 slots at once read as 5 in the first 100 ms.
+    const covered = 1 - Math.exp(-0.1);
+    expect(r.sendRate).toBeCloseTo(5 / covered, 0);
+    const again = await store.reserve(host, 3);
+    // 5 a moment ago, decayed a little, plus 3, over a window that grew a little.
+    expect(again.sendRate).toBeGreaterThan(7 / (1 - Math.exp(-0.2)));
+    expect(again.sendRate).toBeLessThanOrEqual(8 / covered + 0.01);
+    expect((await store.join(host)).sendRate).toBeGreaterThan(7 / (1 - Math.exp(-0.2)));
+    expect(await raw.pTTL(store.key(host))).toBeGreaterThan(0);
+  });
+
+  it('grants at most RESERVE_WINDOW_MS of the schedule in one reservation while pacing', async () => {
+    const host = uniqueHost('window');
+    await store.reportCongestion(host, { eventSeen: 0, rate: 20 });
+    const r = await store.reserve(host, 16);
+    // 50 ms apart: the first slot and four more within 200 ms.
+    expect(r.interval).toBeCloseTo(50, 6);
+    expect(r.count).toBe(Math.floor(RESERVE_WINDOW_MS / 50) + 1);
+    const next = await store.reserve(host, 16);
+    expect(next.first).toBeCloseTo(r.first + r.count * r.interval, 3);
+    // Unpaced, every slot asked for is granted.
+    expect((await store.reserve(uniqueHost('window-free'), 16)).count).toBe(16);
   });
 
   it('never gives two concurrent callers overlapping GCRA slots', async () => {
@@ -170,7 +193,16 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     await store.reportCongestion(host, { eventSeen: 0, rate: 25, limit: 3, retryAfterMs: 100 });
     await store.reserve(host, 2);
     const hash = await raw.hGetAll(store.key(host));
-    expect(Object.keys(hash).sort()).toEqual(['event', 'limit', 'pause', 'rate', 'tat']);
+    expect(Object.keys(hash).sort()).toEqual([
+      'event',
+      'limit',
+      'pause',
+      'rate',
+      'sent',
+      'sent_at',
+      'sent_since',
+      'tat',
+    ]);
     expect(hash).toMatchObject({ event: '1', limit: '3', rate: '25.000' });
     expect(Number(hash.tat)).toBeGreaterThan(Number(hash.pause));
   });
