@@ -135,7 +135,7 @@ export class GrpcWire implements DataWire {
         const bytes = toBinary(UpsertRequestSchema, message);
         validateUpsertRequest(vectors.length, bytes.length);
         const send = this.#bytes(M.upsert, bytes);
-        return async (a) => (await send(a)).upsertedCount;
+        return { send: async (a) => (await send(a)).upsertedCount, release: () => {} };
       },
     };
   }
