@@ -25,8 +25,8 @@
  * (test/data/json-number.test.ts).
  */
 
-/** Bytes one number may take here, sign, point and digits (`-0.0001234567890123456`), or JSON.stringify's longest. */
-export const MAX_NUMBER_BYTES = 24;
+/** The most bytes one number takes, here or from JSON.stringify (`-0.0000012345678901234567`). */
+export const MAX_NUMBER_BYTES = 25;
 
 const F32 = new Float32Array(1);
 const F32_BITS = new Uint32Array(F32.buffer);
