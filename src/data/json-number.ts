@@ -47,27 +47,21 @@ const ZERO = 0x30;
 const MINUS = 0x2d;
 const POINT = 0x2e;
 
-/** Whether `a` (non-negative) takes the exact float32 path. */
-function isFastFloat32(a: number): boolean {
-  return a >= 1e-4 && a < 1e9 && Math.fround(a) === a;
-}
-
 /**
  * Write `x` at `pos` as `JSON.stringify(x)` would; returns the position after it. The
  * buffer needs {@link MAX_NUMBER_BYTES} free bytes at `pos`: the digits are written in
  * fixed-width groups, so bytes past the returned position may be overwritten.
+ *
+ * The common case (16 or 17 digits, below 1) stays in this function, which is kept small
+ * and without unpredictable branches where it can be; the rest is out of line.
  */
 export function writeJsonNumber(buf: Uint8Array, view: DataView, pos: number, x: number): number {
-  if (x === 0) {
-    buf[pos] = ZERO; // `-0` too
-    return pos + 1;
-  }
   const a = x < 0 ? -x : x;
-  if (!isFastFloat32(a)) return writeAscii(buf, pos, JSON.stringify(x));
-  if (x < 0) buf[pos++] = MINUS;
-
-  F32[0] = a;
+  if (!(a >= 1e-4 && a < 1e9) || Math.fround(a) !== a) return writeOther(buf, pos, x);
+  F32[0] = x;
   const bits = F32_BITS[0]!;
+  buf[pos] = MINUS;
+  pos += bits >>> 31; // the sign bit: keep the minus sign or write over it
   const e2 = ((bits >>> 23) & 0xff) - 127;
   // ⌊log10 a⌋, estimated from the binary exponent (never above it, at most one below).
   let e10 = Math.floor(e2 * 0.3010299956639812);
@@ -77,35 +71,91 @@ export function writeJsonNumber(buf: Uint8Array, view: DataView, pos: number, x:
     y = a * POW10[8 - e10]!;
   }
   // a × 10^(16 − e10) = hi × 10^8 + z exactly; hi has 9 digits, 0 <= z < 10^8.
-  let hi = y | 0;
+  const hi = y | 0;
   const z = (y - hi) * 1e8;
   const lo = z | 0;
+  // Half the double's rounding interval, in units of z.
   const h = POW2[e2 - 53 + 100]! * POW10[16 - e10]!;
-  const hBelow = (bits & 0x7fffff) === 0 ? h / 2 : h;
 
-  // 17 digits: the integer nearest z (half the unit is always inside the interval).
+  // The digits are chosen without branches on the data where it can be (which way a
+  // value goes is a coin toss, and mispredicted branches were half this function's time).
+  // 17 digits: the integer nearest z (half a unit is always inside the interval).
   const r = z - lo;
-  let c = r < 0.5 ? lo : r > 0.5 ? lo + 1 : lo + (lo & 1);
-  // Fewer digits while a multiple of 10^j lies in [z − hBelow, z + h]; the nearest one.
+  let c17 = lo + toBit(r > 0.5);
+  // 16 digits when a multiple of 10 lies in [z − h, z + h]: the nearest one.
+  const below = lo % 10;
+  const down = lo - below;
+  const rem = below + r; // z − down
+  let c16 = down + 10 * toBit(rem > 5);
+  const use16 = toBit(rem <= h) | toBit(10 - rem <= h);
+  // Ties (to even, as V8 breaks them), short decimals and powers of two (whose interval
+  // is narrower below) are rare: out of the way.
+  if (r === 0.5) c17 = lo + (lo & 1);
+  if (rem === 5) c16 = down + 10 * ((down / 10) & 1);
+  const rem100 = (lo % 100) + r;
+  if (toBit(rem100 <= h) | toBit(100 - rem100 <= h) | toBit((bits & 0x7fffff) === 0)) {
+    return writeCareful(buf, view, pos, hi, z, c17, h, e10, (bits & 0x7fffff) === 0);
+  }
+  const c = c17 + use16 * (c16 - c17);
+  const digits = 17 - use16;
+  if (e10 >= 0) return writeFixed(buf, view, pos, hi, c, digits, e10);
+  buf[pos++] = ZERO;
+  buf[pos++] = POINT;
+  for (let i = -1; i > e10; i--) buf[pos++] = ZERO;
+  write17(view, pos, hi, c);
+  return pos + digits;
+}
+
+/** 1 or 0, without a branch (the comparison's flag, as an integer). */
+function toBit(b: boolean): number {
+  return (b as unknown as number) | 0;
+}
+
+/** Of the multiples `down` and `down + p` of p around z, the nearer; a tie to the even multiple. */
+function nearest(z: number, down: number, p: number): number {
+  const dDown = z - down;
+  const dUp = down + p - z;
+  if (dDown !== dUp) return dDown < dUp ? down : down + p;
+  return ((down / p) & 1) === 0 ? down : down + p;
+}
+
+/** What the fast path leaves: zero, non-float32 doubles, float32 outside [1e-4, 1e9), NaN, infinities. */
+function writeOther(buf: Uint8Array, pos: number, x: number): number {
+  if (x === 0) {
+    buf[pos] = ZERO; // `-0` too
+    return pos + 1;
+  }
+  return writeAscii(buf, pos, JSON.stringify(x));
+}
+
+/**
+ * The general case, for what the fast path leaves: the largest j (0..8) such that a
+ * multiple of 10^j lies in the interval (below a power of two its lower half is half as
+ * wide), the nearest such multiple, and the carry into `hi`.
+ */
+function writeCareful(
+  buf: Uint8Array,
+  view: DataView,
+  pos: number,
+  hi: number,
+  z: number,
+  c17: number,
+  h: number,
+  e10: number,
+  powerOfTwo: boolean,
+): number {
+  const lo = z | 0;
+  const hBelow = powerOfTwo ? h / 2 : h;
+  let c = c17;
   let j = 0;
-  let p = 10;
-  let down = lo - (lo % 10);
-  let downOk = z - down <= hBelow;
-  let upOk = down + p - z <= h;
-  while (downOk || upOk) {
-    j++;
-    if (downOk && upOk) {
-      const dDown = z - down;
-      const dUp = down + p - z;
-      c = dDown < dUp ? down : dUp < dDown ? down + p : ((down / p) & 1) === 0 ? down : down + p;
-    } else {
-      c = downOk ? down : down + p;
-    }
-    if (j === 8) break;
-    p = IPOW10[j + 1]!;
-    down = lo - (lo % p);
-    downOk = z - down <= hBelow;
-    upOk = down + p - z <= h;
+  for (let k = 1; k <= 8; k++) {
+    const p = IPOW10[k]!;
+    const down = lo - (lo % p);
+    const downOk = z - down <= hBelow;
+    const upOk = down + p - z <= h;
+    if (!downOk && !upOk) break;
+    j = k;
+    c = !upOk ? down : !downOk ? down + p : nearest(z, down, p);
   }
   if (c >= 100_000_000) {
     c -= 100_000_000;
@@ -121,15 +171,25 @@ export function writeJsonNumber(buf: Uint8Array, view: DataView, pos: number, x:
     digits = 9;
     for (let t = hi; t % 10 === 0; t = (t / 10) | 0) digits--;
   }
+  if (e10 >= 0) return writeFixed(buf, view, pos, hi, c, digits, e10);
+  buf[pos++] = ZERO;
+  buf[pos++] = POINT;
+  for (let i = -1; i > e10; i--) buf[pos++] = ZERO;
+  write17(view, pos, hi, c);
+  return pos + digits;
+}
 
-  if (e10 < 0) {
-    buf[pos++] = ZERO;
-    buf[pos++] = POINT;
-    for (let i = -1; i > e10; i--) buf[pos++] = ZERO;
-    write17(view, pos, hi, c);
-    return pos + digits;
-  }
-  // Integer part of e10 + 1 digits: write the digits one place right, then move it left.
+/** A value of at least 1: its integer part (e10 + 1 digits), then the point and the rest, if any. */
+function writeFixed(
+  buf: Uint8Array,
+  view: DataView,
+  pos: number,
+  hi: number,
+  c: number,
+  digits: number,
+  e10: number,
+): number {
+  // Write the digits one place right, then move the integer part left.
   const intDigits = e10 + 1;
   write17(view, pos + 1, hi, c);
   for (let i = 0; i < intDigits; i++) buf[pos + i] = buf[pos + i + 1]!;
