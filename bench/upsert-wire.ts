@@ -7,7 +7,7 @@
  * official client takes).
  *
  *   npx tsx bench/upsert-wire.ts [--vectors 20000] [--concurrency 4] [--repeats 5]
- *                                [--values f32|f64] [--only sdk-rest,sdk-grpc,official,undici]
+ *                                [--values f32|f64|round4] [--only sdk-rest,sdk-grpc,official,undici]
  *                                [--server-prof DIR]
  *
  * The emulator runs in a child process, so the client's CPU is this process's alone
@@ -17,7 +17,9 @@
  * time: near 100 % on the server column means the emulator's one thread bounds the rate.
  *
  * `--values f64` sends doubles that are not float32 (values computed in double precision),
- * where this SDK's REST encoder leaves the numbers to `JSON.stringify`.
+ * where this SDK's REST encoder leaves the numbers to `JSON.stringify`; `--values round4`
+ * rounds them to 4 decimals (short JSON numbers, REST's best case). `--concurrency 1,4`
+ * runs each level in turn.
  * Profile the client with `node --cpu-prof --import tsx bench/upsert-wire.ts ...`.
  */
 import { spawn } from 'node:child_process';
@@ -66,7 +68,7 @@ type Row = { id: string; values: number[] };
 
 async function main(): Promise<void> {
   const total = Number(arg('vectors', '20000'));
-  const concurrency = Number(arg('concurrency', '4'));
+  const levels = arg('concurrency', '4').split(',').map(Number);
   const repeats = Number(arg('repeats', '5'));
   const valuesKind = arg('values', 'f32');
   const only = arg('only', KINDS.join(',')).split(',') as Kind[];
@@ -86,8 +88,14 @@ async function main(): Promise<void> {
     return msg;
   };
 
-  // float32 values widened to doubles (what an embedding model gives), or plain doubles.
-  const value = valuesKind === 'f64' ? () => Math.random() * 2 - 1 : () => Math.fround(Math.random() * 2 - 1);
+  // float32 values widened to doubles (what an embedding model gives), plain doubles, or short decimals.
+  const values: Record<string, () => number> = {
+    f32: () => Math.fround(Math.random() * 2 - 1),
+    f64: () => Math.random() * 2 - 1,
+    round4: () => Math.round((Math.random() * 2 - 1) * 1e4) / 1e4,
+  };
+  const value = values[valuesKind];
+  if (!value) throw new Error(`--values must be one of ${Object.keys(values).join(', ')}`);
   const vectors: Row[] = Array.from({ length: total }, (_, k) => ({
     id: `vec-${k}`,
     values: Array.from({ length: DIM }, value),
@@ -160,7 +168,7 @@ async function main(): Promise<void> {
     },
   };
 
-  const run = async (kind: Kind, v: Row[]): Promise<Sample> => {
+  const run = async (kind: Kind, v: Row[], concurrency: number): Promise<Sample> => {
     if (kind === 'undici') bodiesOf(v);
     const before = await serverState(kind);
     const cpu0 = process.cpuUsage();
@@ -183,43 +191,57 @@ async function main(): Promise<void> {
 
   // Warm-up: JIT, connections, channels (and the floor's first bodies).
   const warm = vectors.slice(0, 1000);
-  for (const kind of only) await clients[kind](warm, concurrency);
+  for (const kind of only) await clients[kind](warm, Math.max(...levels));
   floorBodies.delete(warm);
 
-  const samples = new Map<Kind, Sample[]>(only.map((k) => [k, []]));
-  for (let r = 0; r < repeats; r++) {
-    for (let i = 0; i < only.length; i++) {
-      const kind = only[(i + r) % only.length]!;
-      samples.get(kind)!.push(await run(kind, vectors));
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const pct = (x: number) => `${Math.round(x * 100)}%`;
+  const rows: string[][] = [];
+  const ratios: string[] = [];
+  for (const concurrency of levels) {
+    const samples = new Map<Kind, Sample[]>(only.map((k) => [k, []]));
+    for (let r = 0; r < repeats; r++) {
+      for (let i = 0; i < only.length; i++) {
+        const kind = only[(i + r) % only.length]!;
+        samples.get(kind)!.push(await run(kind, vectors, concurrency));
+      }
+    }
+    const med = new Map<Kind, Sample>();
+    for (const [kind, ss] of samples) {
+      med.set(kind, {
+        vectorsPerSecond: median(ss.map((s) => s.vectorsPerSecond)),
+        clientCpuUs: median(ss.map((s) => s.clientCpuUs)),
+        serverCpuUs: median(ss.map((s) => s.serverCpuUs)),
+        clientBusy: median(ss.map((s) => s.clientBusy)),
+        serverBusy: median(ss.map((s) => s.serverBusy)),
+        requests: median(ss.map((s) => s.requests)),
+      });
+    }
+    const ref = med.get('official');
+    for (const [kind, s] of med) {
+      rows.push([
+        String(concurrency),
+        kind,
+        String(Math.round(s.vectorsPerSecond)),
+        ref ? `${(s.vectorsPerSecond / ref.vectorsPerSecond).toFixed(2)}x` : '-',
+        s.clientCpuUs.toFixed(1),
+        ref ? `${(s.clientCpuUs / ref.clientCpuUs).toFixed(2)}x` : '-',
+        s.serverCpuUs.toFixed(1),
+        pct(s.clientBusy),
+        pct(s.serverBusy),
+        String(s.requests),
+      ]);
+    }
+    const rest = med.get('sdk-rest');
+    const grpc = med.get('sdk-grpc');
+    if (rest && grpc) {
+      ratios.push(
+        `concurrency ${concurrency}: sdk-grpc / sdk-rest ${(grpc.vectorsPerSecond / rest.vectorsPerSecond).toFixed(2)}x vectors/s`,
+      );
     }
   }
-
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const med = new Map<Kind, Sample>();
-  for (const [kind, ss] of samples) {
-    med.set(kind, {
-      vectorsPerSecond: median(ss.map((s) => s.vectorsPerSecond)),
-      clientCpuUs: median(ss.map((s) => s.clientCpuUs)),
-      serverCpuUs: median(ss.map((s) => s.serverCpuUs)),
-      clientBusy: median(ss.map((s) => s.clientBusy)),
-      serverBusy: median(ss.map((s) => s.serverBusy)),
-      requests: median(ss.map((s) => s.requests)),
-    });
-  }
-  const ref = med.get('official');
-  const pct = (x: number) => `${Math.round(x * 100)}%`;
-  const rows = [...med].map(([kind, s]) => [
-    kind,
-    String(Math.round(s.vectorsPerSecond)),
-    ref ? `${(s.vectorsPerSecond / ref.vectorsPerSecond).toFixed(2)}x` : '-',
-    s.clientCpuUs.toFixed(1),
-    ref ? `${(s.clientCpuUs / ref.clientCpuUs).toFixed(2)}x` : '-',
-    s.serverCpuUs.toFixed(1),
-    pct(s.clientBusy),
-    pct(s.serverBusy),
-    String(s.requests),
-  ]);
   const header = [
+    'conc',
     'client',
     'vectors/s',
     'vs official',
@@ -232,18 +254,13 @@ async function main(): Promise<void> {
   ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]) =>
-    r.map((c, i) => (i < 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+    r.map((c, i) => (i === 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   console.log(
-    `upsert ${total} vectors, dim ${DIM}, batches of ${BATCH}, ${concurrency} in flight, values ${valuesKind}, median of ${repeats}, node ${process.version}`,
+    `upsert ${total} vectors, dim ${DIM}, batches of ${BATCH}, values ${valuesKind}, median of ${repeats}, node ${process.version}`,
   );
   console.log(fmt(header));
   for (const r of rows) console.log(fmt(r));
-  const rest = med.get('sdk-rest');
-  const grpc = med.get('sdk-grpc');
-  if (rest && grpc)
-    console.log(
-      `sdk-grpc / sdk-rest: ${(grpc.vectorsPerSecond / rest.vectorsPerSecond).toFixed(2)}x vectors/s`,
-    );
+  for (const line of ratios) console.log(line);
   await pc.close();
   await Promise.all(pools.map((p) => p.close()));
   child.disconnect();
