@@ -8,7 +8,7 @@
  *
  *   npx tsx bench/upsert-wire.ts [--vectors 20000] [--concurrency 4] [--repeats 5]
  *                                [--values f32|f64|round4] [--only sdk-rest,sdk-grpc,official,undici]
- *                                [--server-prof DIR]
+ *                                [--server-prof DIR] [--verbose]
  *
  * The emulator runs in a child process, so the client's CPU is this process's alone
  * (`process.cpuUsage`, user + system) and the emulator's is read from the child. Runs are
@@ -19,7 +19,7 @@
  * `--values f64` sends doubles that are not float32 (values computed in double precision),
  * where this SDK's REST encoder leaves the numbers to `JSON.stringify`; `--values round4`
  * rounds them to 4 decimals (short JSON numbers, REST's best case). `--concurrency 1,4`
- * runs each level in turn.
+ * runs each level in turn; `--verbose` prints every run.
  * Profile the client with `node --cpu-prof --import tsx bench/upsert-wire.ts ...`.
  */
 import { spawn } from 'node:child_process';
@@ -72,6 +72,7 @@ async function main(): Promise<void> {
   const repeats = Number(arg('repeats', '5'));
   const valuesKind = arg('values', 'f32');
   const only = arg('only', KINDS.join(',')).split(',') as Kind[];
+  const verbose = process.argv.includes('--verbose');
 
   const prof = arg('server-prof', '');
   const profArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
@@ -203,7 +204,13 @@ async function main(): Promise<void> {
     for (let r = 0; r < repeats; r++) {
       for (let i = 0; i < only.length; i++) {
         const kind = only[(i + r) % only.length]!;
-        samples.get(kind)!.push(await run(kind, vectors, concurrency));
+        const sample = await run(kind, vectors, concurrency);
+        samples.get(kind)!.push(sample);
+        if (verbose) {
+          console.log(
+            `  ${kind} conc ${concurrency}: ${Math.round(sample.vectorsPerSecond)} vectors/s, client ${sample.clientCpuUs.toFixed(0)} us/vec (${pct(sample.clientBusy)}), server ${sample.serverCpuUs.toFixed(0)} us/vec (${pct(sample.serverBusy)})`,
+          );
+        }
       }
     }
     const med = new Map<Kind, Sample>();

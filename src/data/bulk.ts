@@ -35,7 +35,8 @@ export function estimateVectorJsonBytes(v: Vector): number {
   let n = RECORD_OVERHEAD_BYTES + Buffer.byteLength(JSON.stringify(v.id), 'utf8');
   n += v.values.length * (MAX_NUMBER_BYTES + 1);
   if (v.sparseValues) {
-    n += v.sparseValues.indices.length * MAX_INDEX_BYTES + v.sparseValues.values.length * (MAX_NUMBER_BYTES + 1);
+    n +=
+      v.sparseValues.indices.length * MAX_INDEX_BYTES + v.sparseValues.values.length * (MAX_NUMBER_BYTES + 1);
   }
   if (v.metadata) n += Buffer.byteLength(JSON.stringify(v.metadata), 'utf8');
   return n;
