@@ -82,22 +82,31 @@ export function writeJsonNumber(buf: Uint8Array, view: DataView, pos: number, x:
   // 17 digits: the integer nearest z (half a unit is always inside the interval).
   const r = z - lo;
   let c17 = lo + toBit(r > 0.5);
-  // 16 digits when a multiple of 10 lies in [z − h, z + h]: the nearest one.
-  const below = lo % 10;
-  const down = lo - below;
-  const rem = below + r; // z − down
-  let c16 = down + 10 * toBit(rem > 5);
-  const use16 = toBit(rem <= h) | toBit(10 - rem <= h);
-  // Ties (to even, as V8 breaks them), short decimals and powers of two (whose interval
+  // 16 digits when a multiple of 10 lies in [z − h, z + h]: the nearest one; 15 when a
+  // multiple of 100 does (about one value in ten).
+  const below10 = lo % 10;
+  const down10 = lo - below10;
+  const rem10 = below10 + r; // z − down10
+  let c16 = down10 + 10 * toBit(rem10 > 5);
+  const use16 = toBit(rem10 <= h) | toBit(10 - rem10 <= h);
+  const below100 = lo % 100;
+  const down100 = lo - below100;
+  const rem100 = below100 + r;
+  let c15 = down100 + 100 * toBit(rem100 > 50);
+  const use15 = toBit(rem100 <= h) | toBit(100 - rem100 <= h);
+  // Ties (to even, as V8 breaks them), shorter decimals and powers of two (whose interval
   // is narrower below) are rare: out of the way.
   if (r === 0.5) c17 = lo + (lo & 1);
-  if (rem === 5) c16 = down + 10 * ((down / 10) & 1);
-  const rem100 = (lo % 100) + r;
-  if (toBit(rem100 <= h) | toBit(100 - rem100 <= h) | toBit((bits & 0x7fffff) === 0)) {
-    return writeCareful(buf, view, pos, hi, z, c17, h, e10, (bits & 0x7fffff) === 0);
+  if (rem10 === 5) c16 = down10 + 10 * ((down10 / 10) & 1);
+  if (rem100 === 50) c15 = down100 + 100 * ((down100 / 100) & 1);
+  const rem1000 = (lo % 1000) + r;
+  const powerOfTwo = (bits & 0x7fffff) === 0;
+  if (toBit(rem1000 <= h) | toBit(1000 - rem1000 <= h) | toBit(powerOfTwo)) {
+    return writeCareful(buf, view, pos, hi, z, c17, h, e10, powerOfTwo);
   }
-  const c = c17 + use16 * (c16 - c17);
-  const digits = 17 - use16;
+  // A multiple of 100 is a multiple of 10: use15 implies use16.
+  const c = c17 + use16 * (c16 - c17) + use15 * (c15 - c16);
+  const digits = 17 - use16 - use15;
   if (e10 >= 0) return writeFixed(buf, view, pos, hi, c, digits, e10);
   buf[pos++] = ZERO;
   buf[pos++] = POINT;
