@@ -1,16 +1,17 @@
 /**
  * JavaScript numbers written as bytes exactly as `JSON.stringify` writes them, fast for
  * the values bulk upserts carry: float32 values (what embedding models produce, and what
- * a `Float32Array` holds) widened to doubles. Formatting those numbers is most of a REST
- * upsert's client CPU; V8 formats each through its general double-to-shortest code (about
- * 110 ns a number here), this path in about half that, straight into the body's bytes.
+ * a `Float32Array` holds) widened to doubles. Formatting those numbers was two thirds of a
+ * REST upsert's client CPU; V8 formats each through its general double-to-shortest code
+ * (110–150 ns a number on the benchmark machine), this path in about a third of that,
+ * straight into the body's bytes (bench/upsert-encode.ts, docs/grpc.md).
  *
  * What JSON.stringify prints (ECMAScript Number::toString): the fewest significant
  * digits that read back as the same double, the one nearest the value among those, in
  * fixed notation from 1e-6 to 1e21. For a float32 value `a` in [1e-4, 1e9) that is
  * computed here with exact arithmetic only:
  * - `a × 10^k` (k = 8 − ⌊log10 a⌋ ≤ 12) is exact in a double: a's 24-bit significand
- *   times 5^k (< 2^28) fits in 53 bits. Two `floor`s split it into the first 9 digits,
+ *   times 5^k (< 2^28) fits in 53 bits. Two truncations split it into the first 9 digits,
  *   the next 8 and the remainder `z`, all exact.
  * - The double's rounding interval, in units of the 17th digit, is `z ± h` with
  *   h = 2^(e2−53) × 10^(16−e10) (a power of two times an exact power of ten), half that
@@ -21,8 +22,9 @@
  *   nearest the value, ties to even, as V8 does.
  * Everything else (zero is `0`; doubles that are not float32, float32 outside that range,
  * NaN and infinities) goes through `JSON.stringify` itself. The equivalence is tested
- * against `JSON.stringify` on every float32 of several binades and on random values
- * (test/data/json-number.test.ts).
+ * against `JSON.stringify` on sampled binades, ties, short decimals and random values
+ * (test/data/json-number.test.ts), and bench/json-number-check.ts compares every float32
+ * of the range.
  */
 
 /** The most bytes one number takes, here or from JSON.stringify (`-0.0000012345678901234567`). */
@@ -78,7 +80,8 @@ export function writeJsonNumber(buf: Uint8Array, view: DataView, pos: number, x:
   const h = POW2[e2 - 53 + 100]! * POW10[16 - e10]!;
 
   // The digits are chosen without branches on the data where it can be (which way a
-  // value goes is a coin toss, and mispredicted branches were half this function's time).
+  // value goes is a coin toss, and mispredicted branches were a third of this function's
+  // time).
   // 17 digits: the integer nearest z (half a unit is always inside the interval).
   const r = z - lo;
   let c17 = lo + toBit(r > 0.5);
