@@ -2,7 +2,7 @@
  * Import rules checked by `npm run lint` (dependency-cruiser): no import circles, type-only
  * imports included, and no import that points from a lower layer up. The layers, bottom
  * up: errors/config/log/version (+ data/types.ts, the wire vocabulary the emulator shares)
- * → resilience/ and transport/ → data/ → client.ts → the entry points. The emulator
+ * → resilience/, coordination/ and transport/ → data/ → client.ts → the entry points. The emulator
  * (local/) and the CLI (cli/) sit beside the SDK: the SDK never imports them.
  */
 const BASE = '^src/(errors|config|log|version)\\.ts$';
@@ -27,6 +27,13 @@ module.exports = {
       name: 'resilience-below-transport-and-data',
       severity: 'error',
       from: { path: '^src/resilience/' },
+      to: { path: '^src/(transport|data|local|cli)/|^src/(client|index|grpc|local)\\.ts$' },
+    },
+    {
+      name: 'coordination-below-data',
+      comment: 'Shared state across processes (coordination/) sits beside resilience/: the limiter may use it.',
+      severity: 'error',
+      from: { path: '^src/coordination/' },
       to: { path: '^src/(transport|data|local|cli)/|^src/(client|index|grpc|local)\\.ts$' },
     },
     {

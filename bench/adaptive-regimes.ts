@@ -1,26 +1,30 @@
 /**
- * Bulk upsert against the real emulator over loopback, wall clock: this SDK (ceilings 8
- * and 32), the spec's algorithm taken literally (on the SDK's machinery), a plain fixed
- * pool with exponential backoff, and the official client, each loading the same records
- * into a fresh index, in three regimes: a token bucket looser than one request per round
- * trip (binding at both ceilings), one tighter than one request per round trip, and a cap
- * on requests in flight. The emulator runs in its own process; every figure about what
- * happened (requests rejected, vectors stored) is the emulator's, not the client's.
+ * Bulk upsert against the real emulator over loopback, wall clock: this SDK, the spec's
+ * algorithm taken literally (on the SDK's machinery) and a naive loop (a fixed pool with
+ * exponential backoff), all at a ceiling of 16, each loading the same records into a fresh
+ * index, in the scenarios of issue 12: limits that depend on load (a token bucket of 40/s,
+ * an in-flight cap of 4, a bucket of 2/s with a 300 ms round trip), judged against the
+ * bound they allow, and faults that arrive whatever the load (random 429s on 5, 12 and
+ * 25 %, random 503s with Retry-After, 30 % faults of every kind), judged against the same
+ * contender's fault-free run. The emulator runs in its own process; every figure about
+ * what happened (requests rejected, vectors stored) is the emulator's, not the client's.
  *
  *   npx tsx bench/adaptive-regimes.ts [--quick] [--vectors N] [--regime NAME[,NAME]]
- *                                     [--contenders NAME[,NAME]] [--latency MS] [--trace]
+ *                                     [--contenders NAME[,NAME]] [--trace]
  *
- * Regimes: rate-loose, rate-tight, inflight-3 (`--vectors` sets every regime's size,
- * `--quick` divides the defaults by 4). Contenders: sdk-8, sdk-32, spec-8, spec-32,
- * fixed-8, official-8. References, run only when named in `--contenders`: fixed-3, sdk-3
- * (told the in-flight cap: what a client that knows the server achieves).
- * `--trace` prints, after the table, each limiter's transitions and limit over time and
- * the emulator's per-second timeline. About 1.5 minutes (`--quick`: 30 s).
+ * Regimes: bucket-40, inflight-4, rate-2, random-429-5, random-429-12, random-429-25,
+ * random-503-ra, chaos-30 (default: all), and the earlier rate-loose, rate-tight,
+ * inflight-3 when named. `--vectors` sets every regime's size, `--quick` divides the
+ * defaults by 4. Contenders: sdk-16, spec-16, naive-16 (default); also sdk-8, sdk-32,
+ * spec-8, spec-32, fixed-8, official-8 and the references fixed-3, sdk-3 (told the
+ * in-flight cap) when named. `--trace` prints, after the table, each limiter's
+ * transitions and the emulator's per-second timeline. About 6 minutes.
  */
 import os from 'node:os';
+import type { FaultConfig } from '../src/local.js';
 import { seededRandom } from '../src/resilience/clock.js';
 import { startEmulatorProcess } from './adaptive/emulator.js';
-import { REGIMES, type Regime } from './adaptive/regimes.js';
+import { MORE_REGIMES, REGIMES, type Regime } from './adaptive/regimes.js';
 import { measureServiceTime } from './adaptive/service-time.js';
 import { formatRow, type Row, TABLE_HEADER } from './adaptive/table.js';
 import { fixedPoolContender } from './contenders/fixed-pool.js';
@@ -33,6 +37,13 @@ const BATCH = 50;
 
 /** Contenders and the ceiling (requests in flight at most) their bound assumes. */
 const CONTENDERS: [Contender, number][] = [
+  [sdkContender('sdk-16', 16), 16],
+  [sdkContender('spec-16', 16, { literalSpec: true }), 16],
+  [fixedPoolContender('naive-16', 16), 16],
+];
+
+/** Run when named in `--contenders`. */
+const OTHERS: [Contender, number][] = [
   [sdkContender('sdk-8', 8), 8],
   [sdkContender('sdk-32', 32), 32],
   [sdkContender('spec-8', 8, { literalSpec: true }), 8],
@@ -74,15 +85,17 @@ async function main(): Promise<void> {
   const started = performance.now();
   const quick = process.argv.includes('--quick');
   const trace = process.argv.includes('--trace');
-  const latencyMs = Number(arg('latency') ?? 8);
   const fixedVectors = arg('vectors') === undefined ? undefined : Number(arg('vectors'));
-  const regimeNames = pick(
-    REGIMES.map((r) => r.name),
-    arg('regime'),
-    'regime',
-  );
-  const regimes = REGIMES.filter((r) => regimeNames.has(r.name));
-  const all = [...CONTENDERS, ...EXPERIMENTS];
+  const allRegimes = [...REGIMES, ...MORE_REGIMES];
+  const regimeNames = arg('regime')
+    ? pick(
+        allRegimes.map((r) => r.name),
+        arg('regime'),
+        'regime',
+      )
+    : new Set(REGIMES.map((r) => r.name));
+  const regimes = allRegimes.filter((r) => regimeNames.has(r.name));
+  const all = [...CONTENDERS, ...OTHERS, ...EXPERIMENTS];
   const contenderNames = arg('contenders')
     ? pick(
         all.map(([c]) => c.name),
@@ -108,7 +121,7 @@ async function main(): Promise<void> {
     for (const [c] of contenders) {
       const name = `warmup-${c.name}`;
       const host = await emu.createIndex(name, DIM);
-      await emu.setFaults(name, { latency: { fixedMs: latencyMs } });
+      await emu.setFaults(name, { latency: { fixedMs: 8 } });
       await c.run({
         host,
         controllerHost: emu.controllerHost,
@@ -124,19 +137,27 @@ async function main(): Promise<void> {
         `(${os.cpus()[0]?.model.trim()}), dim ${DIM}, batch ${BATCH}`,
     );
     console.log(
-      `# fixed latency ${latencyMs} ms; service time s = ${latencyMs} ms + measured overhead: the median of 50 ` +
-        'sequential round trips of one pre-encoded batch (bare undici, unthrottled index), measured right ' +
+      "# service time s = the regime's fixed latency + measured overhead: the median of 50 sequential " +
+        'round trips of one pre-encoded batch (bare undici, unthrottled index), measured right ' +
         "before each regime's runs and listed below the table",
     );
     console.log(
       '# bound: token bucket (requests - burst) / rps + s; in-flight cap c: ceil(requests / c) x s;',
     );
     console.log(
-      '#        never below ceil(requests / ceiling) x s. (x) in parentheses: not everything stored.',
+      '#        never below ceil(requests / ceiling) x s. Faults that arrive whatever the load: the bound is',
+    );
+    console.log(
+      "#        the same contender's wall on the same index without the faults (÷ fault-free). (x): not everything stored.",
     );
     for (const regime of regimes) {
       const n = sizeOf(regime);
-      console.log(`# ${regime.name}: ${regime.label}, ${n} vectors = ${Math.ceil(n / BATCH)} requests`);
+      const retries = regime.retries
+        ? `; every contender: maxRetries ${regime.retries.maxRetries}${regime.retries.timeout ? `, timeout ${regime.retries.timeout} s` : ''}`
+        : '';
+      console.log(
+        `# ${regime.name}: ${regime.label}, ${n} vectors = ${Math.ceil(n / BATCH)} requests${retries}`,
+      );
     }
     console.log(`# load average before the runs: ${loadAverage()}`);
     console.log('');
@@ -146,28 +167,38 @@ async function main(): Promise<void> {
       const n = sizeOf(regime);
       const input = vectors.slice(0, n);
       // Measured per regime: the machine's load drifts over a run.
-      const serviceMs = await measureServiceTime(emu, vectors.slice(0, BATCH), DIM, latencyMs);
+      const serviceMs = await measureServiceTime(emu, vectors.slice(0, BATCH), DIM, regime.latencyMs);
       services.push(`${regime.name} ${serviceMs.toFixed(2)} ms`);
       for (const [contender, ceiling] of contenders) {
+        const run = async (name: string, faults: FaultConfig) => {
+          const host = await emu.createIndex(name, DIM);
+          // Set just before the run: the bucket restarts with one token, the fault sequence from its seed.
+          await emu.setFaults(name, faults);
+          const t0 = performance.now();
+          const report = await contender.run({
+            host,
+            controllerHost: emu.controllerHost,
+            vectors: input,
+            batchSize: BATCH,
+            retries: regime.retries,
+          });
+          const wallMs = performance.now() - t0;
+          const stats = await emu.stats(name);
+          await emu.deleteIndex(name);
+          return { report, wallMs, stats };
+        };
         const name = `${regime.name}-${contender.name}`;
-        const host = await emu.createIndex(name, DIM);
-        // Set just before the run: the bucket restarts with one token, the fault sequence from its seed.
-        await emu.setFaults(name, regime.faults(latencyMs));
-        const t0 = performance.now();
-        const report = await contender.run({
-          host,
-          controllerHost: emu.controllerHost,
-          vectors: input,
-          batchSize: BATCH,
-        });
-        const wallMs = performance.now() - t0;
-        const stats = await emu.stats(name);
-        await emu.deleteIndex(name);
+        // Faults that arrive whatever the load: the contender's own fault-free run is the bound.
+        const clean = regime.bound
+          ? undefined
+          : await run(`${name}-clean`, { latency: { fixedMs: regime.latencyMs } });
+        const { report, wallMs, stats } = await run(name, regime.faults);
         const row: Row = {
           regime: regime.name,
           contender: contender.name,
           wallMs,
-          boundMs: regime.bound(Math.ceil(n / BATCH), serviceMs, ceiling),
+          boundMs: regime.bound ? regime.bound(Math.ceil(n / BATCH), serviceMs, ceiling) : clean!.wallMs,
+          versusFaultFree: !regime.bound,
           rejected: stats.requests.total ? stats.requests.rejected / stats.requests.total : 0,
           stored: stats.vectors.total / n,
           report,

@@ -3,6 +3,7 @@
  */
 import { inspect } from 'node:util';
 import { RetryConfig, type RetryConfigOptions } from './config.js';
+import type { Coordinator } from './coordination/coordinator.js';
 import { CLIENT_CONTEXT, ClientContext, type ClientContextSource } from './data/context.js';
 import type { ConfigureIndexOptions, CreateIndexOptions, IndexModel } from './data/control-types.js';
 import { GrpcIndex } from './data/grpc-index.js';
@@ -43,6 +44,12 @@ export interface PineconeOptions {
   sourceTag?: string;
   /** Adaptive limiter registry shared by this client's indexes (default: one per client). */
   limiters?: LimiterRegistry;
+  /**
+   * Share the adaptive limiter's state with other processes, e.g.
+   * `redisCoordinator({ url: 'redis://127.0.0.1:6379' })` (see docs/coordination.md).
+   * The client gives it its logger and clock, and `close()` disposes it.
+   */
+  coordination?: Coordinator;
 }
 
 /** Options of {@link Pinecone.index}: a host, or an index name to look up (once). */
@@ -81,6 +88,7 @@ export class Pinecone implements ClientContextSource {
   readonly #hostsByName = new Map<string, Promise<string>>();
   /** The wiring every index handle of this client shares (key, logger, limiters, pools). */
   readonly #ctx: ClientContext;
+  readonly #coordination: Coordinator | undefined;
 
   constructor(options: PineconeOptions = {}) {
     if (options === null || typeof options !== 'object') {
@@ -114,6 +122,19 @@ export class Pinecone implements ClientContextSource {
       sourceTag: options.sourceTag,
       resolveName: (name) => this.#resolveName(name),
     });
+    this.#coordination = options.coordination;
+    if (this.#coordination !== undefined) {
+      if (
+        typeof this.#coordination?.attach !== 'function' ||
+        typeof this.#coordination.dispose !== 'function'
+      ) {
+        throw new ValidationError(
+          'coordination must be a Coordinator, e.g. redisCoordinator({ url })',
+          'coordination',
+        );
+      }
+      this.#coordination.attach({ logger, clock: this.#clock });
+    }
   }
 
   /**
@@ -208,6 +229,7 @@ export class Pinecone implements ClientContextSource {
 
   /** Release connection pools and channels. Calls after this fail. */
   async close(): Promise<void> {
+    await this.#coordination?.dispose();
     await this.#ctx.close();
   }
 

@@ -6,6 +6,23 @@
 export { type IndexOptions, Pinecone, type PineconeOptions, toIndexModel } from './client.js';
 export { DEFAULT_RETRYABLE_STATUS_CODES, RetryConfig, type RetryConfigOptions } from './config.js';
 export type {
+  CongestionReport,
+  CongestionVerdict,
+  Coordinator,
+  CoordinatorContext,
+  FleetState,
+  RateReport,
+  SlotGrant,
+} from './coordination/coordinator.js';
+export {
+  type CoordinationStats,
+  DEFAULT_KEY_PREFIX,
+  RedisCoordinator,
+  type RedisCoordinatorOptions,
+  redisCoordinator,
+} from './coordination/redis-coordinator.js';
+export type { CommandSender, ScriptClient } from './coordination/script-client.js';
+export type {
   ConfigureIndexOptions,
   CreateIndexOptions,
   IndexModel,

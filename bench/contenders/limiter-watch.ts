@@ -2,7 +2,7 @@
  * Watches one host's limiter during a benchmark run: its transitions, and every 10 ms
  * the limit, requests in flight, acquirers queued, pacing, dispatches (by wrapping the
  * limiter's `acquire`) and the batches sleeping out a retry delay (the limiter's own
- * count: throttled retries sleep through `limiter.backoff`, which may end them early).
+ * count: throttled retries sleep through `limiter.retryWait`, which may end them early).
  * Gives time means for the table's notes and a limit-over-time series for `--trace`.
  */
 import { type Logger, silentLogger } from '../../src/log.js';
@@ -60,8 +60,8 @@ export class LimiterWatch {
     this.#limiter = limiter;
     // Count dispatches: the retry loop takes one permit per attempt, the moment it leaves.
     const acquire = limiter.acquire.bind(limiter);
-    limiter.acquire = async (ceiling, signal) => {
-      const permit = await acquire(ceiling, signal);
+    limiter.acquire = async (ceiling, signal, maxWaitMs) => {
+      const permit = await acquire(ceiling, signal, maxWaitMs);
       this.#dispatches += 1;
       return permit;
     };

@@ -37,7 +37,16 @@ export function sdkContender(name: string, maxConcurrency: number, variant: SdkV
           wakeRetries: !variant.literalSpec,
         },
       });
-      const pc = new Pinecone({ apiKey: 'bench', limiters, logger, clock });
+      const pc = new Pinecone({
+        apiKey: 'bench',
+        limiters,
+        logger,
+        clock,
+        ...(input.retries && {
+          retryConfig: { maxRetries: input.retries.maxRetries },
+          timeout: input.retries.timeout,
+        }),
+      });
       // The limiter the upsert will use: the registry keys hosts by host:port.
       const limiter = limiters.get(input.host);
       watch.start(limiter);

@@ -13,6 +13,7 @@ import type {
   LimiterSnapshot,
   LimiterState,
   LimitTransition,
+  ThrottleVerdict,
 } from '../../src/resilience/limiter-state.js';
 
 /** The spec's AIMD, literally: halve on every throttle, +1 after `limit` consecutive successes. */
@@ -57,14 +58,15 @@ export class SpecLiteralState implements LimiterState {
     });
   }
 
-  onThrottle(_now: number, d: Dispatch): void {
+  onThrottle(_now: number, d: Dispatch): ThrottleVerdict {
     this.throttles += 1;
     this.streak = 0;
     const before = this.limit;
     this.limit = Math.max(1, Math.floor(Math.min(this.limit, d.ceiling) / 2));
-    if (this.limit === before) return;
+    if (this.limit === before) return 'congestion';
     this.decreases += 1;
     this.notify({ kind: 'decrease', before, after: this.limit, ceiling: d.ceiling, pacingRate: undefined });
+    return 'congestion';
   }
 
   snapshot(): LimiterSnapshot {

@@ -18,6 +18,8 @@ export interface RunInput {
   controllerHost: string;
   vectors: BenchVector[];
   batchSize: number;
+  /** Retry settings of the regime, the same for every contender (default: the contender's own). */
+  retries?: { maxRetries: number; timeout?: number | undefined } | undefined;
 }
 
 /** What a contender reports about its own run. */

@@ -8,9 +8,11 @@
  * confirmed written goes to a resume file (the SDK's `error.failedVectors`, then the part
  * of the file never read) and the exact command that finishes the load is printed.
  */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { type RedisCoordinator, redisCoordinator } from '../coordination/redis-coordinator.js';
 import type { UpsertProgress } from '../data/index.js';
-import type { PineconeError } from '../errors.js';
+import { type PineconeError, ValidationError } from '../errors.js';
+import type { Logger } from '../log.js';
 import {
   addTargetOptions,
   apiKeyFromEnv,
@@ -39,16 +41,39 @@ export interface UpsertFlags extends TargetFlags {
   timeout?: number;
   resumeFile?: string;
   progressInterval: number;
+  /** Share the adaptive limits with other loaders through this Redis (`--redis`). */
+  redis?: string;
+}
+
+/** Coordination warnings (Redis unavailable, back again) on stderr: the CLI is silent otherwise. */
+const coordinationLog: Logger = {
+  debug: () => {},
+  info: (message) => process.stderr.write(`${message}\n`),
+  warn: (message) => process.stderr.write(`warning: ${message}\n`),
+};
+
+/** The coordinator `--redis` asks for; a bad URL is a usage error. */
+function coordinatorFor(url: string | undefined): RedisCoordinator | undefined {
+  if (url === undefined) return undefined;
+  try {
+    return redisCoordinator({ url, logger: coordinationLog });
+  } catch (error) {
+    if (error instanceof ValidationError) throw new CliError(`--redis: ${error.message}`);
+    throw error;
+  }
 }
 
 /** Load the file; returns the exit code (see `EXIT` in common.ts). */
 export async function runUpsert(flags: UpsertFlags, controllerHostFromCli = false): Promise<number> {
   apiKeyFromEnv(); // the first thing a user must fix, so the first thing checked
+  const coordination = coordinatorFor(flags.redis);
   const source = await VectorSource.open(flags.file, { format: flags.format, idPrefix: flags.idPrefix });
   const { pc, index } = await openTarget(flags, {
     maxRetries: flags.maxRetries,
     timeout: flags.timeout,
+    coordination,
   }).catch(async (error: unknown) => {
+    await coordination?.dispose();
     await source.close();
     throw error;
   });
@@ -76,6 +101,8 @@ export async function runUpsert(flags: UpsertFlags, controllerHostFromCli = fals
       () => undefined,
     );
     process.on('SIGINT', onSigint);
+    // Connect before the progress display starts, so a warning (if any) reads cleanly.
+    await coordination?.ready();
     const started = performance.now();
     view.start();
     try {
@@ -200,6 +227,8 @@ function printResume(flags: UpsertFlags, resumePath: string, controllerHostFromC
   words.push('--batch-size', String(flags.batchSize), '--max-concurrency', String(flags.maxConcurrency));
   words.push('--max-retries', String(flags.maxRetries));
   if (flags.timeout !== undefined) words.push('--timeout', String(flags.timeout));
+  // Typed on the command line (not only in PINECONE_REDIS_URL, which the resume run reads anyway).
+  if (flags.redis && flags.redis !== process.env.PINECONE_REDIS_URL) words.push('--redis', flags.redis);
   process.stderr.write(`Resume with:\n  ${commandLine(invokedAs(), words)}\n`);
 }
 
@@ -242,6 +271,13 @@ export function registerUpsert(program: Command, done: (code: number) => void): 
       'where to write the records not written (default: <file>.resume.jsonl beside the input)',
     )
     .option('--progress-interval <ms>', 'without a terminal: ms between progress lines', intOption(100), 2000)
+    .addOption(
+      new Option(
+        '--redis <url>',
+        'share the adaptive limits with every loader given the same Redis (redis://host:port); ' +
+          'needs the package @redis/client; if Redis is away the load goes on with per-process limits',
+      ).env('PINECONE_REDIS_URL'),
+    )
     .addHelpText(
       'after',
       `
@@ -257,7 +293,9 @@ Examples:
   $ pinecone-resilient upsert --host my-index-abc123.svc.pinecone.io --file embeddings.jsonl
   $ pinecone-resilient upsert --index products --file products.csv --namespace v2 --max-concurrency 16
   $ pinecone-resilient upsert --host http://127.0.0.1:5081 --file vectors.npy --id-prefix doc- --grpc
-  $ pinecone-resilient upsert --host my-index-abc123.svc.pinecone.io --file embeddings.resume.jsonl   # finish a load`,
+  $ pinecone-resilient upsert --host my-index-abc123.svc.pinecone.io --file embeddings.resume.jsonl   # finish a load
+  $ pinecone-resilient upsert --host my-index-abc123.svc.pinecone.io --file part-1.jsonl --redis redis://127.0.0.1:6379 &
+  $ pinecone-resilient upsert --host my-index-abc123.svc.pinecone.io --file part-2.jsonl --redis redis://127.0.0.1:6379   # one shared budget`,
     )
     .action(async (flags: UpsertFlags, cmd: Command) => {
       if (flags.format !== undefined && !['jsonl', 'csv', 'npy'].includes(flags.format)) {

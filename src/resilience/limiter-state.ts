@@ -94,6 +94,6 @@ export interface LimiterState {
    * hint and the call's retry settings. Returns what the throttle meant (`undefined` =
    * congestion).
    */
-  onThrottle(now: number, dispatch: Dispatch, info?: ThrottleInfo): ThrottleVerdict | void;
+  onThrottle(now: number, dispatch: Dispatch, info?: ThrottleInfo): ThrottleVerdict | undefined;
   snapshot(): LimiterSnapshot;
 }

@@ -7,26 +7,34 @@
  * did not help, the level before it is restored and the share becomes the noise floor;
  * from then on only throttles beyond what that floor explains count as congestion.
  *
- * The evidence is counted per level (reset at every cut), decayed so that it reflects the
- * last few dozen outcomes, and compared with the noise floor by a binomial bound.
+ * The evidence is counted per dispatch at the current level (reset at every cut), decayed
+ * so that it reflects the last few dozen dispatches, and compared with the noise floor by a
+ * binomial bound.
  */
 
 /** Tuning of {@link ThrottleEvidence}. The defaults are the measured ones (docs/adaptive.md). */
 export interface ThrottleEvidenceOptions {
-  /** Outcomes the decayed counts reflect (default 64). */
+  /** Dispatches the decayed counts reflect (default 64). */
   horizon?: number;
   /** Standard deviations above the noise floor before throttles count as congestion (default 2.5). */
   z?: number;
   /** Throttles after a cut that decide a trial (default 3). */
   trialThrottles?: number;
-  /** Outcomes after a cut without that many throttles that decide it was congestion (default 64). */
+  /**
+   * Dispatches after a cut without that many throttles that decide it was congestion
+   * (default 64; sooner when none came in `3 / share before` dispatches).
+   */
   trialOutcomes?: number;
   /**
-   * A trial finds noise when the share after the cut is at least this fraction of the share
-   * before it (default 0.7): a cut that helps drives a load-dependent share to near zero.
+   * A trial finds noise when the share after the cut fell by less than `1 - sameShare` of
+   * what a load-dependent limit predicts (`1 - (1 - before) / cut`); default 0.7. A cut
+   * that helps drives a load-dependent share to that prediction, near zero.
    */
   sameShare?: number;
-  /** Shares at or above this are congestion whatever the floor: no trial (default 0.5). */
+  /**
+   * A share at or above this (with at least 2 throttles at the level) is congestion
+   * whatever the floor: its cut is not tried, and during a trial it cuts again (default 0.5).
+   */
   heavyShare?: number;
 }
 
@@ -143,7 +151,7 @@ export class ThrottleEvidence<S> {
   congested(): boolean {
     // During a trial only a heavy share cuts again: the share before the cut is known
     // from few outcomes, and cutting on each throttle would never let the trial end.
-    if (this.#trial) return this.#levelT >= 3 && this.share >= this.#o.heavyShare;
+    if (this.#trial) return this.#levelT >= 2 && this.share >= this.#o.heavyShare;
     return this.#t > allowance(this.#n, this.#noise, this.#o.z);
   }
 

@@ -609,7 +609,9 @@ describe('AimdState: throttles that arrive whatever the load', () => {
     /** One dispatch at a full window, answered as `throttled` says. */
     const send = (throttled: boolean) => {
       const d = s.dispatch(0, ceiling, Math.min(s.snapshot().limit, ceiling));
-      return throttled ? s.onThrottle(1, d) : (s.onSuccess(10, d), undefined);
+      if (throttled) return s.onThrottle(1, d);
+      s.onSuccess(10, d);
+      return undefined;
     };
     return { s, events, send, limit: () => s.snapshot().limit };
   }

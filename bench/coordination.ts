@@ -1,0 +1,251 @@
+/**
+ * A fleet of P worker processes bulk-loading into ONE throttled emulator (a token bucket,
+ * 60 requests/s by default), with and without coordination through Redis. Every worker is
+ * a real process (bench/coordination/worker.ts) running `new Pinecone({ coordination? })`;
+ * the records are split between them. Figures about what happened (requests rejected,
+ * vectors stored) are the emulator's; Redis commands are counted by each coordinator.
+ *
+ *   npx tsx bench/coordination.ts [--processes 1,4,8,16] [--modes together,staggered,cold]
+ *                                 [--variants sdk,redis,spec] [--vectors 24000] [--rps 60]
+ *                                 [--latency 20] [--quick]
+ *
+ * Modes: `together` (all start at once), `staggered` (one more every 0.5 s), `cold` (jobs
+ * of 500 vectors, each with a fresh client, P at a time). Variants: `sdk` (this SDK, no
+ * coordination), `redis` (the same with `coordination: redisCoordinator(...)`; a
+ * redis-server is started on loopback), `spec` (the spec's algorithm on the SDK's
+ * machinery). `--quick`: 6000 vectors, P = 1 and 8. A full run takes about 8 minutes.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import os from 'node:os';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { IndexStatsSnapshot } from '../src/local.js';
+import { type RedisProcess, redisServerPath, startRedis } from '../test/helpers/redis-server.js';
+import { startEmulatorProcess } from './adaptive/emulator.js';
+import type { Job, JobResult, Variant, WorkerConfig } from './coordination/worker.js';
+
+const DIM = 32;
+const BATCH = 50;
+const MAX_CONCURRENCY = 4;
+const COLD_JOB = 500;
+const STAGGER_MS = 500;
+const MODES = ['together', 'staggered', 'cold'] as const;
+type Mode = (typeof MODES)[number];
+const VARIANTS: readonly Variant[] = ['sdk', 'redis', 'spec'];
+const WORKER = fileURLToPath(new URL('./coordination/worker.ts', import.meta.url));
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function list<T extends string>(value: string | undefined, all: readonly T[], what: string): T[] {
+  if (value === undefined) return [...all];
+  const picked = value.split(',') as T[];
+  for (const p of picked)
+    if (!all.includes(p)) throw new Error(`unknown ${what} ${p}; one of ${all.join(', ')}`);
+  return picked;
+}
+
+/** A worker process: started, ready, given jobs one at a time. */
+class Worker {
+  readonly #child: ChildProcess;
+  readonly #lines: string[] = [];
+  #waiting: { resolve: (line: string) => void; reject: (error: Error) => void } | undefined;
+
+  private constructor(child: ChildProcess) {
+    this.#child = child;
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const waiting = this.#waiting;
+      this.#waiting = undefined;
+      if (waiting) waiting.resolve(line);
+      else this.#lines.push(line);
+    });
+    child.once('exit', (code) => this.#waiting?.reject(new Error(`worker exited (${code})`)));
+  }
+
+  static async start(config: WorkerConfig): Promise<Worker> {
+    const child = spawn(process.execPath, ['--import', 'tsx', WORKER, JSON.stringify(config)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const worker = new Worker(child);
+    const ready = JSON.parse(await worker.#next()) as { ready?: boolean };
+    if (!ready.ready) throw new Error('worker did not start');
+    return worker;
+  }
+
+  async run(job: Job): Promise<JobResult> {
+    this.#child.stdin!.write(`${JSON.stringify(job)}\n`);
+    return JSON.parse(await this.#next()) as JobResult;
+  }
+
+  async close(): Promise<void> {
+    if (this.#child.exitCode !== null) return;
+    const exited = once(this.#child, 'exit');
+    this.#child.stdin!.end();
+    await exited;
+  }
+
+  #next(): Promise<string> {
+    const line = this.#lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    if (this.#child.exitCode !== null)
+      return Promise.reject(new Error(`worker exited (${this.#child.exitCode})`));
+    return new Promise((resolve, reject) => {
+      this.#waiting = { resolve, reject };
+    });
+  }
+}
+
+interface Row {
+  processes: number;
+  mode: Mode;
+  variant: Variant;
+  wallMs: number;
+  boundMs: number;
+  stats: IndexStatsSnapshot;
+  intended: number;
+  results: JobResult[];
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+function formatRow(r: Row): string {
+  const req = r.stats.requests;
+  const commands = r.results.reduce((sum, j) => sum + j.redisCommands, 0);
+  const times = r.results.map((j) => j.ms);
+  const failures = r.results.filter((j) => j.failure);
+  const note = failures.length ? `${failures.length} failed: ${failures[0]?.failure}` : '';
+  return [
+    '',
+    r.processes,
+    r.mode,
+    r.variant,
+    `${(r.wallMs / 1000).toFixed(1)} s`,
+    (r.wallMs / r.boundMs).toFixed(2),
+    `${pct(req.rejected / Math.max(1, req.total))} (${req.rejected}/${req.total})`,
+    pct(r.stats.vectors.total / r.intended),
+    r.variant === 'redis' ? (commands / Math.max(1, req.total)).toFixed(2) : '-',
+    (Math.max(...times) / Math.min(...times)).toFixed(2),
+    note,
+    '',
+  ]
+    .join(' | ')
+    .trim();
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const processes = (arg('processes') ?? (quick ? '1,8' : '1,4,8,16')).split(',').map(Number);
+  const modes = list(arg('modes'), MODES, 'mode');
+  let variants = list(arg('variants'), VARIANTS, 'variant');
+  const total = Number(arg('vectors') ?? (quick ? 6000 : 24_000));
+  const rps = Number(arg('rps') ?? 60);
+  const latencyMs = Number(arg('latency') ?? 20);
+  const requests = Math.ceil(total / BATCH);
+
+  let redis: RedisProcess | undefined;
+  if (variants.includes('redis')) {
+    if (redisServerPath()) redis = await startRedis();
+    else {
+      console.log('# redis-server is not installed: the redis variant is left out');
+      variants = variants.filter((v) => v !== 'redis');
+    }
+  }
+  const emu = await startEmulatorProcess(7);
+  console.log(
+    `# bench/coordination.ts ${process.argv.slice(2).join(' ')}`.trimEnd() +
+      ` — ${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} cores, ` +
+      `load ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+  );
+  console.log(
+    `# one emulator: token bucket ${rps} req/s, latency ${latencyMs} ms; ${total} vectors, batch ${BATCH} ` +
+      `(${requests} requests), ${MAX_CONCURRENCY} in flight per process; bound = requests / rps ` +
+      `(staggered: or the last start + its share / rps); cold: jobs of ${COLD_JOB} vectors, a fresh client each`,
+  );
+  console.log(
+    '| P | mode | variant | wall | wall ÷ bound | rejected | stored | Redis calls / request | slowest ÷ fastest | notes |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  let run = 0;
+  try {
+    for (const p of processes) {
+      for (const mode of modes) {
+        for (const variant of variants) {
+          run += 1;
+          const name = `coord-${run}`;
+          const host = await emu.createIndex(name, DIM);
+          await emu.setFaults(name, { rateLimit: { rps }, latency: { fixedMs: latencyMs } });
+          const config: WorkerConfig = {
+            host,
+            variant,
+            redisUrl: redis?.url,
+            keyPrefix: `bench-${process.pid}-${run}:`,
+            dimension: DIM,
+            batchSize: BATCH,
+            maxConcurrency: MAX_CONCURRENCY,
+          };
+          const row = await scenario(p, mode, variant, config, total, rps);
+          console.log(formatRow({ ...row, stats: await emu.stats(name) }));
+          await emu.deleteIndex(name);
+        }
+      }
+    }
+  } finally {
+    await emu.close();
+    await redis?.stop();
+  }
+}
+
+/** Split `total` vectors into jobs: one per process, or cold jobs of 500. */
+function jobsFor(mode: Mode, processes: number, total: number): Job[] {
+  const size = mode === 'cold' ? COLD_JOB : Math.ceil(total / processes);
+  const jobs: Job[] = [];
+  for (let start = 0; start < total; start += size) {
+    jobs.push({ idStart: start, vectors: Math.min(size, total - start) });
+  }
+  return jobs;
+}
+
+async function scenario(
+  processes: number,
+  mode: Mode,
+  variant: Variant,
+  config: WorkerConfig,
+  total: number,
+  rps: number,
+): Promise<Omit<Row, 'stats'>> {
+  const jobs = jobsFor(mode, processes, total);
+  const workers = await Promise.all(Array.from({ length: processes }, () => Worker.start(config)));
+  const results: JobResult[] = [];
+  const t0 = performance.now();
+  let wallMs: number;
+  try {
+    let next = 0;
+    await Promise.all(
+      workers.map(async (worker, i) => {
+        if (mode !== 'cold') {
+          if (mode === 'staggered') await new Promise((r) => setTimeout(r, i * STAGGER_MS));
+          const job = jobs[i];
+          if (job) results.push(await worker.run(job));
+          return;
+        }
+        for (let job = jobs[next++]; job; job = jobs[next++]) results.push(await worker.run(job));
+      }),
+    );
+    wallMs = performance.now() - t0;
+  } finally {
+    await Promise.all(workers.map((w) => w.close()));
+  }
+  const requests = Math.ceil(total / BATCH);
+  const share = Math.ceil(Math.ceil(total / processes) / BATCH);
+  const lastStart = mode === 'staggered' ? (processes - 1) * STAGGER_MS : 0;
+  const boundMs = Math.max((requests / rps) * 1000, lastStart + (share / rps) * 1000);
+  return { processes, mode, variant, wallMs, boundMs, intended: total, results };
+}
+
+await main();

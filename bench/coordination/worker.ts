@@ -1,0 +1,112 @@
+/**
+ * One worker process of `bench/coordination.ts`: a user's process doing bulk upserts
+ * through `new Pinecone({ coordination? })`. It prints `{"ready":true}` once loaded, then
+ * runs one job per line read on stdin (`{"vectors": N, "idStart": K}`), each with a FRESH
+ * client (nothing learned carries over: a cold start as far as the SDK can tell), and prints
+ * one JSON line per job. It exits when stdin closes.
+ *
+ *   node --import tsx bench/coordination/worker.ts '<WorkerConfig JSON>'
+ */
+import { createInterface } from 'node:readline';
+import { Pinecone } from '../../src/client.js';
+import { redisCoordinator } from '../../src/coordination/redis-coordinator.js';
+import type { Vector } from '../../src/data/types.js';
+import { silentLogger } from '../../src/log.js';
+import { seededRandom, systemClock } from '../../src/resilience/clock.js';
+import { AdaptiveLimiterRegistry } from '../../src/resilience/registry.js';
+import { SpecLiteralState } from '../contenders/spec-literal.js';
+import { describeError } from '../contenders/types.js';
+
+/** How the worker's client is built. */
+export type Variant = 'sdk' | 'redis' | 'spec';
+
+/** The worker's one command-line argument. */
+export interface WorkerConfig {
+  host: string;
+  variant: Variant;
+  /** For `redis`: the server, and a prefix unique to the run (no state from earlier runs). */
+  redisUrl?: string | undefined;
+  keyPrefix?: string | undefined;
+  dimension: number;
+  batchSize: number;
+  maxConcurrency: number;
+}
+
+/** One job: upsert `vectors` records with ids from `idStart`. */
+export interface Job {
+  vectors: number;
+  idStart: number;
+}
+
+/** What a worker prints per job. */
+export interface JobResult {
+  /** Vectors the SDK confirmed written. */
+  upserted: number;
+  /** Real time of the job, ms (client creation to the upsert's end). */
+  ms: number;
+  /** Redis commands the job's coordinator sent (0 without one). */
+  redisCommands: number;
+  failure?: string | undefined;
+}
+
+function records(job: Job, dimension: number): Vector[] {
+  const random = seededRandom(job.idStart + 1);
+  return Array.from({ length: job.vectors }, (_, i) => ({
+    id: `v${job.idStart + i}`,
+    values: Array.from({ length: dimension }, () => Math.fround(random() * 2 - 1)),
+  }));
+}
+
+async function runJob(config: WorkerConfig, job: Job): Promise<JobResult> {
+  const vectors = records(job, config.dimension);
+  const t0 = performance.now();
+  const coordination =
+    config.variant === 'redis'
+      ? redisCoordinator({ url: config.redisUrl as string, keyPrefix: config.keyPrefix })
+      : undefined;
+  // The spec's algorithm on the SDK's machinery, as in bench/contenders/sdk.ts.
+  const limiters =
+    config.variant === 'spec'
+      ? new AdaptiveLimiterRegistry({
+          clock: systemClock,
+          logger: silentLogger,
+          limiter: { createState: (notify) => new SpecLiteralState(notify), wakeRetries: false },
+        })
+      : undefined;
+  const pc = new Pinecone({ apiKey: 'bench', coordination, limiters });
+  let upserted = 0;
+  let failure: string | undefined;
+  try {
+    // Loading @redis/client blocks the event loop once (its CommonJS tree loads in one go);
+    // as a service's start-up would, get it out of the way before the first request. The
+    // job's time still counts it.
+    await coordination?.ready();
+    const result = await pc
+      .index({ host: config.host })
+      .upsert({ vectors, batchSize: config.batchSize, maxConcurrency: config.maxConcurrency });
+    upserted = result.upsertedCount;
+  } catch (error) {
+    upserted = (error as { upsertedCount?: number }).upsertedCount ?? 0;
+    failure = describeError(error);
+  } finally {
+    await pc.close();
+  }
+  return {
+    upserted,
+    ms: performance.now() - t0,
+    redisCommands: coordination?.stats().commands ?? 0,
+    failure,
+  };
+}
+
+async function main(): Promise<void> {
+  const config = JSON.parse(process.argv[2] ?? '') as WorkerConfig;
+  process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line.trim() === '') continue;
+    const result = await runJob(config, JSON.parse(line) as Job);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  }
+}
+
+await main();

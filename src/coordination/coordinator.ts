@@ -1,0 +1,125 @@
+/**
+ * The seam between the adaptive controller and a store shared by several processes: what
+ * the controller may ask of the fleet, as plain records. The store only keeps and
+ * arbitrates state (one congestion event cuts the fleet once; recoveries merge by maximum;
+ * send slots never overlap); every decision (how much to cut, how fast to recover) stays
+ * in the local controller.
+ *
+ * Times here are the controller's clock (milliseconds), whatever clock the store keeps:
+ * an implementation converts its own time (Redis `TIME` for {@link redisCoordinator}) on
+ * every reply, so processes whose clocks disagree still agree on the schedule.
+ *
+ * Every operation fails open: when the store is down, slow or frozen it resolves to
+ * `undefined` within its timeout, and the controller carries on with local state.
+ */
+import type { Logger } from '../log.js';
+import type { Clock } from '../resilience/clock.js';
+
+/** What the fleet knows about one host, in the controller's clock. */
+export interface FleetState {
+  /**
+   * Id of the fleet's last congestion event (0: none yet). Remember it with each dispatch
+   * and hand it back as `eventSeen`: a throttle of a dispatch made before the current
+   * event belongs to an event the fleet already answered.
+   */
+  event: number;
+  /** The fleet's pacing rate in requests per second; `undefined` when it is not pacing. */
+  rate: number | undefined;
+  /** The concurrency limit (per process) the fleet learned; `undefined` when none yet. */
+  limit: number | undefined;
+  /** End of the fleet's cool-down after a Retry-After (clock ms); `undefined` when none. */
+  pausedUntil: number | undefined;
+}
+
+/** Send slots reserved for one process. */
+export interface SlotGrant {
+  /** Fleet state when the slots were reserved. */
+  state: FleetState;
+  /**
+   * Send times (clock ms, ascending), one per request: no other process holds a slot
+   * closer than one pacing interval to any of them. Not before the cool-down's end. When
+   * the fleet is not pacing they are all "now" (or the cool-down's end).
+   */
+  slots: number[];
+}
+
+/** A congestion event seen by one process, and what its controller decided. */
+export interface CongestionReport {
+  /** {@link FleetState.event} when the throttled request was dispatched. */
+  eventSeen: number;
+  /**
+   * The fleet's pacing rate after this event (req/s), decided by the controller from the
+   * fleet rate it knew; `Infinity` stops pacing; omitted leaves the rate as it is. Also the
+   * rate a cool-down's end is spread at when the fleet was not pacing.
+   */
+  rate?: number | undefined;
+  /** The concurrency limit after this event; omitted leaves it as it is. */
+  limit?: number | undefined;
+  /**
+   * The server's Retry-After (ms): the whole fleet waits until then, whether or not this
+   * report opened a new event.
+   */
+  retryAfterMs?: number | undefined;
+}
+
+/** The store's answer to a {@link CongestionReport}. */
+export interface CongestionVerdict {
+  /**
+   * `true`: this report opened a new event and set the fleet's rate and limit. `false`: the
+   * throttled request left before the current event, which has already cut the fleet:
+   * adopt `state` instead of cutting again.
+   */
+  accepted: boolean;
+  state: FleetState;
+}
+
+/** A recovery step of one process: the fleet takes the highest rate and limit reported. */
+export interface RateReport {
+  /** {@link FleetState.event} the step was made under; steps from before the current event are dropped. */
+  eventSeen: number;
+  /** Pacing rate now (req/s); `Infinity` stops pacing; omitted leaves the rate as it is. */
+  rate?: number | undefined;
+  /** Concurrency limit now; omitted leaves the limit as it is. */
+  limit?: number | undefined;
+}
+
+/** What a client hands its coordinator: its logger and its clock. */
+export interface CoordinatorContext {
+  logger: Logger;
+  clock: Clock;
+}
+
+/**
+ * Shared adaptive state for a fleet of processes, keyed by host (the limiter registry's
+ * host key). {@link redisCoordinator} is the implementation shipped; any object with
+ * these methods works.
+ */
+export interface Coordinator {
+  /**
+   * Called by the `Pinecone` client that is given this coordinator: its logger and clock
+   * (those given to the coordinator itself take precedence). Starts connecting.
+   */
+  attach(context: CoordinatorContext): void;
+  /**
+   * The fleet's state of `host`, read without changing it: a fresh process starts from it
+   * (the fleet's rate and limit, no slow start). While the first connection is being made
+   * this waits for it (bounded); after that it is bounded like every call.
+   */
+  join(host: string): Promise<FleetState | undefined>;
+  /**
+   * Reserve `count` send slots (GCRA at the fleet's rate, after any cool-down). Recovery
+   * steps noted by {@link reportRate} travel with it.
+   */
+  reserve(host: string, count: number): Promise<SlotGrant | undefined>;
+  /** One congestion event seen here: opens a new fleet event unless the fleet already answered it. */
+  reportCongestion(host: string, report: CongestionReport): Promise<CongestionVerdict | undefined>;
+  /**
+   * A recovery step. Not a call of its own: the latest step per host is sent with the next
+   * {@link reserve} of that host (recovery is not urgent; a round trip per success would be).
+   */
+  reportRate(host: string, report: RateReport): void;
+  /** Whether the store answered its last call (the controller may skip it while not). */
+  readonly available: boolean;
+  /** Release the connection and stop reconnecting; later calls resolve to `undefined`. */
+  dispose(): Promise<void>;
+}

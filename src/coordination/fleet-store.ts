@@ -1,0 +1,137 @@
+/**
+ * Typed calls of the fleet scripts (scripts.ts) over a {@link ScriptClient}: arguments
+ * encoded, replies parsed and checked, times left in the server's clock (ms since the
+ * epoch). A script the server has not cached (a restart, `SCRIPT FLUSH`) is sent by source
+ * once (`EVAL`, which caches it again). No timeouts and no fallback here: that is the
+ * caller's (fail-open.ts).
+ */
+import type { CongestionReport, RateReport } from './coordinator.js';
+import type { ScriptClient } from './script-client.js';
+import { CONGESTION, JOIN, type LuaScript, RESERVE } from './scripts.js';
+
+/** One host's shared state as stored, times in the server's clock (ms). */
+export interface StoredState {
+  /** The server's clock when the script ran. */
+  now: number;
+  rate: number | undefined;
+  limit: number | undefined;
+  event: number;
+  /** End of the cool-down; 0 when there never was one. */
+  pause: number;
+}
+
+/** Answer of {@link FleetStore.reserve}: the slots are `first + i * interval`. */
+export interface StoredReservation extends StoredState {
+  first: number;
+  interval: number;
+}
+
+/** Answer of {@link FleetStore.reportCongestion}. */
+export interface StoredVerdict extends StoredState {
+  accepted: boolean;
+}
+
+/** Options of {@link FleetStore}. */
+export interface FleetStoreOptions {
+  /** Prepended to the host to make the key. */
+  keyPrefix: string;
+  /** TTL of a host's hash, ms, set again by every write. */
+  ttlMs: number;
+}
+
+function optional(field: string): number | undefined {
+  return field === '' ? undefined : Number(field);
+}
+
+function encodeRate(rate: number | undefined): string {
+  if (rate === undefined) return '';
+  return rate === Number.POSITIVE_INFINITY ? 'inf' : String(rate);
+}
+
+function encodeOptional(value: number | undefined): string {
+  return value === undefined ? '' : String(value);
+}
+
+/** Run `script`, by SHA first, by source when the server does not have it cached. */
+export async function runScript(
+  client: ScriptClient,
+  script: LuaScript,
+  keys: readonly string[],
+  args: readonly string[],
+): Promise<unknown> {
+  try {
+    return await client.evalScriptBySha(script.sha, keys, args);
+  } catch (error) {
+    if (!/NOSCRIPT/.test(String((error as Error)?.message ?? error))) throw error;
+    return client.evalScript(script.source, keys, args);
+  }
+}
+
+/** The fleet scripts of one key prefix, over one client. */
+export class FleetStore {
+  readonly #client: ScriptClient;
+  readonly #keyPrefix: string;
+  readonly #ttl: string;
+
+  constructor(client: ScriptClient, options: FleetStoreOptions) {
+    this.#client = client;
+    this.#keyPrefix = options.keyPrefix;
+    this.#ttl = String(Math.max(1, Math.round(options.ttlMs)));
+  }
+
+  /** The Redis key of `host`'s state. */
+  key(host: string): string {
+    return `${this.#keyPrefix}${host}`;
+  }
+
+  /** Read `host`'s state. */
+  async join(host: string): Promise<StoredState> {
+    return parseReply(await this.#run(JOIN, host, []), 5, JOIN.name).state;
+  }
+
+  /** Reserve `count` slots, merging a recovery step first when given. */
+  async reserve(host: string, count: number, recovery?: RateReport): Promise<StoredReservation> {
+    const step = recovery
+      ? [String(recovery.eventSeen), encodeRate(recovery.rate), encodeOptional(recovery.limit)]
+      : ['', '', ''];
+    const { state, extra } = parseReply(
+      await this.#run(RESERVE, host, [String(count), ...step]),
+      7,
+      RESERVE.name,
+    );
+    return { ...state, first: Number(extra[0]), interval: Number(extra[1]) };
+  }
+
+  /** Report a congestion event (compare-and-set on the event id). */
+  async reportCongestion(host: string, report: CongestionReport): Promise<StoredVerdict> {
+    const reply = await this.#run(CONGESTION, host, [
+      String(report.eventSeen),
+      encodeRate(report.rate),
+      encodeOptional(report.limit),
+      encodeOptional(report.retryAfterMs),
+    ]);
+    const { state, extra } = parseReply(reply, 6, CONGESTION.name);
+    return { ...state, accepted: extra[0] === '1' };
+  }
+
+  #run(script: LuaScript, host: string, args: string[]): Promise<unknown> {
+    return runScript(this.#client, script, [this.key(host)], [this.#ttl, ...args]);
+  }
+}
+
+/** Check a script's reply (`length` strings, the state first) and read it. */
+function parseReply(reply: unknown, length: number, name: string): { state: StoredState; extra: string[] } {
+  const fields = Array.isArray(reply) ? reply.map(String) : [];
+  const [now, rate, limit, event, pause] = fields as [string, string, string, string, string];
+  const state: StoredState = {
+    now: Number(now),
+    rate: optional(rate),
+    limit: optional(limit),
+    event: Number(event),
+    pause: Number(pause),
+  };
+  if (fields.length !== length || !Number.isFinite(state.now) || !Number.isInteger(state.event)) {
+    throw new TypeError(`unexpected reply from the ${name} script: ${JSON.stringify(reply)?.slice(0, 200)}`);
+  }
+  return { state, extra: fields.slice(5) };
+}

@@ -1,0 +1,331 @@
+/**
+ * `redisCoordinator()`: the {@link Coordinator} over Redis. Fleet state per host in one
+ * hash, changed only by the atomic scripts (scripts.ts, through fleet-store.ts), every call
+ * fail-open under its own timer (fail-open.ts), times converted from the server's clock
+ * to the caller's on each reply, recovery steps held back and sent with the next
+ * reservation. The connection is `@redis/client` opened from a URL (node-redis.ts), or a
+ * client the caller already holds.
+ */
+import { ValidationError } from '../errors.js';
+import { type Logger, resolveLogger } from '../log.js';
+import { type Clock, systemClock } from '../resilience/clock.js';
+import type {
+  CongestionReport,
+  CongestionVerdict,
+  Coordinator,
+  CoordinatorContext,
+  FleetState,
+  RateReport,
+  SlotGrant,
+} from './coordinator.js';
+import { FailOpenGuard, type FailOpenStats } from './fail-open.js';
+import { FleetStore, type StoredState } from './fleet-store.js';
+import { NodeRedisConnection } from './node-redis.js';
+import {
+  type CommandSender,
+  isCommandSender,
+  isScriptClient,
+  type ScriptClient,
+  scriptClientOver,
+} from './script-client.js';
+
+/** Options of {@link redisCoordinator}. Times are in seconds, like the client's. */
+export interface RedisCoordinatorOptions {
+  /**
+   * `redis://[[user]:password@]host[:port][/db]` or `rediss://...` (TLS): the coordinator
+   * opens (and `dispose()` closes) its own connection with `@redis/client`, an optional
+   * peer dependency loaded only then. Exactly one of `url` and `client`.
+   */
+  url?: string;
+  /**
+   * A connection you already hold: a connected `@redis/client` client (anything with
+   * `sendCommand(args)`), or a {@link ScriptClient} (wrap other clients in three methods).
+   * You keep ownership: `dispose()` does not close it.
+   */
+  client?: ScriptClient | CommandSender;
+  /** Prefix of every key (one hash per index host). Default `'pinecone-resilient:'`. */
+  keyPrefix?: string;
+  /** A host's state expires after this long without a write (seconds). Default 600. */
+  ttl?: number;
+  /** Bound on each call before falling back to local state (seconds). Default 0.05. */
+  timeout?: number;
+  /** Bound on connecting, at start-up and when reconnecting (seconds). Default 1. */
+  connectTimeout?: number;
+  /** First delay before looking for the store again after it went away (seconds; doubles up to 2). Default 0.1. */
+  probeInterval?: number;
+  /** Where the outage warning goes. Default: the logger of the client it is given to. */
+  logger?: Logger;
+  /** Clock of the times handed out. Default: the clock of the client it is given to. */
+  clock?: Clock;
+}
+
+/** What a {@link RedisCoordinator} counted. */
+export interface CoordinationStats extends FailOpenStats {
+  /** Redis commands sent (scripts, the `EVAL` after a `NOSCRIPT`, probes). */
+  commands: number;
+  /** Whether the store answered its last call. */
+  available: boolean;
+}
+
+/** Default {@link RedisCoordinatorOptions.keyPrefix}. */
+export const DEFAULT_KEY_PREFIX = 'pinecone-resilient:';
+const MAX_PROBE_INTERVAL_MS = 2000;
+/** Most slots one reservation may ask for. */
+export const MAX_RESERVATION = 1000;
+
+function seconds(value: unknown, field: string, fallback: number): number {
+  if (value === undefined) return fallback * 1000;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new ValidationError(
+      `redisCoordinator: ${field} must be a positive number of seconds; got ${String(value)}`,
+      field,
+    );
+  }
+  return value * 1000;
+}
+
+/** `redis://host:port/db` of a URL, without credentials or query (for log records). */
+function describeUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = new URL('invalid:');
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    // Never echo the value: it may carry a password.
+    throw new ValidationError('redisCoordinator: url must be a redis:// or rediss:// URL', 'url');
+  }
+  return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
+}
+
+/** Counts each command sent through `client`. */
+function counted(client: ScriptClient, count: () => void): ScriptClient {
+  return {
+    evalScriptBySha(sha, keys, args) {
+      count();
+      return client.evalScriptBySha(sha, keys, args);
+    },
+    evalScript(source, keys, args) {
+      count();
+      return client.evalScript(source, keys, args);
+    },
+    serverTime() {
+      count();
+      return client.serverTime();
+    },
+  };
+}
+
+function check(ok: boolean, field: string, message: string): void {
+  if (!ok) throw new ValidationError(`coordination: ${field} ${message}`, field);
+}
+
+function checkHost(host: unknown): void {
+  check(typeof host === 'string' && host !== '', 'host', 'must be a non-empty string');
+}
+
+function checkReport(report: RateReport | CongestionReport): void {
+  check(Number.isInteger(report?.eventSeen) && report.eventSeen >= 0, 'eventSeen', 'must be an integer >= 0');
+  const { rate, limit } = report;
+  check(rate === undefined || rate > 0, 'rate', 'must be > 0 (Infinity: not pacing)');
+  check(
+    limit === undefined || (Number.isInteger(limit) && limit >= 1),
+    'limit',
+    'must be a whole number >= 1',
+  );
+}
+
+/** Of two optional values, the larger; `undefined` only when both are. */
+function maxDefined(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.max(a, b);
+}
+
+/** The {@link Coordinator} over Redis; see {@link redisCoordinator}. */
+export class RedisCoordinator implements Coordinator {
+  readonly #store: FleetStore;
+  readonly #guard: FailOpenGuard;
+  readonly #owned: NodeRedisConnection | undefined;
+  readonly #pending = new Map<string, RateReport>();
+  #logger: Logger | undefined;
+  #clock: Clock | undefined;
+  #contextLogger: Logger | undefined;
+  #contextClock: Clock | undefined;
+  #commands = 0;
+
+  constructor(options: RedisCoordinatorOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new ValidationError('redisCoordinator: options must be an object', 'options');
+    }
+    const { url, client } = options;
+    if ((url === undefined) === (client === undefined)) {
+      throw new ValidationError('redisCoordinator needs exactly one of url and client', 'url');
+    }
+    const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+    if (typeof keyPrefix !== 'string') {
+      throw new ValidationError('redisCoordinator: keyPrefix must be a string', 'keyPrefix');
+    }
+    const ttlMs = seconds(options.ttl, 'ttl', 600);
+    const timeoutMs = seconds(options.timeout, 'timeout', 0.05);
+    const connectTimeoutMs = seconds(options.connectTimeout, 'connectTimeout', 1);
+    const probeIntervalMs = seconds(options.probeInterval, 'probeInterval', 0.1);
+    let base: ScriptClient;
+    let store: string;
+    if (url !== undefined) {
+      if (typeof url !== 'string') throw new ValidationError('redisCoordinator: url must be a string', 'url');
+      store = describeUrl(url);
+      this.#owned = new NodeRedisConnection({ url, connectTimeoutMs });
+      base = this.#owned;
+    } else if (isScriptClient(client)) {
+      store = 'redis (client given)';
+      base = client;
+    } else if (isCommandSender(client)) {
+      store = 'redis (client given)';
+      base = scriptClientOver((args) => client.sendCommand(args));
+    } else {
+      throw new ValidationError(
+        'redisCoordinator: client must have sendCommand(args) (e.g. @redis/client) or be a ScriptClient',
+        'client',
+      );
+    }
+    const counting = counted(base, () => {
+      this.#commands += 1;
+    });
+    this.#store = new FleetStore(counting, { keyPrefix, ttlMs });
+    this.#logger = options.logger;
+    this.#clock = options.clock;
+    const owned = this.#owned;
+    this.#guard = new FailOpenGuard({
+      timeoutMs,
+      connectTimeoutMs,
+      probeIntervalMs,
+      maxProbeIntervalMs: Math.max(probeIntervalMs, MAX_PROBE_INTERVAL_MS),
+      probe: () => counting.serverTime(),
+      prepare: owned && (() => owned.load()),
+      reset: owned && (() => owned.reset()),
+      store,
+      logger: () => this.#logger ?? this.#contextLogger ?? resolveLogger(undefined),
+    });
+  }
+
+  get available(): boolean {
+    return this.#guard.available;
+  }
+
+  /** Counters: commands sent, timeouts, failures, calls skipped while unavailable, outages. */
+  stats(): CoordinationStats {
+    return { ...this.#guard.stats, commands: this.#commands, available: this.available };
+  }
+
+  /** The Redis key of `host`'s state. */
+  key(host: string): string {
+    return this.#store.key(host);
+  }
+
+  attach(context: CoordinatorContext): void {
+    this.#contextLogger = context.logger;
+    this.#contextClock = context.clock;
+    void this.#guard.start();
+  }
+
+  /**
+   * Connect now (once) if not yet; resolves to whether the store answered. Optional: every
+   * call connects first anyway.
+   */
+  async ready(): Promise<boolean> {
+    await this.#guard.start();
+    return this.available;
+  }
+
+  async join(host: string): Promise<FleetState | undefined> {
+    checkHost(host);
+    const stored = await this.#guard.run(() => this.#store.join(host));
+    return stored && this.#local(stored, this.#now()).state;
+  }
+
+  async reserve(host: string, count: number): Promise<SlotGrant | undefined> {
+    checkHost(host);
+    check(Number.isInteger(count) && count >= 1 && count <= MAX_RESERVATION, 'count', 'must be 1..1000');
+    const recovery = this.#pending.get(host);
+    this.#pending.delete(host);
+    const stored = await this.#guard.run(() => this.#store.reserve(host, count, recovery));
+    if (!stored) {
+      // Not sent (or not known to have arrived): keep it for the next reservation.
+      if (recovery) this.reportRate(host, recovery);
+      return undefined;
+    }
+    const { state, local } = this.#local(stored, this.#now());
+    const slots = Array.from({ length: count }, (_, i) => local(stored.first + i * stored.interval));
+    return { state, slots };
+  }
+
+  async reportCongestion(host: string, report: CongestionReport): Promise<CongestionVerdict | undefined> {
+    checkHost(host);
+    checkReport(report);
+    const wait = report.retryAfterMs;
+    check(wait === undefined || (Number.isFinite(wait) && wait >= 0), 'retryAfterMs', 'must be >= 0');
+    const stored = await this.#guard.run(() => this.#store.reportCongestion(host, report));
+    return stored && { accepted: stored.accepted, state: this.#local(stored, this.#now()).state };
+  }
+
+  reportRate(host: string, report: RateReport): void {
+    checkHost(host);
+    checkReport(report);
+    const before = this.#pending.get(host);
+    if (before && before.eventSeen > report.eventSeen) return;
+    if (before && before.eventSeen === report.eventSeen) {
+      this.#pending.set(host, {
+        eventSeen: report.eventSeen,
+        rate: maxDefined(before.rate, report.rate),
+        limit: maxDefined(before.limit, report.limit),
+      });
+      return;
+    }
+    this.#pending.set(host, { ...report });
+  }
+
+  async dispose(): Promise<void> {
+    this.#guard.close();
+    this.#pending.clear();
+    await this.#owned?.close();
+  }
+
+  #now(): number {
+    return (this.#clock ?? this.#contextClock ?? systemClock).now();
+  }
+
+  /**
+   * The stored state in the caller's clock. A server time `x` is `now + (x - server now)`,
+   * with `now` read when the reply arrived: each process measures from its own clock, so
+   * skewed clocks do not matter, and the error is at most the reply's one-way latency.
+   */
+  #local(stored: StoredState, arrival: number): { state: FleetState; local: (x: number) => number } {
+    const local = (x: number) => arrival + (x - stored.now);
+    return {
+      local,
+      state: {
+        event: stored.event,
+        rate: stored.rate,
+        limit: stored.limit,
+        pausedUntil: stored.pause > stored.now ? local(stored.pause) : undefined,
+      },
+    };
+  }
+}
+
+/**
+ * Coordination of the adaptive limiter across processes through Redis: one shared pacing
+ * rate, send schedule, learned limit and cool-down per index host, for every process
+ * given the same store and `keyPrefix`.
+ *
+ * @example
+ * ```ts
+ * import { Pinecone, redisCoordinator } from 'pinecone-resilient';
+ * const pc = new Pinecone({ coordination: redisCoordinator({ url: 'redis://127.0.0.1:6379', keyPrefix: 'pc:' }) });
+ * ```
+ */
+export function redisCoordinator(options: RedisCoordinatorOptions): RedisCoordinator {
+  return new RedisCoordinator(options);
+}

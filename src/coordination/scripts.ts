@@ -1,0 +1,149 @@
+/**
+ * The Lua scripts that keep one host's fleet state in one Redis hash. Each runs atomically
+ * on the server, reads the clock there (`TIME`, so processes with skewed clocks agree),
+ * stores and arbitrates, and never decides: how much to cut or recover comes in as an
+ * argument from the local controller.
+ *
+ * The hash (key `<keyPrefix><host>`), every value a decimal string:
+ *
+ * | field   | meaning                                                                  |
+ * |---------|--------------------------------------------------------------------------|
+ * | `rate`  | pacing rate, requests/s; absent: the fleet is not pacing                 |
+ * | `tat`   | GCRA's theoretical arrival time: the next free send slot, ms (Redis time) |
+ * | `limit` | concurrency limit (per process) learned; absent: none yet                |
+ * | `event` | id of the last congestion event; absent: 0                               |
+ * | `pause` | end of the cool-down after a Retry-After, ms (Redis time); absent: none  |
+ *
+ * Every script that writes sets the key's TTL again (`PEXPIRE`), so the state of a host
+ * nobody talks to any more disappears by itself. Every script answers the state after it
+ * ran, `[now, rate, limit, event, pause, ...]` (empty string: absent), then its own fields.
+ */
+import { createHash } from 'node:crypto';
+
+/** A script and its SHA-1 (what `EVALSHA` names it by). */
+export interface LuaScript {
+  readonly name: string;
+  readonly source: string;
+  readonly sha: string;
+}
+
+function script(name: string, body: string): LuaScript {
+  const source = `${PRELUDE}\n${body}`;
+  return { name, source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+/** Shared head: clock, current state, formatting, the state reply, the recovery merge. */
+const PRELUDE = `
+if redis.replicate_commands then pcall(redis.replicate_commands) end
+local key = KEYS[1]
+local ttl = ARGV[1]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local f = redis.call('HMGET', key, 'rate', 'tat', 'limit', 'event', 'pause')
+local rate = tonumber(f[1])
+local tat = tonumber(f[2]) or 0
+local limit = tonumber(f[3])
+local event = tonumber(f[4]) or 0
+local pause = tonumber(f[5]) or 0
+local function num(x)
+  if x == nil then return '' end
+  return string.format('%.3f', x)
+end
+local function int(x) return string.format('%d', x) end
+local function state(a, b)
+  local r = {num(now), num(rate), num(limit), int(event), num(pause)}
+  if a ~= nil then r[6] = a end
+  if b ~= nil then r[7] = b end
+  return r
+end
+local function set_rate(arg)
+  if arg == 'inf' then
+    rate = nil
+    redis.call('HDEL', key, 'rate')
+  else
+    rate = tonumber(arg)
+    redis.call('HSET', key, 'rate', num(rate))
+  end
+end
+-- A recovery step: dropped when made before the current event; else the highest wins.
+local function merge_recovery(seen_arg, rate_arg, limit_arg)
+  if seen_arg == '' then return end
+  local seen = tonumber(seen_arg)
+  if seen < event then return end
+  if seen > event then
+    -- The state expired while the reporter ran on: keep ids increasing.
+    event = seen
+    redis.call('HSET', key, 'event', int(event))
+  end
+  if rate_arg == 'inf' then
+    if rate ~= nil then set_rate('inf') end
+  elseif rate_arg ~= '' and rate ~= nil and tonumber(rate_arg) > rate then
+    set_rate(rate_arg)
+  end
+  if limit_arg ~= '' and (limit == nil or tonumber(limit_arg) > limit) then
+    limit = tonumber(limit_arg)
+    redis.call('HSET', key, 'limit', int(limit))
+  end
+end
+`;
+
+/** ARGV: ttl. Reads the state; writes nothing. */
+export const JOIN = script('join', 'return state()');
+
+/**
+ * ARGV: ttl, count, then a recovery step (eventSeen, rate, limit; empty strings when none).
+ * Answers the state, the first slot (ms, Redis time) and the interval between slots (ms;
+ * 0 when not pacing). Slots start at the latest of now, the cool-down's end, and `tat`.
+ */
+export const RESERVE = script(
+  'reserve',
+  `
+merge_recovery(ARGV[3], ARGV[4], ARGV[5])
+local count = tonumber(ARGV[2])
+local first = math.max(now, pause)
+local interval = 0
+if rate ~= nil then
+  interval = 1000 / rate
+  first = math.max(first, tat)
+  redis.call('HSET', key, 'tat', num(first + count * interval))
+end
+redis.call('PEXPIRE', key, ttl)
+return state(num(first), num(interval))
+`,
+);
+
+/**
+ * ARGV: ttl, eventSeen, rate ('' | 'inf' | req/s), limit ('' | n), retryAfterMs ('' | ms).
+ * Compare-and-set on the event id: a report made under the current event (or a later one,
+ * when the state expired meanwhile) opens the next event and sets rate and limit; an older
+ * one changes neither. A Retry-After extends the cool-down either way, and leaves a rate
+ * behind so the cool-down's end is spread over send slots instead of a stampede.
+ * Answers the state and `1` (opened a new event) or `0`.
+ */
+export const CONGESTION = script(
+  'congestion',
+  `
+local seen = tonumber(ARGV[2])
+local accepted = 0
+if seen >= event then
+  accepted = 1
+  event = seen + 1
+  redis.call('HSET', key, 'event', int(event))
+  if ARGV[3] ~= '' then set_rate(ARGV[3]) end
+  if ARGV[4] ~= '' then
+    limit = tonumber(ARGV[4])
+    redis.call('HSET', key, 'limit', int(limit))
+  end
+end
+local pause_ms = tonumber(ARGV[5])
+if pause_ms ~= nil and pause_ms > 0 then
+  if now + pause_ms > pause then
+    pause = now + pause_ms
+    redis.call('HSET', key, 'pause', num(pause))
+  end
+  if rate == nil and ARGV[3] ~= '' and ARGV[3] ~= 'inf' then set_rate(ARGV[3]) end
+end
+redis.call('PEXPIRE', key, ttl)
+return state(int(accepted))
+`,
+);

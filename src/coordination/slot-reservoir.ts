@@ -1,0 +1,185 @@
+/**
+ * Send slots of one host, reserved from the fleet in small batches and handed out one per
+ * dispatch, so that coordination costs well under one store call per request. A batch is
+ * what this process used in the last `horizonMs` (its own recent pace predicts the next
+ * stretch): a busy process reserves up to `maxBatch` at once, a process that sends little
+ * reserves one at a time. Unused slots are not returned (a batch is short
+ * by construction); a slot left unused for `staleMs` is dropped rather than sent late in a
+ * burst. After a congestion event or a cool-down the controller calls `clear()`: slots
+ * reserved at the old rate are not used.
+ *
+ * Two ways to use it: `take()` waits for a slot (one reservation shared by the callers
+ * waiting at once); `peek()` + `consume()` never wait, for a state whose decisions are
+ * synchronous (`LimiterState.sendAt`): `peek` answers the held slot or `undefined` (decide
+ * locally) and reserves the next batch in the background when few are left, calling
+ * `onReserved` when it lands.
+ */
+import type { Coordinator, FleetState } from './coordinator.js';
+
+/** Options of {@link SlotReservoir}. */
+export interface SlotReservoirOptions {
+  /** Time (ms) at this process's recent pace one reservation should cover. Default 500. */
+  horizonMs?: number;
+  /** Most slots one reservation asks for. Default 16. */
+  maxBatch?: number;
+  /** A slot this far in the past (ms) is dropped instead of used. Default 1000. */
+  staleMs?: number;
+  /** Called when a background reservation (started by `peek`) has landed. */
+  onReserved?: (() => void) | undefined;
+}
+
+/** One slot handed out. */
+export interface TakenSlot {
+  /** Send time (clock ms); may be in the past (send at once). */
+  at: number;
+  /** The fleet's state when the slot was reserved. */
+  state: FleetState;
+}
+
+/** Counters of a {@link SlotReservoir}. */
+export interface SlotReservoirStats {
+  /** Slots handed out. */
+  taken: number;
+  /** Reservations made (store calls, answered or not). */
+  reservations: number;
+  /** Slots dropped: stale, or cleared after an event. */
+  dropped: number;
+}
+
+/** The slots of one host, over a {@link Coordinator}'s `reserve`. */
+export class SlotReservoir {
+  readonly stats: SlotReservoirStats = { taken: 0, reservations: 0, dropped: 0 };
+  readonly #coordinator: Pick<Coordinator, 'reserve'>;
+  readonly #host: string;
+  readonly #horizon: number;
+  readonly #maxBatch: number;
+  readonly #stale: number;
+  readonly #onReserved: (() => void) | undefined;
+  #slots: number[] = [];
+  #state: FleetState | undefined;
+  #refill: Promise<boolean> | undefined;
+  #waiting = 0;
+  /** Times of the latest takes within the horizon (at most `maxBatch`). */
+  #recent: number[] = [];
+
+  constructor(coordinator: Pick<Coordinator, 'reserve'>, host: string, options: SlotReservoirOptions = {}) {
+    this.#coordinator = coordinator;
+    this.#host = host;
+    this.#horizon = options.horizonMs ?? 500;
+    this.#maxBatch = options.maxBatch ?? 16;
+    this.#stale = options.staleMs ?? 1000;
+    this.#onReserved = options.onReserved;
+    if (!(this.#horizon > 0)) throw new RangeError(`horizonMs must be > 0, got ${this.#horizon}`);
+    if (!(Number.isInteger(this.#maxBatch) && this.#maxBatch >= 1)) {
+      throw new RangeError(`maxBatch must be a whole number >= 1, got ${this.#maxBatch}`);
+    }
+    if (!(this.#stale > 0)) throw new RangeError(`staleMs must be > 0, got ${this.#stale}`);
+  }
+
+  /** Slots the next reservation asks for (before counting callers already waiting). */
+  get batchSize(): number {
+    return Math.max(1, this.#recent.length);
+  }
+
+  /** Slots held now. */
+  get held(): number {
+    return this.#slots.length;
+  }
+
+  /** The fleet's state at the last reservation; `undefined` before one answered. */
+  get state(): FleetState | undefined {
+    return this.#state;
+  }
+
+  /**
+   * The send slot of one dispatch at `now` (clock ms), or `undefined` when the store is
+   * unavailable: decide locally.
+   */
+  async take(now: number): Promise<TakenSlot | undefined> {
+    this.#observe(now);
+    this.#waiting += 1;
+    try {
+      // Stale slots are dropped once, before reserving: fresh ones are used whatever their
+      // time, so a store whose clock misleads us can never make this loop call it again and again.
+      this.#dropStale(now);
+      for (;;) {
+        const at = this.#slots.shift();
+        if (at !== undefined && this.#state) {
+          this.stats.taken += 1;
+          return { at, state: this.#state };
+        }
+        if (!(await this.#startReserve())) return undefined;
+      }
+    } finally {
+      this.#waiting -= 1;
+    }
+  }
+
+  /**
+   * Without waiting: the send time (clock ms) of the next held slot, or `undefined` when
+   * none is held (decide locally). Reserves the next batch in the background when none or
+   * few are left.
+   */
+  peek(now: number): number | undefined {
+    this.#dropStale(now);
+    if (this.#slots.length <= this.batchSize / 4 && !this.#refill) {
+      void this.#startReserve().then(
+        (ok) => {
+          if (ok) this.#onReserved?.();
+        },
+        () => {},
+      );
+    }
+    return this.#slots[0];
+  }
+
+  /** A dispatch leaves at `now` on the slot {@link peek} answered; `undefined` if none was held. */
+  consume(now: number): TakenSlot | undefined {
+    this.#observe(now);
+    const at = this.#slots.shift();
+    if (at === undefined || !this.#state) return undefined;
+    this.stats.taken += 1;
+    return { at, state: this.#state };
+  }
+
+  /** Drop the slots held (after a congestion event or a cool-down: they were for the old rate). */
+  clear(): void {
+    this.stats.dropped += this.#slots.length;
+    this.#slots = [];
+  }
+
+  /** The reservation in flight, or a new one. */
+  #startReserve(): Promise<boolean> {
+    this.#refill ??= this.#reserve().finally(() => {
+      this.#refill = undefined;
+    });
+    return this.#refill;
+  }
+
+  #dropStale(now: number): void {
+    while (this.#slots.length > 0 && (this.#slots[0] as number) < now - this.#stale) {
+      this.#slots.shift();
+      this.stats.dropped += 1;
+    }
+  }
+
+  async #reserve(): Promise<boolean> {
+    // One turn first, so callers arriving together are counted in this reservation.
+    await Promise.resolve();
+    const count = Math.min(this.#maxBatch, Math.max(this.batchSize, this.#waiting));
+    this.stats.reservations += 1;
+    const grant = await this.#coordinator.reserve(this.#host, count);
+    if (!grant) return false;
+    this.#state = grant.state;
+    this.#slots.push(...grant.slots);
+    return true;
+  }
+
+  #observe(now: number): void {
+    this.#recent.push(now);
+    const since = now - this.#horizon;
+    while (this.#recent.length > this.#maxBatch || (this.#recent[0] as number) <= since) {
+      this.#recent.shift();
+    }
+  }
+}

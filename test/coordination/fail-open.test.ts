@@ -1,0 +1,116 @@
+/**
+ * Fail-open on a real redis-server that is killed, frozen (SIGSTOP) or never there: calls
+ * resolve to `undefined` (local behaviour) within the coordinator's own bound, one warning
+ * per outage, probes in the background, shared state again once Redis answers.
+ */
+import { afterEach, expect, it } from 'vitest';
+import { bounded } from '../../src/coordination/fail-open.js';
+import { type RedisCoordinator, redisCoordinator } from '../../src/coordination/redis-coordinator.js';
+import { ManualClock } from '../../src/resilience/clock.js';
+import { recordingLogger } from '../helpers/clocks.js';
+import { freePort } from '../helpers/redis-server.js';
+import { describeWithRedis, eventually, uniqueHost } from './redis-fixture.js';
+
+const open: RedisCoordinator[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((c) => c.dispose()));
+});
+
+function coordinator(url: string) {
+  const log = recordingLogger();
+  const c = redisCoordinator({
+    url,
+    keyPrefix: 'test-failopen:',
+    clock: new ManualClock(0),
+    logger: log.logger,
+    probeInterval: 0.02,
+  });
+  open.push(c);
+  const warnings = () => log.records.filter((r) => r.level === 'warn');
+  return { c, log, warnings };
+}
+
+/** Time one call in real ms. */
+async function timed<T>(call: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const t0 = performance.now();
+  const value = await call();
+  return { value, ms: performance.now() - t0 };
+}
+
+describeWithRedis('fail-open on redis-server', (server) => {
+  it('falls back when the server is killed, warns once, and comes back after a restart', async () => {
+    const { c, log, warnings } = coordinator(server().url);
+    const host = uniqueHost('killed');
+    expect(await c.reportCongestion(host, { eventSeen: 0, rate: 50 })).toMatchObject({ accepted: true });
+    await server().kill();
+    // The closed connection is seen at once: a refused command, not a wait for the timer.
+    const first = await c.reserve(host, 1);
+    expect(first).toBeUndefined();
+    expect(c.available).toBe(false);
+    expect(c.stats()).toMatchObject({ failures: 1, timeouts: 0, outages: 1 });
+    // While it is away, calls are answered at once without touching the network.
+    for (let i = 0; i < 5; i++) expect(await c.join(host)).toBeUndefined();
+    expect(c.stats().skipped).toBe(5);
+    expect(warnings()).toHaveLength(1);
+    expect(warnings()[0]?.fields).toMatchObject({
+      logger: 'pinecone._internal.adaptive',
+      event: 'coordination_unavailable',
+    });
+    await server().restart();
+    expect(await eventually(() => c.available, 10_000)).toBe(true);
+    expect(log.records.some((r) => r.fields.event === 'coordination_restored')).toBe(true);
+    // Shared state again (the restarted server lost it: no persistence), scripts reloaded.
+    expect(await c.reportCongestion(host, { eventSeen: 0, rate: 20 })).toMatchObject({ accepted: true });
+    expect(warnings()).toHaveLength(1);
+  });
+
+  it('falls back within its own 50 ms bound when the server is frozen, then recovers on thaw', async () => {
+    const { c, warnings } = coordinator(server().url);
+    const host = uniqueHost('frozen');
+    expect(await c.ready()).toBe(true);
+    server().freeze();
+    try {
+      const { value, ms } = await timed(() => c.reserve(host, 1));
+      expect(value).toBeUndefined();
+      // Our timer ended it (the socket is open; nothing else would have).
+      expect(c.stats()).toMatchObject({ timeouts: 1, failures: 0 });
+      expect(ms).toBeGreaterThanOrEqual(45);
+      // Generous for a shared machine; the client's own timeouts are seconds.
+      expect(ms).toBeLessThan(500);
+      expect(warnings()).toHaveLength(1);
+      expect((await timed(() => c.join(host))).value).toBeUndefined();
+    } finally {
+      server().thaw();
+    }
+    expect(await eventually(() => c.available, 10_000)).toBe(true);
+    expect(await c.join(host)).toMatchObject({ event: 0 });
+  });
+});
+
+it('falls back at once when nothing listens, and warns once', async () => {
+  const port = await freePort();
+  const { c, warnings } = coordinator(`redis://127.0.0.1:${port}`);
+  const { value, ms } = await timed(() => c.join('h'));
+  expect(value).toBeUndefined();
+  expect(ms).toBeLessThan(2000); // refused: no waiting for the connect bound (1 s) either
+  expect(await c.reserve('h', 2)).toBeUndefined();
+  expect(warnings()).toHaveLength(1);
+  expect(String(warnings()[0]?.message)).toContain(`redis://127.0.0.1:${port}`);
+});
+
+it('counts a reply that arrived while the event loop was busy as in time', async () => {
+  let answer: (value: string) => void = () => {};
+  const reply = new Promise<string>((resolve) => {
+    answer = resolve;
+  });
+  const outcome = bounded(reply, 5);
+  // The loop is blocked past both times: when it runs again the bound's timer fires first,
+  // and the reply (due at 10 ms) is handled in the same turn, before the verdict.
+  setTimeout(() => answer('late but there'), 10);
+  const until = performance.now() + 30;
+  while (performance.now() < until) {
+    // busy
+  }
+  expect(await outcome).toEqual({ kind: 'ok', value: 'late but there' });
+  expect(await bounded(new Promise(() => {}), 5)).toEqual({ kind: 'timeout' });
+});

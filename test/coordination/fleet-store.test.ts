@@ -1,0 +1,200 @@
+/**
+ * The fleet scripts on a real redis-server: atomic under concurrent callers (send slots
+ * never overlap; one congestion event cuts once), the server's clock, merges, the
+ * cool-down spread, TTL expiry, and reloading a script the server forgot.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { FleetStore, type StoredReservation } from '../../src/coordination/fleet-store.js';
+import type { NodeRedisConnection } from '../../src/coordination/node-redis.js';
+import type { ScriptClient } from '../../src/coordination/script-client.js';
+import { connection, describeWithRedis, eventually, inspector, uniqueHost } from './redis-fixture.js';
+
+const PREFIX = 'test-fleet:';
+
+describeWithRedis('fleet scripts on redis-server', (server) => {
+  const connections: NodeRedisConnection[] = [];
+  let store: FleetStore;
+  let raw: Awaited<ReturnType<typeof inspector>>;
+
+  function newStore(client: ScriptClient = connections[0] as ScriptClient, ttlMs = 60_000): FleetStore {
+    return new FleetStore(client, { keyPrefix: PREFIX, ttlMs });
+  }
+
+  beforeAll(async () => {
+    // Twelve separate connections: concurrent callers are separate clients, as in a fleet.
+    for (let i = 0; i < 12; i++) connections.push(connection(server().url));
+    store = newStore();
+    raw = await inspector(server().url);
+  });
+  afterAll(async () => {
+    await Promise.all(connections.map((c) => c.close()));
+    raw?.destroy();
+  });
+
+  it('reads an empty state, with the time taken from the server', async () => {
+    const host = uniqueHost('join');
+    const before = await connections[0]!.serverTime();
+    const state = await store.join(host);
+    const after = await connections[0]!.serverTime();
+    expect(state).toMatchObject({ rate: undefined, limit: undefined, event: 0, pause: 0 });
+    expect(state.now).toBeGreaterThanOrEqual(before);
+    expect(state.now).toBeLessThanOrEqual(after);
+    // Reading writes nothing.
+    expect(await raw.exists(store.key(host))).toBe(0);
+  });
+
+  it('hands out slots at once and stores nothing while the fleet is not pacing', async () => {
+    const host = uniqueHost('unpaced');
+    const r = await store.reserve(host, 5);
+    expect(r.interval).toBe(0);
+    expect(r.first).toBe(r.now);
+    expect(await raw.exists(store.key(host))).toBe(0);
+  });
+
+  it('never gives two concurrent callers overlapping GCRA slots', async () => {
+    const host = uniqueHost('gcra');
+    await store.reportCongestion(host, { eventSeen: 0, rate: 400 });
+    const stores = connections.map((c) => newStore(c));
+    const grants: { count: number; r: StoredReservation }[] = [];
+    await Promise.all(
+      stores.map(async (s, i) => {
+        for (let k = 0; k < 8; k++) {
+          const count = 1 + ((i + k) % 4);
+          grants.push({ count, r: await s.reserve(host, count) });
+        }
+      }),
+    );
+    expect(grants).toHaveLength(96);
+    const interval = 1000 / 400;
+    for (const { r } of grants) expect(r.interval).toBeCloseTo(interval, 6);
+    grants.sort((a, b) => a.r.first - b.r.first);
+    // Each reservation owns [first, first + count * interval): the next one starts after it.
+    for (let i = 1; i < grants.length; i++) {
+      const prev = grants[i - 1]!;
+      expect(grants[i]!.r.first).toBeGreaterThanOrEqual(prev.r.first + prev.count * interval - 0.002);
+    }
+  });
+
+  it('lets one congestion event cut the fleet once, whoever reports it', async () => {
+    const host = uniqueHost('event');
+    const stores = connections.map((c) => newStore(c));
+    const verdicts = await Promise.all(
+      stores.map((s, i) => s.reportCongestion(host, { eventSeen: 0, rate: 10 + i, limit: 2 + i })),
+    );
+    const accepted = verdicts.filter((v) => v.accepted);
+    expect(accepted).toHaveLength(1);
+    const winner = verdicts.indexOf(accepted[0]!);
+    const state = await store.join(host);
+    expect(state).toMatchObject({ event: 1, rate: 10 + winner, limit: 2 + winner });
+    // Everyone, winner or not, is told the fleet's state after the event.
+    for (const v of verdicts.slice(winner + 1)) expect(v.event).toBe(1);
+    // A throttle of a dispatch made before event 1 does not cut again...
+    const late = await store.reportCongestion(host, { eventSeen: 0, rate: 1 });
+    expect(late).toMatchObject({ accepted: false, event: 1, rate: 10 + winner });
+    // ...one made under event 1 opens event 2.
+    const next = await store.reportCongestion(host, { eventSeen: 1, rate: 5 });
+    expect(next).toMatchObject({ accepted: true, event: 2, rate: 5, limit: 2 + winner });
+  });
+
+  it('keeps event ids increasing when the state expired under a running process', async () => {
+    const host = uniqueHost('expired');
+    const v = await store.reportCongestion(host, { eventSeen: 7, rate: 20 });
+    expect(v).toMatchObject({ accepted: true, event: 8 });
+  });
+
+  it('merges recovery steps by maximum and drops steps from before the current event', async () => {
+    const host = uniqueHost('recovery');
+    await store.reportCongestion(host, { eventSeen: 0, rate: 10, limit: 2 });
+    expect(await store.reserve(host, 1, { eventSeen: 1, rate: 12, limit: 3 })).toMatchObject({
+      rate: 12,
+      limit: 3,
+    });
+    // Lower values from a process that recovered less do not pull the fleet down.
+    expect(await store.reserve(host, 1, { eventSeen: 1, rate: 11, limit: 1 })).toMatchObject({
+      rate: 12,
+      limit: 3,
+    });
+    // A step made before event 1 is stale.
+    expect(await store.reserve(host, 1, { eventSeen: 0, rate: 50, limit: 9 })).toMatchObject({
+      rate: 12,
+      limit: 3,
+    });
+    // Infinity stops pacing: slots come at once again.
+    const off = await store.reserve(host, 3, { eventSeen: 1, rate: Number.POSITIVE_INFINITY });
+    expect(off).toMatchObject({ rate: undefined, interval: 0 });
+    expect(off.first).toBe(off.now);
+    // A recovery never starts pacing.
+    expect(await store.reserve(host, 1, { eventSeen: 1, rate: 30 })).toMatchObject({ rate: undefined });
+  });
+
+  it('makes the fleet wait out a Retry-After, then spreads the restart over slots', async () => {
+    const host = uniqueHost('pause');
+    const v = await store.reportCongestion(host, { eventSeen: 0, rate: 100, retryAfterMs: 400 });
+    expect(v.pause).toBeCloseTo(v.now + 400, 0);
+    const stores = connections.slice(0, 6).map((c) => newStore(c));
+    const firsts = (await Promise.all(stores.map((s) => s.reserve(host, 1)))).map((r) => r.first);
+    firsts.sort((a, b) => a - b);
+    // Nobody before the deadline; after it, one slot per 10 ms, not six at once.
+    expect(firsts[0]).toBeCloseTo(v.pause, 1);
+    firsts.forEach((first, i) => {
+      expect(first).toBeCloseTo(v.pause + i * 10, 1);
+    });
+    // A later report from before the event still extends the pause, and does not cut.
+    const late = await store.reportCongestion(host, { eventSeen: 0, rate: 1, retryAfterMs: 900 });
+    expect(late).toMatchObject({ accepted: false, rate: 100 });
+    expect(late.pause).toBeCloseTo(late.now + 900, 0);
+  });
+
+  it('gives a cool-down a rate to spread its end even when the fleet was not pacing', async () => {
+    const host = uniqueHost('pause-unpaced');
+    await store.reportCongestion(host, { eventSeen: 0, rate: Number.POSITIVE_INFINITY });
+    const v = await store.reportCongestion(host, { eventSeen: 0, rate: 50, retryAfterMs: 200 });
+    expect(v).toMatchObject({ accepted: false, rate: 50 });
+    const [a, b] = [await store.reserve(host, 1), await store.reserve(host, 1)];
+    expect(b.first - a.first).toBeCloseTo(20, 1);
+  });
+
+  it('sets a TTL on every write, after which the host starts fresh', async () => {
+    const host = uniqueHost('ttl');
+    const short = newStore(connections[1], 300);
+    await short.reportCongestion(host, { eventSeen: 0, rate: 10, limit: 4 });
+    const pttl = await raw.pTTL(short.key(host));
+    expect(pttl).toBeGreaterThan(0);
+    expect(pttl).toBeLessThanOrEqual(300);
+    expect(await eventually(async () => (await raw.exists(short.key(host))) === 0, 5000)).toBe(true);
+    expect(await short.join(host)).toMatchObject({ event: 0, rate: undefined, limit: undefined });
+  });
+
+  it('stores the documented fields, as decimal strings', async () => {
+    const host = uniqueHost('fields');
+    await store.reportCongestion(host, { eventSeen: 0, rate: 25, limit: 3, retryAfterMs: 100 });
+    await store.reserve(host, 2);
+    const hash = await raw.hGetAll(store.key(host));
+    expect(Object.keys(hash).sort()).toEqual(['event', 'limit', 'pause', 'rate', 'tat']);
+    expect(hash).toMatchObject({ event: '1', limit: '3', rate: '25.000' });
+    expect(Number(hash.tat)).toBeGreaterThan(Number(hash.pause));
+  });
+
+  it('runs a script the server forgot by source, once, then by SHA again', async () => {
+    let commands: string[] = [];
+    const base = connections[2]!;
+    const spy: ScriptClient = {
+      evalScriptBySha: (sha, keys, args) => {
+        commands.push('EVALSHA');
+        return base.evalScriptBySha(sha, keys, args);
+      },
+      evalScript: (source, keys, args) => {
+        commands.push('EVAL');
+        return base.evalScript(source, keys, args);
+      },
+      serverTime: () => base.serverTime(),
+    };
+    const s = newStore(spy);
+    await raw.scriptFlush();
+    await s.join(uniqueHost('noscript'));
+    expect(commands).toEqual(['EVALSHA', 'EVAL']);
+    commands = [];
+    await s.join(uniqueHost('noscript'));
+    expect(commands).toEqual(['EVALSHA']);
+  });
+});

@@ -1,0 +1,195 @@
+/**
+ * `redisCoordinator()` on a real redis-server: times in each caller's clock (skewed clocks
+ * agree), recovery steps riding on reservations, clients the caller holds, validation, and
+ * what it leaves in Redis and in logs (never a secret).
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Pinecone } from '../../src/client.js';
+import { type RedisCoordinator, redisCoordinator } from '../../src/coordination/redis-coordinator.js';
+import type { ScriptClient } from '../../src/coordination/script-client.js';
+import { ValidationError } from '../../src/errors.js';
+import { type LocalServer, startLocalServer } from '../../src/local.js';
+import { type Clock, ManualClock, systemClock } from '../../src/resilience/clock.js';
+import { recordingLogger } from '../helpers/clocks.js';
+import { connection, describeWithRedis, inspector, uniqueHost } from './redis-fixture.js';
+
+const PASSWORD = 'redis-pass-9f3c1';
+
+/** Real time shifted by `skew` ms: a process whose clock is wrong. */
+function offsetClock(skew: number): Clock {
+  return { now: () => performance.now() + skew, sleep: systemClock.sleep };
+}
+
+describeWithRedis(
+  'redisCoordinator on redis-server',
+  (server) => {
+    const open: RedisCoordinator[] = [];
+    function coordinator(clock: Clock = new ManualClock(1_000), keyPrefix = 'test-coord:') {
+      const c = redisCoordinator({ url: server().url, keyPrefix, clock, logger: recordingLogger().logger });
+      open.push(c);
+      return c;
+    }
+    afterAll(async () => {
+      await Promise.all(open.map((c) => c.dispose()));
+    });
+
+    it('hands out times in each caller’s own clock, so skewed clocks agree on the schedule', async () => {
+      const host = uniqueHost('skew');
+      // Two processes whose clocks disagree by about 35 days.
+      const skewA = 5_000;
+      const skewB = -3_000_000_000;
+      const a = coordinator(offsetClock(skewA));
+      const b = coordinator(offsetClock(skewB));
+      const cut = await a.reportCongestion(host, { eventSeen: 0, rate: 100, retryAfterMs: 2000 });
+      const seen = await b.join(host);
+      expect(cut?.accepted).toBe(true);
+      // Converted back to one time line, both see the same end of the cool-down; the
+      // tolerance is a reply's latency on a busy machine, not the skew.
+      const endA = cut!.state.pausedUntil! - skewA;
+      const endB = seen!.pausedUntil! - skewB;
+      expect(Math.abs(endA - endB)).toBeLessThan(25);
+      expect(endA - performance.now()).toBeGreaterThan(1900);
+      // Slots after the cool-down, one per 10 ms, the two processes one batch after the other.
+      const ga = await a.reserve(host, 3);
+      const gb = await b.reserve(host, 2);
+      expect(ga!.slots.map((t) => t - ga!.slots[0]!)).toEqual([0, 10, 20].map((x) => expect.closeTo(x, 2)));
+      expect(Math.abs(ga!.slots[0]! - skewA - endA)).toBeLessThan(25);
+      expect(Math.abs(gb!.slots[0]! - skewB - (endA + 30))).toBeLessThan(25);
+      expect(ga?.state).toMatchObject({ event: 1, rate: 100 });
+    });
+
+    it('sends recovery steps with the next reservation, not as calls of their own', async () => {
+      const host = uniqueHost('recover');
+      const c = coordinator();
+      await c.reportCongestion(host, { eventSeen: 0, rate: 10, limit: 2 });
+      const before = c.stats().commands;
+      c.reportRate(host, { eventSeen: 1, rate: 11 });
+      c.reportRate(host, { eventSeen: 1, rate: 13, limit: 3 });
+      c.reportRate(host, { eventSeen: 1, rate: 12 });
+      expect(c.stats().commands).toBe(before);
+      const grant = await c.reserve(host, 1);
+      expect(c.stats().commands).toBe(before + 1);
+      expect(grant?.state).toMatchObject({ event: 1, rate: 13, limit: 3 });
+    });
+
+    it('starts a fresh process from the fleet’s rate and limit', async () => {
+      const host = uniqueHost('fresh');
+      await coordinator().reportCongestion(host, { eventSeen: 0, rate: 42, limit: 3 });
+      const fresh = coordinator();
+      expect(await fresh.join(host)).toEqual({ event: 1, rate: 42, limit: 3, pausedUntil: undefined });
+    });
+
+    it('works over a @redis/client client the caller holds, and leaves it open', async () => {
+      const client = await inspector(server().url);
+      const c = redisCoordinator({ client, keyPrefix: 'test-coord:' });
+      const host = uniqueHost('held');
+      expect((await c.reportCongestion(host, { eventSeen: 0, rate: 5 }))?.accepted).toBe(true);
+      await c.dispose();
+      expect(client.isOpen).toBe(true);
+      expect(await c.join(host)).toBeUndefined();
+      client.destroy();
+    });
+
+    it('works over any ScriptClient', async () => {
+      const base = connection(server().url);
+      const custom: ScriptClient = {
+        evalScriptBySha: (sha, keys, args) => base.evalScriptBySha(sha, keys, args),
+        evalScript: (source, keys, args) => base.evalScript(source, keys, args),
+        serverTime: () => base.serverTime(),
+      };
+      const c = redisCoordinator({ client: custom, keyPrefix: 'test-coord:' });
+      expect(await c.join(uniqueHost('custom'))).toMatchObject({ event: 0 });
+      await c.dispose();
+      await base.close();
+    });
+
+    it('closes its own connection on dispose', async () => {
+      const raw = await inspector(server().url);
+      const clients = async () =>
+        String(await raw.sendCommand(['CLIENT', 'LIST']))
+          .trim()
+          .split('\n').length;
+      const baseline = await clients();
+      const c = redisCoordinator({ url: server().url });
+      expect(await c.ready()).toBe(true);
+      expect(await clients()).toBe(baseline + 1);
+      await c.dispose();
+      expect(await clients()).toBe(baseline);
+      expect(await c.reserve(uniqueHost('disposed'), 1)).toBeUndefined();
+      raw.destroy();
+    });
+  },
+  {},
+);
+
+describeWithRedis(
+  'redisCoordinator secrets',
+  (server) => {
+    let emulator: LocalServer;
+    beforeAll(async () => {
+      emulator = await startLocalServer({
+        port: 0,
+        indexes: [{ name: 'idx', dimension: 4, metric: 'cosine' }],
+      });
+    });
+    afterAll(async () => {
+      await emulator.close();
+    });
+
+    it('never writes the API key or the Redis password into a key, a value or a log record', async () => {
+      const apiKey = 'pc-api-key-7d41e0';
+      const log = recordingLogger();
+      const coordination = redisCoordinator({ url: server().url, keyPrefix: 'secrets:' });
+      const pc = new Pinecone({ apiKey, logger: log.logger, coordination });
+      const host = emulator.indexHost('idx');
+      await pc.index({ host }).upsert({ vectors: [{ id: 'a', values: [1, 0, 0, 0] }] });
+      await coordination.reportCongestion(host, { eventSeen: 0, rate: 5, limit: 2, retryAfterMs: 10 });
+      await coordination.reserve(host, 2);
+      const raw = await inspector(server().url);
+      const keys = await raw.keys('*');
+      expect(keys).toEqual([`secrets:${host}`]);
+      const dump = JSON.stringify([keys, await raw.hGetAll(keys[0]!)]);
+      // The outage warning names the store, never its credentials.
+      await server().kill();
+      expect(await coordination.reserve(host, 1)).toBeUndefined();
+      await pc.close();
+      await server().restart();
+      raw.destroy();
+      const records = JSON.stringify(log.records);
+      expect(records).toContain('coordination_unavailable');
+      for (const secret of [apiKey, PASSWORD]) {
+        expect(dump).not.toContain(secret);
+        expect(records).not.toContain(secret);
+      }
+    });
+  },
+  { password: PASSWORD },
+);
+
+it('rejects bad options with a ValidationError that does not echo the URL', () => {
+  const bad = 'http://user:hunter2@127.0.0.1:6379';
+  expect(() => redisCoordinator({ url: bad })).toThrow(ValidationError);
+  try {
+    redisCoordinator({ url: bad });
+  } catch (error) {
+    expect(String((error as Error).message)).not.toContain('hunter2');
+  }
+  expect(() => redisCoordinator({})).toThrow(/exactly one of url and client/);
+  expect(() => redisCoordinator({ url: 'redis://x', client: {} as ScriptClient })).toThrow(ValidationError);
+  expect(() => redisCoordinator({ client: {} as ScriptClient })).toThrow(/sendCommand/);
+  expect(() => redisCoordinator({ url: 'redis://x', timeout: 0 })).toThrow(/timeout/);
+  expect(() => redisCoordinator({ url: 'redis://x', ttl: Number.NaN })).toThrow(/ttl/);
+  expect(() => new Pinecone({ apiKey: 'k', coordination: {} as RedisCoordinator })).toThrow(/coordination/);
+});
+
+it('rejects bad reports before anything is sent', async () => {
+  const c = redisCoordinator({ url: 'redis://127.0.0.1:9' });
+  await expect(c.reserve('', 1)).rejects.toThrow(ValidationError);
+  await expect(c.reserve('h', 0)).rejects.toThrow(/count/);
+  await expect(c.reportCongestion('h', { eventSeen: -1 })).rejects.toThrow(/eventSeen/);
+  await expect(c.reportCongestion('h', { eventSeen: 0, rate: 0 })).rejects.toThrow(/rate/);
+  await expect(c.reportCongestion('h', { eventSeen: 0, limit: 1.5 })).rejects.toThrow(/limit/);
+  expect(() => c.reportRate('h', { eventSeen: 0, limit: Number.POSITIVE_INFINITY })).toThrow(/limit/);
+  expect(c.stats().commands).toBe(0);
+  await c.dispose();
+});
