@@ -110,12 +110,7 @@ export function writeJsonNumber(buf: Uint8Array, view: DataView, pos: number, x:
   // A multiple of 100 is a multiple of 10: use15 implies use16.
   const c = c17 + use16 * (c16 - c17) + use15 * (c15 - c16);
   const digits = 17 - use16 - use15;
-  if (e10 >= 0) return writeFixed(buf, view, pos, hi, c, digits, e10);
-  buf[pos++] = ZERO;
-  buf[pos++] = POINT;
-  for (let i = -1; i > e10; i--) buf[pos++] = ZERO;
-  write17(view, pos, hi, c);
-  return pos + digits;
+  return writeDecimal(buf, view, pos, hi, c, digits, e10);
 }
 
 /** 1 or 0, without a branch (the comparison's flag, as an integer). */
@@ -183,16 +178,15 @@ function writeCareful(
     digits = 9;
     for (let t = hi; t % 10 === 0; t = (t / 10) | 0) digits--;
   }
-  if (e10 >= 0) return writeFixed(buf, view, pos, hi, c, digits, e10);
-  buf[pos++] = ZERO;
-  buf[pos++] = POINT;
-  for (let i = -1; i > e10; i--) buf[pos++] = ZERO;
-  write17(view, pos, hi, c);
-  return pos + digits;
+  return writeDecimal(buf, view, pos, hi, c, digits, e10);
 }
 
-/** A value of at least 1: its integer part (e10 + 1 digits), then the point and the rest, if any. */
-function writeFixed(
+/**
+ * The first `digits` digits of the 17 in `hi` (9) and `c` (8), as a decimal whose first
+ * digit is worth 10^e10, in fixed notation: `0.000ddd` below 1; at least 1, the integer
+ * part (e10 + 1 digits), then the point and the rest, if any.
+ */
+function writeDecimal(
   buf: Uint8Array,
   view: DataView,
   pos: number,
@@ -201,6 +195,13 @@ function writeFixed(
   digits: number,
   e10: number,
 ): number {
+  if (e10 < 0) {
+    buf[pos++] = ZERO;
+    buf[pos++] = POINT;
+    for (let i = -1; i > e10; i--) buf[pos++] = ZERO;
+    write17(view, pos, hi, c);
+    return pos + digits;
+  }
   // Write the digits one place right, then move the integer part left.
   const intDigits = e10 + 1;
   write17(view, pos + 1, hi, c);
