@@ -135,11 +135,6 @@ export class RecordEncoder {
   }
 }
 
-/** One record as UTF-8 JSON bytes (a buffer of its own; bulk paths share a {@link RecordEncoder}). */
-export function encodeVector(v: Vector): Buffer {
-  return Buffer.from(new RecordEncoder().encode(v));
-}
-
 /**
  * An upsert body from encoded records, as pieces to send one after another (the records'
  * bytes are not copied): records that lie one after another with a comma between them,
