@@ -15,13 +15,12 @@
  * bounded apart, so no more than `2 × maxConcurrency + 1` batches exist in all.
  */
 import { AbortError, PineconeError, ValidationError } from '../errors.js';
+import { MAX_NUMBER_BYTES } from './json-number.js';
 import { LIMITS, type Vector } from './types.js';
 
 /** Request bytes left for the vectors: the body's envelope and namespace take the rest. */
 export const DEFAULT_MAX_BATCH_BYTES = LIMITS.maxRequestBytes - 8 * 1024;
 
-/** The most bytes one JSON number takes (`-0.0000012345678901234567`) plus its comma. */
-const MAX_NUMBER_BYTES = 26;
 /** The most bytes one sparse index (a uint32) takes plus its comma. */
 const MAX_INDEX_BYTES = 11;
 /** Keys, braces and brackets of one record, all fields present, plus its comma. */
@@ -34,9 +33,10 @@ const RECORD_OVERHEAD_BYTES = 96;
  */
 export function estimateVectorJsonBytes(v: Vector): number {
   let n = RECORD_OVERHEAD_BYTES + Buffer.byteLength(JSON.stringify(v.id), 'utf8');
-  n += v.values.length * MAX_NUMBER_BYTES;
+  n += v.values.length * (MAX_NUMBER_BYTES + 1);
   if (v.sparseValues) {
-    n += v.sparseValues.indices.length * MAX_INDEX_BYTES + v.sparseValues.values.length * MAX_NUMBER_BYTES;
+    n +=
+      v.sparseValues.indices.length * MAX_INDEX_BYTES + v.sparseValues.values.length * (MAX_NUMBER_BYTES + 1);
   }
   if (v.metadata) n += Buffer.byteLength(JSON.stringify(v.metadata), 'utf8');
   return n;

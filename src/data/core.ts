@@ -131,8 +131,14 @@ export abstract class DataPlaneCore implements IndexDataPlane {
         limiter,
         maxBatchBytes: encoder.maxBatchBytes,
         sizeOf: (v) => encoder.sizeOf(v),
-        send: (batch, signal, ceiling) =>
-          this.attempts(wire, encoder.batch(batch), { ...call, signal }, { limiter, ceiling }),
+        send: async (batch, signal, ceiling) => {
+          const request = encoder.batch(batch);
+          try {
+            return await this.attempts(wire, request.send, { ...call, signal }, { limiter, ceiling });
+          } finally {
+            request.release();
+          }
+        },
       };
     });
   }

@@ -1,6 +1,7 @@
 /**
  * The gRPC wire adapter: each data-plane operation as a `VectorService` call, its request
- * built with the generated protobuf-es schemas (encoded once; retries resend the bytes)
+ * built with the generated protobuf-es schemas (encoded once; retries resend the bytes;
+ * an upsert's dense values are written straight into its bytes by `grpc-upsert.ts`)
  * and its answer converted to the SDK's shapes (`grpc-convert.ts`).
  *
  * Pinecone's gRPC service does not carry bulk imports or integrated-inference records;
@@ -17,7 +18,7 @@ import {
   type MessageShape,
   toBinary,
 } from '@bufbuild/protobuf';
-import { UpsertRequestSchema, VectorService } from '../gen/db_data_pb.js';
+import { VectorService } from '../gen/db_data_pb.js';
 import type { RetryPolicy } from '../resilience/retry.js';
 import { type GrpcMethod, GrpcTransport, type GrpcTransportOptions, grpcMethod } from '../transport/grpc.js';
 import {
@@ -41,9 +42,9 @@ import {
   listRequest,
   queryRequest,
   toPbFilter,
-  toPbVector,
   updateRequest,
 } from './grpc-convert.js';
+import { UpsertRequestEncoder } from './grpc-upsert.js';
 import type {
   CreateNamespaceOptions,
   FetchByMetadataOptions,
@@ -107,6 +108,7 @@ export class GrpcWire implements DataWire {
   readonly host: string;
   readonly policy: RetryPolicy;
   readonly #options: GrpcWireOptions;
+  readonly #upserts = new UpsertRequestEncoder();
   #rest: RestWire | undefined;
 
   constructor(options: GrpcWireOptions) {
@@ -128,14 +130,13 @@ export class GrpcWire implements DataWire {
       maxBatchBytes: DEFAULT_MAX_BATCH_BYTES,
       sizeOf: estimateVectorProtoBytes,
       batch: (vectors) => {
-        const message = create(UpsertRequestSchema, {
-          vectors: vectors.map(toPbVector),
-          namespace: namespace ?? '',
-        });
-        const bytes = toBinary(UpsertRequestSchema, message);
+        const bytes = this.#upserts.encode(vectors, namespace);
         validateUpsertRequest(vectors.length, bytes.length);
         const send = this.#bytes(M.upsert, bytes);
-        return async (a) => (await send(a)).upsertedCount;
+        return {
+          send: async (a) => (await send(a)).upsertedCount,
+          release: () => this.#upserts.release(bytes),
+        };
       },
     };
   }

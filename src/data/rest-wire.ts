@@ -5,10 +5,10 @@
  * retries or schedules (see `core.ts`).
  */
 import type { RetryPolicy } from '../resilience/retry.js';
-import type { HttpMethod, RestTransport } from '../transport/rest.js';
+import type { HttpMethod, RestRequest, RestTransport } from '../transport/rest.js';
 import { queryString } from '../transport/rest.js';
 import { DEFAULT_MAX_BATCH_BYTES } from './bulk.js';
-import { encodedSize, encodeVector, jsonValues, upsertBody } from './encode.js';
+import { encodedSize, jsonValues, RecordEncoder, upsertBody } from './encode.js';
 import type {
   CreateNamespaceOptions,
   FetchByMetadataOptions,
@@ -53,24 +53,36 @@ export class RestWire implements DataWire {
   }
 
   upsert(namespace: string | undefined): UpsertEncoder {
-    // Each record is encoded once: its bytes size the batch, then become part of the body.
-    const encoded = new WeakMap<Vector, Buffer>();
+    // Each record is encoded once: its bytes size the batch, then are the body's bytes.
+    // The map lets go of a record's bytes once they are in a body (an array's records
+    // outlive the call; their encodings must not); the batch's release recycles them.
+    const encoder = new RecordEncoder();
+    const encoded = new Map<Vector, Uint8Array>();
+    const take = (v: Vector) => {
+      const bytes = encoded.get(v);
+      encoded.delete(v);
+      return bytes ?? encoder.encode(v);
+    };
     return {
       maxBatchBytes: DEFAULT_MAX_BATCH_BYTES,
       sizeOf: (v) => {
-        const bytes = encodeVector(v);
+        const bytes = encoder.encode(v);
         encoded.set(v, bytes);
         return encodedSize(bytes);
       },
       batch: (vectors) => {
-        const body = upsertBody(
-          vectors.map((v) => encoded.get(v) ?? encodeVector(v)),
-          namespace,
+        const records = vectors.map(take);
+        const send = this.json<{ upsertedCount?: number }>(
+          'POST',
+          '/vectors/upsert',
+          upsertBody(records, namespace),
         );
-        const send = this.json<{ upsertedCount?: number }>('POST', '/vectors/upsert', body);
-        return async (a) => {
-          const res = await send(a);
-          return typeof res.upsertedCount === 'number' ? res.upsertedCount : vectors.length;
+        return {
+          send: async (a) => {
+            const res = await send(a);
+            return typeof res.upsertedCount === 'number' ? res.upsertedCount : vectors.length;
+          },
+          release: () => encoder.release(records),
         };
       },
     };
@@ -243,7 +255,7 @@ export class RestWire implements DataWire {
   }
 
   /** A request whose body is already bytes, answered with JSON. */
-  private json<T>(method: HttpMethod, path: string, body: string | Buffer | undefined): Send<T> {
+  private json<T>(method: HttpMethod, path: string, body: RestRequest['body']): Send<T> {
     return (a) => this.transport.send<T>({ method, path, body, ...a });
   }
 

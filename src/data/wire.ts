@@ -50,8 +50,19 @@ export interface UpsertEncoder {
   readonly maxBatchBytes: number;
   /** Bytes a record adds to a request (may cache the record's encoding for {@link batch}). */
   sizeOf(v: Vector): number;
-  /** One batch of checked, sized records; resolves to the server's upsertedCount. */
-  batch(vectors: readonly Vector[]): Send<number>;
+  /** One batch of checked, sized records, encoded once for all its attempts. */
+  batch(vectors: readonly Vector[]): UpsertBatch;
+}
+
+/** One upsert request: its attempts, and the end of its life. */
+export interface UpsertBatch {
+  /** One attempt; resolves to the server's upsertedCount. */
+  send: Send<number>;
+  /**
+   * No attempt will run again (the last one has settled): the encoder may reuse the
+   * request's memory. Called exactly once.
+   */
+  release(): void;
 }
 
 /** The selector of one delete request (exactly one set). */

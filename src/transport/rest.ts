@@ -25,8 +25,11 @@ export interface RestRequest {
   method: HttpMethod;
   /** Path with query string. */
   path: string;
-  /** JSON, already encoded (bulk paths encode each record once, as bytes). */
-  body?: string | Buffer | undefined;
+  /**
+   * JSON, already encoded: text, bytes, or pieces of bytes sent one after another (an
+   * upsert body made of its records' own bytes, which are not copied into one buffer).
+   */
+  body?: string | Buffer | readonly Uint8Array[] | undefined;
   /** The body's type (default `application/json`; `upsertRecords` sends NDJSON). */
   contentType?: string | undefined;
   /** 1-based attempt number, recorded on errors. */
@@ -127,10 +130,7 @@ export class RestTransport {
     req.signal?.addEventListener('abort', forwardAbort, { once: true });
     if (req.signal?.aborted) controller.abort(req.signal.reason);
     try {
-      const headers =
-        req.body === undefined
-          ? this.#headers
-          : { ...this.#headers, 'content-type': req.contentType ?? 'application/json' };
+      const headers = req.body === undefined ? this.#headers : this.bodyHeaders(req.body, req.contentType);
       let response: Dispatcher.ResponseData;
       let text: string;
       try {
@@ -139,7 +139,8 @@ export class RestTransport {
           path: this.basePath + req.path,
           method: req.method,
           headers,
-          body: req.body,
+          // undici sends an iterable body piece by piece (its types omit iterables).
+          body: req.body as string | Buffer | undefined,
           signal: controller.signal,
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,
@@ -165,6 +166,20 @@ export class RestTransport {
       clearTimeout(timer);
       req.signal?.removeEventListener('abort', forwardAbort);
     }
+  }
+
+  /** Headers of a request with a body; pieces need their total length said up front. */
+  private bodyHeaders(body: string | Buffer | readonly Uint8Array[], contentType: string | undefined) {
+    const headers: Record<string, string> = {
+      ...this.#headers,
+      'content-type': contentType ?? 'application/json',
+    };
+    if (Array.isArray(body)) {
+      let length = 0;
+      for (const piece of body as readonly Uint8Array[]) length += piece.length;
+      headers['content-length'] = String(length);
+    }
+    return headers;
   }
 
   /** What the retry loop should do about an error {@link send} threw. */
