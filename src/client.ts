@@ -3,6 +3,7 @@
  */
 import { inspect } from 'node:util';
 import { RetryConfig, type RetryConfigOptions } from './config.js';
+import { CoordinatedState } from './coordination/coordinated-state.js';
 import type { Coordinator } from './coordination/coordinator.js';
 import { CLIENT_CONTEXT, ClientContext, type ClientContextSource } from './data/context.js';
 import type { ConfigureIndexOptions, CreateIndexOptions, IndexModel } from './data/control-types.js';
@@ -15,6 +16,7 @@ import { validateIntRange, validateSignal } from './data/validate.js';
 import { ConflictError, PineconeError, ValidationError } from './errors.js';
 import type { Logger } from './log.js';
 import { resolveLogger } from './log.js';
+import { AimdState } from './resilience/aimd-state.js';
 import { type Clock, type RandomSource, systemClock } from './resilience/clock.js';
 import type { LimiterRegistry } from './resilience/limiter.js';
 import { AdaptiveLimiterRegistry } from './resilience/registry.js';
@@ -89,6 +91,8 @@ export class Pinecone implements ClientContextSource {
   /** The wiring every index handle of this client shares (key, logger, limiters, pools). */
   readonly #ctx: ClientContext;
   readonly #coordination: Coordinator | undefined;
+  /** The limiter registry this client made (not one given in `limiters`): closed with the client. */
+  readonly #ownLimiters: AdaptiveLimiterRegistry | undefined;
 
   constructor(options: PineconeOptions = {}) {
     if (options === null || typeof options !== 'object') {
@@ -109,32 +113,45 @@ export class Pinecone implements ClientContextSource {
     ).origin;
     const logger = resolveLogger(options.logger);
     this.#clock = options.clock ?? systemClock;
+    const coordination = checkCoordinator(options.coordination);
+    if (coordination && options.limiters !== undefined) {
+      // It would be silently ignored: the given registry makes its own states.
+      throw new ValidationError(
+        'Pass coordination or limiters, not both (build your limiters with CoordinatedState to coordinate them)',
+        'coordination',
+      );
+    }
+    this.#coordination = coordination;
+    if (options.limiters === undefined) {
+      this.#ownLimiters = new AdaptiveLimiterRegistry({
+        clock: this.#clock,
+        logger,
+        limiter: coordination && {
+          // Each host's state shares its rate and limit with the fleet (see coordination/).
+          createState: (notify, host) =>
+            new CoordinatedState({
+              local: new AimdState({ notify }),
+              coordinator: coordination,
+              host,
+              clock: this.#clock,
+            }),
+        },
+      });
+    }
     this.#ctx = new ClientContext({
       apiKey,
       logger,
       clock: this.#clock,
       random: options.random ?? Math.random,
       events: new RetryEvents(logger),
-      limiters: options.limiters ?? new AdaptiveLimiterRegistry({ clock: this.#clock, logger }),
+      limiters: options.limiters ?? this.#ownLimiters!,
       timeout: this.timeout,
       retryConfig: this.retryConfig,
       additionalHeaders: options.additionalHeaders,
       sourceTag: options.sourceTag,
       resolveName: (name) => this.#resolveName(name),
     });
-    this.#coordination = options.coordination;
-    if (this.#coordination !== undefined) {
-      if (
-        typeof this.#coordination?.attach !== 'function' ||
-        typeof this.#coordination.dispose !== 'function'
-      ) {
-        throw new ValidationError(
-          'coordination must be a Coordinator, e.g. redisCoordinator({ url })',
-          'coordination',
-        );
-      }
-      this.#coordination.attach({ logger, clock: this.#clock });
-    }
+    coordination?.attach({ logger, clock: this.#clock });
   }
 
   /**
@@ -227,8 +244,9 @@ export class Pinecone implements ClientContextSource {
     );
   }
 
-  /** Release connection pools and channels. Calls after this fail. */
+  /** Release connection pools and channels (and the coordinator's connection). Calls after this fail. */
   async close(): Promise<void> {
+    this.#ownLimiters?.close();
     await this.#coordination?.dispose();
     await this.#ctx.close();
   }
@@ -297,4 +315,16 @@ export function toIndexModel(raw: unknown): IndexModel {
     vectorType: (r.vector_type as string | undefined) ?? (dense ? 'dense' : sparse ? 'sparse' : undefined),
     tags: r.tags as Record<string, string> | undefined,
   };
+}
+
+/** A coordinator, checked: what `coordination` must be. */
+function checkCoordinator(coordination: Coordinator | undefined): Coordinator | undefined {
+  if (coordination === undefined) return undefined;
+  if (typeof coordination?.attach !== 'function' || typeof coordination.dispose !== 'function') {
+    throw new ValidationError(
+      'coordination must be a Coordinator, e.g. redisCoordinator({ url })',
+      'coordination',
+    );
+  }
+  return coordination;
 }

@@ -29,6 +29,8 @@ export interface FleetState {
   limit: number | undefined;
   /** End of the fleet's cool-down after a Retry-After (clock ms); `undefined` when none. */
   pausedUntil: number | undefined;
+  /** The fleet's send rate lately (slots reserved per second, decaying over a second). */
+  sendRate: number;
 }
 
 /** Send slots reserved for one process. */
@@ -53,6 +55,13 @@ export interface CongestionReport {
    * rate a cool-down's end is spread at when the fleet was not pacing.
    */
   rate?: number | undefined;
+  /**
+   * When no `rate` is given: the fleet's rate after this event as a factor (0..1) of its
+   * rate, or of its send rate (slots reserved per second lately) when it was not pacing.
+   * The store holds those measures, so this is how a process cuts from the fleet's figures
+   * rather than its own.
+   */
+  cut?: number | undefined;
   /** The concurrency limit after this event; omitted leaves it as it is. */
   limit?: number | undefined;
   /**
@@ -81,6 +90,11 @@ export interface RateReport {
   rate?: number | undefined;
   /** Concurrency limit now; omitted leaves the limit as it is. */
   limit?: number | undefined;
+  /**
+   * Successes seen (requests admitted); they add up until sent with the next reservation,
+   * where the store counts them into the fleet's admitted rate (what a cut goes down to).
+   */
+  successes?: number | undefined;
 }
 
 /** What a client hands its coordinator: its logger and its clock. */
@@ -107,8 +121,9 @@ export interface Coordinator {
    */
   join(host: string): Promise<FleetState | undefined>;
   /**
-   * Reserve `count` send slots (GCRA at the fleet's rate, after any cool-down). Recovery
-   * steps noted by {@link reportRate} travel with it.
+   * Reserve up to `count` send slots (GCRA at the fleet's rate, after any cool-down; an
+   * implementation may grant fewer, at least one). Recovery steps noted by
+   * {@link reportRate} travel with it.
    */
   reserve(host: string, count: number): Promise<SlotGrant | undefined>;
   /** One congestion event seen here: opens a new fleet event unless the fleet already answered it. */

@@ -18,12 +18,16 @@ export interface StoredState {
   event: number;
   /** End of the cool-down; 0 when there never was one. */
   pause: number;
+  /** The fleet's send rate: slots reserved per second lately (a count decaying over 1 s). */
+  sendRate: number;
 }
 
 /** Answer of {@link FleetStore.reserve}: the slots are `first + i * interval`. */
 export interface StoredReservation extends StoredState {
   first: number;
   interval: number;
+  /** Slots granted (at most those asked for). */
+  count: number;
 }
 
 /** Answer of {@link FleetStore.reportCongestion}. */
@@ -86,7 +90,7 @@ export class FleetStore {
 
   /** Read `host`'s state. */
   async join(host: string): Promise<StoredState> {
-    return parseReply(await this.#run(JOIN, host, []), 5, JOIN.name).state;
+    return parseReply(await this.#run(JOIN, host, []), 6, JOIN.name).state;
   }
 
   /** Reserve `count` slots, merging a recovery step first when given. */
@@ -95,11 +99,11 @@ export class FleetStore {
       ? [String(recovery.eventSeen), encodeRate(recovery.rate), encodeOptional(recovery.limit)]
       : ['', '', ''];
     const { state, extra } = parseReply(
-      await this.#run(RESERVE, host, [String(count), ...step]),
-      7,
+      await this.#run(RESERVE, host, [String(count), ...step, encodeOptional(recovery?.successes)]),
+      9,
       RESERVE.name,
     );
-    return { ...state, first: Number(extra[0]), interval: Number(extra[1]) };
+    return { ...state, first: Number(extra[0]), interval: Number(extra[1]), count: Number(extra[2]) };
   }
 
   /** Report a congestion event (compare-and-set on the event id). */
@@ -109,8 +113,9 @@ export class FleetStore {
       encodeRate(report.rate),
       encodeOptional(report.limit),
       encodeOptional(report.retryAfterMs),
+      encodeOptional(report.cut),
     ]);
-    const { state, extra } = parseReply(reply, 6, CONGESTION.name);
+    const { state, extra } = parseReply(reply, 7, CONGESTION.name);
     return { ...state, accepted: extra[0] === '1' };
   }
 
@@ -122,16 +127,17 @@ export class FleetStore {
 /** Check a script's reply (`length` strings, the state first) and read it. */
 function parseReply(reply: unknown, length: number, name: string): { state: StoredState; extra: string[] } {
   const fields = Array.isArray(reply) ? reply.map(String) : [];
-  const [now, rate, limit, event, pause] = fields as [string, string, string, string, string];
+  const [now, rate, limit, event, pause, sent] = fields as [string, string, string, string, string, string];
   const state: StoredState = {
     now: Number(now),
     rate: optional(rate),
     limit: optional(limit),
     event: Number(event),
     pause: Number(pause),
+    sendRate: Number(sent),
   };
   if (fields.length !== length || !Number.isFinite(state.now) || !Number.isInteger(state.event)) {
     throw new TypeError(`unexpected reply from the ${name} script: ${JSON.stringify(reply)?.slice(0, 200)}`);
   }
-  return { state, extra: fields.slice(5) };
+  return { state, extra: fields.slice(6) };
 }

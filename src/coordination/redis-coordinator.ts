@@ -257,13 +257,15 @@ export class RedisCoordinator implements Coordinator {
       return undefined;
     }
     const { state, local } = this.#local(stored, this.#now());
-    const slots = Array.from({ length: count }, (_, i) => local(stored.first + i * stored.interval));
+    const slots = Array.from({ length: stored.count }, (_, i) => local(stored.first + i * stored.interval));
     return { state, slots };
   }
 
   async reportCongestion(host: string, report: CongestionReport): Promise<CongestionVerdict | undefined> {
     checkHost(host);
     checkReport(report);
+    const cut = report.cut;
+    check(cut === undefined || (cut > 0 && cut < 1), 'cut', 'must be between 0 and 1');
     const wait = report.retryAfterMs;
     check(wait === undefined || (Number.isFinite(wait) && wait >= 0), 'retryAfterMs', 'must be >= 0');
     const stored = await this.#guard.run(() => this.#store.reportCongestion(host, report));
@@ -274,16 +276,21 @@ export class RedisCoordinator implements Coordinator {
     checkHost(host);
     checkReport(report);
     const before = this.#pending.get(host);
-    if (before && before.eventSeen > report.eventSeen) return;
+    const successes = (before?.successes ?? 0) + (report.successes ?? 0) || undefined;
+    if (before && before.eventSeen > report.eventSeen) {
+      this.#pending.set(host, { ...before, successes });
+      return;
+    }
     if (before && before.eventSeen === report.eventSeen) {
       this.#pending.set(host, {
         eventSeen: report.eventSeen,
         rate: maxDefined(before.rate, report.rate),
         limit: maxDefined(before.limit, report.limit),
+        successes,
       });
       return;
     }
-    this.#pending.set(host, { ...report });
+    this.#pending.set(host, { ...report, successes });
   }
 
   async dispose(): Promise<void> {
@@ -310,6 +317,7 @@ export class RedisCoordinator implements Coordinator {
         rate: stored.rate,
         limit: stored.limit,
         pausedUntil: stored.pause > stored.now ? local(stored.pause) : undefined,
+        sendRate: stored.sendRate,
       },
     };
   }

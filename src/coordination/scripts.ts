@@ -13,10 +13,16 @@
  * | `limit` | concurrency limit (per process) learned; absent: none yet                |
  * | `event` | id of the last congestion event; absent: 0                               |
  * | `pause` | end of the cool-down after a Retry-After, ms (Redis time); absent: none  |
+ * | `sent`  | slots reserved, a count decaying with a time constant of one second       |
+ * | `sent_at` | when `sent` was last updated, ms (Redis time)                         |
+ * | `sent_since` | start of the current spell of reservations (a gap > 1 s restarts it) |
+ * | `ok`    | successes reported with reservations, decaying like `sent`                |
  *
  * Every script that writes sets the key's TTL again (`PEXPIRE`), so the state of a host
  * nobody talks to any more disappears by itself. Every script answers the state after it
- * ran, `[now, rate, limit, event, pause, ...]` (empty string: absent), then its own fields.
+ * ran, `[now, rate, limit, event, pause, sendRate, ...]` (empty string: absent), then its
+ * own fields. `sendRate` is the fleet's send rate (slots reserved per second, from `sent`):
+ * what a congestion event's cut starts from when the fleet was not pacing yet.
  */
 import { createHash } from 'node:crypto';
 
@@ -32,28 +38,55 @@ function script(name: string, body: string): LuaScript {
   return { name, source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
+/** The longest stretch of the schedule (ms) one reservation may take, past its first slot. */
+export const RESERVE_WINDOW_MS = 200;
+
 /** Shared head: clock, current state, formatting, the state reply, the recovery merge. */
 const PRELUDE = `
+local RESERVE_WINDOW_MS = ${RESERVE_WINDOW_MS}
 if redis.replicate_commands then pcall(redis.replicate_commands) end
 local key = KEYS[1]
 local ttl = ARGV[1]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local f = redis.call('HMGET', key, 'rate', 'tat', 'limit', 'event', 'pause')
+local f = redis.call('HMGET', key, 'rate', 'tat', 'limit', 'event', 'pause', 'sent', 'sent_at', 'sent_since', 'ok')
 local rate = tonumber(f[1])
 local tat = tonumber(f[2]) or 0
 local limit = tonumber(f[3])
 local event = tonumber(f[4]) or 0
 local pause = tonumber(f[5]) or 0
+-- The decayed count of slots reserved, as of now (time constant 1 s), and since when the
+-- current spell of activity lasts (a gap of over a second starts a new one): at a steady
+-- pace the count over the part of the window the spell covers is the fleet's sends/s.
+local sent = tonumber(f[6]) or 0
+local sent_at = tonumber(f[7]) or now
+local sent_since = tonumber(f[8]) or now
+-- Successes reported (admitted requests), decaying the same way as 'sent'.
+local ok = tonumber(f[9]) or 0
+if now - sent_at > 1000 then
+  sent = 0
+  ok = 0
+  sent_since = now
+elseif now > sent_at then
+  local decay = math.exp((sent_at - now) / 1000)
+  sent = sent * decay
+  ok = ok * decay
+end
+local function covered()
+  return 1 - math.exp(-math.max(now - sent_since, 100) / 1000)
+end
+local function send_rate() return sent / covered() end
+local function ok_rate() return ok / covered() end
 local function num(x)
   if x == nil then return '' end
   return string.format('%.3f', x)
 end
 local function int(x) return string.format('%d', x) end
-local function state(a, b)
-  local r = {num(now), num(rate), num(limit), int(event), num(pause)}
-  if a ~= nil then r[6] = a end
-  if b ~= nil then r[7] = b end
+local function state(a, b, c)
+  local r = {num(now), num(rate), num(limit), int(event), num(pause), num(send_rate())}
+  if a ~= nil then r[7] = a end
+  if b ~= nil then r[8] = b end
+  if c ~= nil then r[9] = c end
   return r
 end
 local function set_rate(arg)
@@ -91,9 +124,12 @@ end
 export const JOIN = script('join', 'return state()');
 
 /**
- * ARGV: ttl, count, then a recovery step (eventSeen, rate, limit; empty strings when none).
- * Answers the state, the first slot (ms, Redis time) and the interval between slots (ms;
- * 0 when not pacing). Slots start at the latest of now, the cool-down's end, and `tat`.
+ * ARGV: ttl, count, then a recovery step (eventSeen, rate, limit; empty strings when none),
+ * then the successes seen since the last reservation ('' or a count).
+ * Answers the state, the first slot (ms, Redis time), the interval between slots (ms; 0
+ * when not pacing) and the number of slots granted: all asked for, except that while
+ * pacing no slot lies more than {@link RESERVE_WINDOW_MS} past the first. Slots start at
+ * the latest of now, the cool-down's end, and `tat`.
  */
 export const RESERVE = script(
   'reserve',
@@ -105,15 +141,25 @@ local interval = 0
 if rate ~= nil then
   interval = 1000 / rate
   first = math.max(first, tat)
+  -- No slot more than a window past the first free one: a batch reserved at one rate must
+  -- not hold the schedule long after the rate changed (at least one slot is granted).
+  local fit = math.floor(RESERVE_WINDOW_MS / interval) + 1
+  if count > fit then count = fit end
   redis.call('HSET', key, 'tat', num(first + count * interval))
 end
+sent = sent + count
+ok = ok + (tonumber(ARGV[6]) or 0)
+redis.call('HSET', key, 'sent', num(sent), 'sent_at', num(now), 'sent_since', num(sent_since), 'ok', num(ok))
 redis.call('PEXPIRE', key, ttl)
-return state(num(first), num(interval))
+return state(num(first), num(interval), int(count))
 `,
 );
 
 /**
- * ARGV: ttl, eventSeen, rate ('' | 'inf' | req/s), limit ('' | n), retryAfterMs ('' | ms).
+ * ARGV: ttl, eventSeen, rate ('' | 'inf' | req/s), limit ('' | n), retryAfterMs ('' | ms),
+ * cut ('' | a factor in (0, 1): the new rate is that factor of the fleet's rate, or of its
+ * send rate when it is not pacing, and no lower than its admitted rate (the successes
+ * reported) unless that is a factor lower still; used when no rate is given).
  * Compare-and-set on the event id: a report made under the current event (or a later one,
  * when the state expired meanwhile) opens the next event and sets rate and limit; an older
  * one changes neither. A Retry-After extends the cool-down either way, and leaves a rate
@@ -129,7 +175,13 @@ if seen >= event then
   accepted = 1
   event = seen + 1
   redis.call('HSET', key, 'event', int(event))
-  if ARGV[3] ~= '' then set_rate(ARGV[3]) end
+  if ARGV[3] ~= '' then
+    set_rate(ARGV[3])
+  elseif ARGV[6] ~= nil and ARGV[6] ~= '' then
+    -- The rate this event happened at, cut by the factor.
+    local from = rate or send_rate()
+    if from > 0 then set_rate(num(tonumber(ARGV[6]) * from)) end
+  end
   if ARGV[4] ~= '' then
     limit = tonumber(ARGV[4])
     redis.call('HSET', key, 'limit', int(limit))

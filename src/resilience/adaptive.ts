@@ -50,7 +50,8 @@ export interface AimdLimiterStateOptions extends Omit<AimdStateOptions, 'notify'
  * give them to the state you create.
  */
 export interface AimdLimiterCustomState {
-  createState: (notify: (transition: LimitTransition) => void) => LimiterState;
+  /** Makes the state of `host` (the limiter's host key). */
+  createState: (notify: (transition: LimitTransition) => void, host: string) => LimiterState;
   pacing?: undefined;
   slowStart?: undefined;
   probeWindows?: undefined;
@@ -123,7 +124,7 @@ export class AimdLimiter implements HostLimiter {
     this.#logger = options.logger;
     const notify = (t: LimitTransition) => this.#transition(t);
     if (options.createState) {
-      this.#state = options.createState(notify);
+      this.#state = options.createState(notify, options.host);
     } else {
       const { pacing, slowStart, probeWindows, noise, initialRttMs } = options;
       this.#state = new AimdState({ pacing, slowStart, probeWindows, noise, initialRttMs, notify });
@@ -222,6 +223,15 @@ export class AimdLimiter implements HostLimiter {
       queued: this.queued,
       sleeping: this.#sleepers.size,
     };
+  }
+
+  /**
+   * The limiter is being dropped (registry eviction, client close): the state releases
+   * what it holds (e.g. a coordinator's reserved slots) and any pause timer stops. Calls
+   * still waiting are not rejected: they finish as they would have.
+   */
+  dispose(): void {
+    this.#state.dispose?.();
   }
 
   /** Be told of every transition. Returns a function that unsubscribes. */

@@ -338,6 +338,31 @@ export class AimdState implements LimiterState {
     return 'congestion';
   }
 
+  /**
+   * Take what was learned elsewhere (other processes, through a coordinator): a
+   * concurrency limit (it ends slow start; a lower one is a cut, so throttles of requests
+   * sent before it count as its event) and a pause. Transitions are told as usual.
+   */
+  adopt(level: { limit?: number | undefined; pausedUntil?: number | undefined }, ceiling: number): void {
+    if (level.pausedUntil !== undefined) this.pauseEnd = Math.max(this.pauseEnd, level.pausedUntil);
+    const limit = level.limit === undefined ? undefined : Math.max(1, Math.floor(level.limit));
+    if (limit === undefined || !(limit >= 1)) return;
+    const before = this.limit;
+    this.learned = true;
+    if (limit === before) return;
+    this.limit = limit;
+    this.streak = 0;
+    this.lastGood = undefined;
+    if (limit < before) {
+      this.epoch += 1;
+      this.decreases += 1;
+      this.emit('decrease', before, limit, ceiling);
+    } else {
+      this.increases += 1;
+      this.emit('increase', before, limit, ceiling);
+    }
+  }
+
   snapshot(): LimiterSnapshot {
     return {
       limit: this.limit,

@@ -96,4 +96,6 @@ export interface LimiterState {
    */
   onThrottle(now: number, dispatch: Dispatch, info?: ThrottleInfo): ThrottleVerdict | undefined;
   snapshot(): LimiterSnapshot;
+  /** The host's limiter is being dropped (registry eviction, client close): release what is held. */
+  dispose?(): void;
 }

@@ -87,4 +87,6 @@ export interface HostLimiter {
 /** Hands out one {@link HostLimiter} per host. */
 export interface LimiterRegistry {
   get(host: string): HostLimiter;
+  /** Drop every limiter, releasing what their states hold (the client's `close()` calls it). */
+  close?(): void;
 }

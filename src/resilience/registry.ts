@@ -102,6 +102,14 @@ export class AdaptiveLimiterRegistry implements LimiterRegistry {
       }
       victim ??= key;
     }
-    if (victim !== undefined) this.#limiters.delete(victim);
+    if (victim === undefined) return;
+    this.#limiters.get(victim)?.dispose();
+    this.#limiters.delete(victim);
+  }
+
+  /** Drop every limiter (the client is closing): each state releases what it holds. */
+  close(): void {
+    for (const limiter of this.#limiters.values()) limiter.dispose();
+    this.#limiters.clear();
   }
 }

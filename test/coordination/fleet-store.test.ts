@@ -43,12 +43,18 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     expect(await raw.exists(store.key(host))).toBe(0);
   });
 
-  it('hands out slots at once and stores nothing while the fleet is not pacing', async () => {
+  it('hands out slots at once while the fleet is not pacing, counting them in its send rate', async () => {
     const host = uniqueHost('unpaced');
     const r = await store.reserve(host, 5);
     expect(r.interval).toBe(0);
     expect(r.first).toBe(r.now);
-    expect(await raw.exists(store.key(host))).toBe(0);
+    expect(r.sendRate).toBeCloseTo(5, 1);
+    const again = await store.reserve(host, 3);
+    // A count decaying with a one-second time constant: 5 a moment ago, plus 3.
+    expect(again.sendRate).toBeGreaterThan(7.5);
+    expect(again.sendRate).toBeLessThanOrEqual(8);
+    expect((await store.join(host)).sendRate).toBeGreaterThan(7.5);
+    expect(await raw.pTTL(store.key(host))).toBeGreaterThan(0);
   });
 
   it('never gives two concurrent callers overlapping GCRA slots', async () => {
@@ -170,7 +176,7 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     await store.reportCongestion(host, { eventSeen: 0, rate: 25, limit: 3, retryAfterMs: 100 });
     await store.reserve(host, 2);
     const hash = await raw.hGetAll(store.key(host));
-    expect(Object.keys(hash).sort()).toEqual(['event', 'limit', 'pause', 'rate', 'tat']);
+    expect(Object.keys(hash).sort()).toEqual(['event', 'limit', 'pause', 'rate', 'sent', 'sent_at', 'tat']);
     expect(hash).toMatchObject({ event: '1', limit: '3', rate: '25.000' });
     expect(Number(hash.tat)).toBeGreaterThan(Number(hash.pause));
   });
