@@ -192,6 +192,7 @@ export function validateFaultConfig(input: unknown): FaultConfig {
   const out: FaultConfig = {};
   if (input.rateLimit != null) {
     const rl = input.rateLimit;
+    if (isObject(rl)) rejectUnknownKeys(rl, 'rateLimit', ['rps', 'burst', 'retryAfterSeconds']);
     if (!isObject(rl) || typeof rl.rps !== 'number' || !(rl.rps > 0) || !Number.isFinite(rl.rps)) {
       throw invalidArgument('faults.rateLimit.rps must be a positive number');
     }
@@ -223,6 +224,7 @@ export function validateFaultConfig(input: unknown): FaultConfig {
   }
   if (input.latency != null) {
     if (!isObject(input.latency)) throw invalidArgument('faults.latency must be an object');
+    rejectUnknownKeys(input.latency, 'latency', ['fixedMs', 'jitterMs']);
     const fixedMs = checkLatency(input.latency.fixedMs, 'latency.fixedMs');
     const jitterMs = checkLatency(input.latency.jitterMs, 'latency.jitterMs');
     out.latency = {};
@@ -272,6 +274,15 @@ export function runsOperation(
     decision.action === 'reset-after-write' ||
     decision.action === 'slow-body'
   );
+}
+
+/** A misspelt option (`rsp`) is named as such, not reported as the missing one (`rps`). */
+function rejectUnknownKeys(value: Record<string, unknown>, path: string, known: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      throw invalidArgument(`faults.${path}.${key} is not a ${path} option (expected ${known.join(', ')})`);
+    }
+  }
 }
 
 /** The default burst for a rate: a tenth of a second's worth, at least one request. */

@@ -236,6 +236,11 @@ describe('validateFaultConfig', () => {
     [{ errorRetryAfter: { seconds: 1, share: 2 } }, /errorRetryAfter.share/],
     [{ slowBodyMs: -5 }, /slowBodyMs/],
     [{ hangRate: 'often' }, /hangRate/],
+    [
+      { rateLimit: { rsp: 5 } },
+      /^faults\.rateLimit\.rsp is not a rateLimit option \(expected rps, burst, retryAfterSeconds\)$/,
+    ],
+    [{ latency: { fixedMS: 5 } }, /faults\.latency\.fixedMS is not a latency option/],
   ];
   it.each(bad)('rejects %j', (config, message) => {
     expect(() => validateFaultConfig(config)).toThrow(EmulatorError);
