@@ -15,8 +15,10 @@ import { type LocalServer, startLocalServer } from '../local/server.js';
 import type { IndexStatsSnapshot } from '../local/stats.js';
 import { resolveLogger } from '../log.js';
 import { seededRandom } from '../resilience/clock.js';
-import { type DataPlane, EXIT, exitCodeFor, grpcIndex, intOption, positiveNumberOption } from './common.js';
+import { type DataPlane, exitCodeFor, grpcIndex, intOption, positiveNumberOption } from './common.js';
+import { EXIT } from './exit.js';
 import { formatNumber, formatSeconds, keyValueTable } from './format.js';
+import { describeError } from './hints.js';
 import { ProgressView } from './progress.js';
 import { writeReport } from './report.js';
 import { syntheticVectors } from './synthetic.js';
@@ -152,9 +154,7 @@ export async function runDemo(flags: DemoFlags): Promise<number> {
     return EXIT.ok;
   } catch (error) {
     const code = exitCodeFor(error);
-    process.stderr.write(
-      code === EXIT.interrupted ? '\nInterrupted.\n' : `error: ${(error as Error).message}\n`,
-    );
+    process.stderr.write(code === EXIT.interrupted ? '\nInterrupted.\n' : `error: ${describeError(error)}\n`);
     return code;
   } finally {
     process.off('SIGINT', onSigint);
