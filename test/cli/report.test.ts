@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { niceMax, ticks } from '../../src/cli/axis.js';
 import {
   binSeconds,
   CHART,
   chartSeries,
   limitSteps,
-  niceMax,
   renderChart,
   throttleBins,
-  ticks,
 } from '../../src/cli/chart.js';
 import { renderReport } from '../../src/cli/report.js';
 import type { Timeline } from '../../src/cli/timeline.js';
