@@ -240,6 +240,7 @@ export function validateFaultConfig(input: unknown): FaultConfig {
   if (total > 1 + 1e-9) throw invalidArgument(`faults: the error and fault rates add up to ${total} > 1`);
   if (input.errorRetryAfter != null) {
     const ra = input.errorRetryAfter;
+    if (isObject(ra)) rejectUnknownKeys(ra, 'errorRetryAfter', ['seconds', 'share']);
     const seconds = isObject(ra) ? checkNonNegative(ra.seconds, 'errorRetryAfter.seconds') : undefined;
     if (seconds === undefined)
       throw invalidArgument('faults.errorRetryAfter.seconds must be a non-negative number');
@@ -280,7 +281,7 @@ export function runsOperation(
 function rejectUnknownKeys(value: Record<string, unknown>, path: string, known: readonly string[]): void {
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
-      throw invalidArgument(`faults.${path}.${key} is not a ${path} option (expected ${known.join(', ')})`);
+      throw invalidArgument(`faults.${path}.${key} is unknown; ${path} takes ${known.join(', ')}`);
     }
   }
 }

@@ -238,9 +238,13 @@ describe('validateFaultConfig', () => {
     [{ hangRate: 'often' }, /hangRate/],
     [
       { rateLimit: { rsp: 5 } },
-      /^faults\.rateLimit\.rsp is not a rateLimit option \(expected rps, burst, retryAfterSeconds\)$/,
+      /^faults\.rateLimit\.rsp is unknown; rateLimit takes rps, burst, retryAfterSeconds$/,
     ],
-    [{ latency: { fixedMS: 5 } }, /faults\.latency\.fixedMS is not a latency option/],
+    [{ latency: { fixedMS: 5 } }, /faults\.latency\.fixedMS is unknown; latency takes fixedMs, jitterMs/],
+    [
+      { errorRetryAfter: { second: 1 } },
+      /faults\.errorRetryAfter\.second is unknown; errorRetryAfter takes seconds, share/,
+    ],
   ];
   it.each(bad)('rejects %j', (config, message) => {
     expect(() => validateFaultConfig(config)).toThrow(EmulatorError);
