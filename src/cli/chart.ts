@@ -123,7 +123,7 @@ export function binSeconds(duration: number): number {
   return [2, 5, 10, 30, 60].find((w) => duration / w <= 120) ?? 120;
 }
 
-/** Throttled responses per bin, from the time each was reported; bins cover the whole run. */
+/** Throttled responses per bin, by the time each arrived; the bins cover the whole run. */
 export function throttleBins(timeline: Timeline): ThrottleBin[] {
   const width = binSeconds(timeline.duration);
   const count = Math.max(1, Math.ceil(timeline.duration / width - 1e-9));

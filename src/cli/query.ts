@@ -47,7 +47,8 @@ export async function runQuery(flags: QueryFlags): Promise<number> {
       includeValues: flags.includeValues === true,
     });
     if (flags.id !== undefined && response.matches.length === 0) {
-      // Pinecone answers a query by an unknown id with no matches, as if nothing were near.
+      // A query by an id that is not stored answers no matches (the emulator does so), which
+      // reads as "nothing near"; one fetch tells the two apart.
       const { vectors } = await index.fetch({ ids: [flags.id], namespace: flags.namespace });
       if (!vectors[flags.id]) {
         throw new CliError(
