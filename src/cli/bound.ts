@@ -12,8 +12,8 @@
  *   one after another: `⌈requests ÷ maxConcurrency⌉ × latency`.
  * (The emulator adds up to half the latency again at random; the bounds use the fixed part,
  * the least a request can take.) A ratio to the rate bound means something only if the rate
- * was reached (the emulator throttled); otherwise this machine's own speed set the pace and
- * `binding` is false.
+ * was reached (the emulator throttled); otherwise the client side set the pace (round
+ * trips, slow start, this machine's speed) and `binding` is false.
  */
 
 /** The demo settings the bound depends on. */

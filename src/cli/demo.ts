@@ -206,7 +206,7 @@ export function summaryRows(flags: DemoFlags, f: DemoFigures, totalSeconds: numb
       'Wall time ÷ lower bound',
       f.bound.binding && f.bound.seconds > 0
         ? `${f.ratio.toFixed(2)}×`
-        : 'not shown: the emulator throttled nothing, so its rate limit never bound; this machine set the pace',
+        : 'not shown: the emulator throttled nothing, so its rate limit never bound; the client side set the pace (round trips, slow start, CPU)',
     ],
     [
       'Requests to the emulator',
