@@ -139,7 +139,7 @@ ${notes}
     var k = Math.max(0, Math.min(s.throttlesPerBin.length - 1, Math.floor(t / s.binSeconds)));
     var n = s.throttlesPerBin[k] || 0;
     cursor.setAttribute('x1', p.x); cursor.setAttribute('x2', p.x); cursor.setAttribute('visibility', 'visible');
-    box.textContent = 't = ' + t.toFixed(1) + ' s\\nlimit ' + s.limit[i] + ' · in flight ' + s.inFlight[i] +
+    box.textContent = 't = ' + t.toFixed(s.binSeconds < 1 ? 2 : 1) + ' s\\nlimit ' + s.limit[i] + ' · in flight ' + s.inFlight[i] +
       '\\n' + s.vectorsPerSecond[i].toLocaleString('en-US') + ' vectors/s\\n' + num(n / s.binSeconds, 1) +
       ' throttled/s (' + n + ' in ' + num(k * s.binSeconds, 2) + '–' + num((k + 1) * s.binSeconds, 2) + ' s)';
     var r = fig.getBoundingClientRect();
