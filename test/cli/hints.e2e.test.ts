@@ -90,9 +90,7 @@ describe('CLI hints', () => {
     const run = await runCli(['serve', '--port', '0', '--error-500', '0.9', '--error-503', '0.9'], {
       timeoutMs: 15_000,
     });
-    expect(run.stderr).toContain(
-      'error: faults: the error, reset, truncate and malformed rates add up to 1.8 > 1',
-    );
+    expect(run.stderr).toMatch(/^error: faults: .*add up to 1\.8 > 1/m);
     expect(run.code).toBe(2);
   });
 });
