@@ -4,8 +4,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { Pinecone, type PineconeOptions } from '../client.js';
-import type { DescribeIndexStatsOptions, FetchOptions, QueryOptions, UpsertOptions } from '../data/index.js';
-import type { FetchResponse, IndexStats, QueryResponse, UpsertResponse } from '../data/types.js';
+import type { IndexDataPlane } from '../data/data-plane.js';
 import { ApiError, PineconeError, ValidationError } from '../errors.js';
 import { CliError, EXIT } from './exit.js';
 import { isPlainHttpAnswer } from './hints.js';
@@ -92,12 +91,7 @@ export function addRequestOptions(command: Command): Command {
 }
 
 /** The data-plane calls the CLI makes; REST `Index` and `GrpcIndex` both have them. */
-export interface DataPlane {
-  upsert(options: UpsertOptions): Promise<UpsertResponse>;
-  query(options: QueryOptions): Promise<QueryResponse>;
-  fetch(options: FetchOptions): Promise<FetchResponse>;
-  describeIndexStats(options?: DescribeIndexStatsOptions): Promise<IndexStats>;
-}
+export type DataPlane = Pick<IndexDataPlane, 'upsert' | 'query' | 'fetch' | 'describeIndexStats'>;
 
 /** The API key from the environment, or a usage error saying how to set it. */
 export function apiKeyFromEnv(env: NodeJS.ProcessEnv = process.env): string {
