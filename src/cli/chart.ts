@@ -5,28 +5,47 @@
  *   on throttling, marked with red triangles, then climbing one slot at a time), requests
  *   in flight as a shaded area, and the ceiling (`maxConcurrency`) dashed.
  * - Bottom, "throughput": vectors written per second (line, left axis), throttled
- *   responses per second (red bars, right axis) and the server's admitted rate (dashed).
- * Every series is a `<path>` (or group) with `data-series="..."`, so tests can find it.
+ *   responses per second (red bars, right axis, in bins of one second, narrower for a short
+ *   run) and the rate the emulator's binding limit allows (dashed).
+ * Each axis scales to the data; a reference (ceiling, bound) far above the data is named at
+ * the panel's top edge instead of flattening the data. Every series is a `<path>` (or group)
+ * with `data-series="..."`, so tests can find it.
  */
+import { formatTick, niceMax, round, ticks } from './axis.js';
 import { type LimitChange, type Timeline, type TimelineSample, windowedRate } from './timeline.js';
 
 /** What the chart needs besides the timeline. */
 export interface ChartOptions {
   /** The ceiling of the adaptive limit (`maxConcurrency`). */
   ceiling: number;
-  /** The server's admitted rate in vectors/s (requests/s × batch size), drawn dashed. */
-  admittedVectorsPerSecond?: number | undefined;
-  /** Label of that line, e.g. `emulator admits 25 req/s`. */
-  admittedLabel?: string | undefined;
+  /** The most vectors/s the emulator's binding limit allows, drawn dashed. */
+  boundVectorsPerSecond?: number | undefined;
+  /** Label of that line, e.g. `emulator admits 20 req/s × 100 = 2,000 vectors/s`. */
+  boundLabel?: string | undefined;
 }
 
-/** Per-sample series the hover read-out shows (embedded in the page as JSON). */
+/** Throttled responses counted in one bin of the time axis (`[from, to)` seconds). */
+export interface ThrottleBin {
+  from: number;
+  to: number;
+  count: number;
+}
+
+/**
+ * What the hover read-out shows (embedded in the page as JSON): per-sample values, and the
+ * throttle counts of the very bins the bars draw, so the read-out and the bars agree.
+ */
 export interface ChartSeries {
+  /** Seconds the chart's time axis spans. */
+  duration: number;
   t: number[];
   limit: number[];
   inFlight: number[];
   vectorsPerSecond: number[];
-  throttledPerSecond: number[];
+  /** Width of a throttle bin, seconds. */
+  binSeconds: number;
+  /** Throttled responses in bin `k` (`[k × binSeconds, (k + 1) × binSeconds)`). */
+  throttlesPerBin: number[];
 }
 
 /** Chart geometry in SVG units: width, margins, the two panels and the gap between them. */
@@ -46,7 +65,7 @@ const COLORS = {
   ceiling: '#64748b',
   vectors: '#15803d',
   throttled: '#dc2626',
-  admitted: '#16a34a',
+  bound: '#16a34a',
   grid: '#e2e8f0',
   axis: '#334155',
 };
@@ -67,18 +86,20 @@ export function limitSteps(timeline: Timeline): { t: number; limit: number }[] {
   return steps;
 }
 
-/** The series behind the hover read-out, one value per sample. */
+/** The series behind the hover read-out: one value per sample, and the throttle bins. */
 export function chartSeries(timeline: Timeline): ChartSeries {
   const steps = limitSteps(timeline);
   const vps = windowedRate(timeline.samples, (s) => s.upserted);
-  const tps = windowedRate(timeline.samples, (s) => s.throttled);
+  const bins = throttleBins(timeline);
   let k = 0;
   const series: ChartSeries = {
+    duration: round(timeline.duration, 3),
     t: [],
     limit: [],
     inFlight: [],
     vectorsPerSecond: [],
-    throttledPerSecond: [],
+    binSeconds: binSeconds(timeline.duration),
+    throttlesPerBin: bins.map((b) => b.count),
   };
   timeline.samples.forEach((s, i) => {
     while (k + 1 < steps.length && (steps[k + 1]?.t ?? Infinity) <= s.t) k++;
@@ -86,9 +107,36 @@ export function chartSeries(timeline: Timeline): ChartSeries {
     series.limit.push(steps[k]?.limit ?? s.limit);
     series.inFlight.push(s.inFlight);
     series.vectorsPerSecond.push(Math.round(vps[i]?.value ?? 0));
-    series.throttledPerSecond.push(round(tps[i]?.value ?? 0, 1));
   });
   return series;
+}
+
+/**
+ * Width of the throttle bins: one second (what "per second" means) for runs of 8 s to
+ * 2 min; for a shorter run, the widest of 0.5, 0.25 and 0.1 s that still gives 8 bins, so
+ * one throttle is not a block as wide as the run; for a longer one, wide enough for at
+ * most 120 bars.
+ */
+export function binSeconds(duration: number): number {
+  if (duration < 8) return [0.5, 0.25].find((w) => duration / w >= 8) ?? 0.1;
+  if (duration <= 120) return 1;
+  return [2, 5, 10, 30, 60].find((w) => duration / w <= 120) ?? 120;
+}
+
+/** Throttled responses per bin, by the time each arrived; the bins cover the whole run. */
+export function throttleBins(timeline: Timeline): ThrottleBin[] {
+  const width = binSeconds(timeline.duration);
+  const count = Math.max(1, Math.ceil(timeline.duration / width - 1e-9));
+  const bins = Array.from({ length: count }, (_, k) => ({
+    from: round(k * width, 6),
+    to: round((k + 1) * width, 6),
+    count: 0,
+  }));
+  for (const t of timeline.throttles) {
+    const bin = bins[Math.min(count - 1, Math.max(0, Math.floor(t / width)))];
+    if (bin) bin.count++;
+  }
+  return bins;
 }
 
 /** The chart as an `<svg>` element string. */
@@ -107,24 +155,36 @@ export function renderChart(timeline: Timeline, options: ChartOptions): string {
     `<defs><clipPath id="clip-top"><rect x="${left}" y="${top - 10}" width="${plotWidth}" height="${panel1 + 10}"/></clipPath>` +
       `<clipPath id="clip-bottom"><rect x="${left}" y="${top + panel1 + gap}" width="${plotWidth}" height="${panel2}"/></clipPath></defs>`,
   );
-  // Top panel: concurrency.
+  // Top panel: concurrency, scaled to the data (the ceiling joins the scale if it is near).
   const steps = limitSteps(timeline);
-  const maxLimit = Math.max(
-    options.ceiling,
-    ...steps.map((s) => s.limit),
-    ...timeline.samples.map((s) => s.inFlight),
-  );
-  const top1 = niceMax(maxLimit + 1);
+  const maxLimit = Math.max(1, ...steps.map((s) => s.limit), ...timeline.samples.map((s) => s.inFlight));
+  const ceilingShown = options.ceiling <= NEAR * maxLimit;
+  const top1 = niceMax(Math.max(maxLimit, ceilingShown ? options.ceiling : 0) + 1);
   const y1 = (v: number) => round(top + panel1 - (v / top1) * panel1, 1);
   out.push(
-    panelFrame('Concurrency (requests)', top, panel1, ticks(top1), y1, x, duration, 'left', COLORS.axis),
+    panelFrame(
+      'Concurrency (requests)',
+      top,
+      panel1,
+      ticks(top1).filter(Number.isInteger),
+      y1,
+      x,
+      duration,
+      'left',
+      COLORS.axis,
+    ),
   );
   out.push(
     `<path data-series="in-flight" clip-path="url(#clip-top)" d="${stepArea(timeline.samples, x, y1, duration, top + panel1)}" fill="${COLORS.inFlight}" fill-opacity="0.55" stroke="none"/>`,
   );
   out.push(
-    `<line data-series="ceiling" x1="${left}" x2="${left + plotWidth}" y1="${y1(options.ceiling)}" y2="${y1(options.ceiling)}" stroke="${COLORS.ceiling}" stroke-width="1.5" stroke-dasharray="6 4"/>`,
-    `<text x="${left + plotWidth - 4}" y="${y1(options.ceiling) - 5}" text-anchor="end" fill="${COLORS.ceiling}" stroke="#fff" stroke-width="4" paint-order="stroke">ceiling (--max-concurrency ${options.ceiling})</text>`,
+    referenceLine(
+      'ceiling',
+      `ceiling (--max-concurrency ${options.ceiling})`,
+      ceilingShown ? y1(options.ceiling) : undefined,
+      top,
+      COLORS.ceiling,
+    ),
   );
   out.push(
     `<path data-series="limit" d="${stepLine(steps, x, y1, duration)}" fill="none" stroke="${COLORS.limit}" stroke-width="2.75" stroke-linejoin="round"/>`,
@@ -138,14 +198,17 @@ export function renderChart(timeline: Timeline, options: ChartOptions): string {
     });
   out.push(`<g data-series="decreases" fill="${COLORS.throttled}">${marks.join('')}</g>`);
 
-  // Bottom panel: throughput and throttling.
+  // Bottom panel: throughput (scaled to the data; the bound joins if near) and throttling.
   const top2 = top + panel1 + gap;
   const vps = windowedRate(timeline.samples, (s) => s.upserted);
-  const bars = throttleBars(timeline);
-  const maxVps = niceMax(
-    Math.max(1, ...vps.map((p) => p.value), (options.admittedVectorsPerSecond ?? 0) * 1.15),
-  );
-  const maxTps = niceMax(Math.max(1, ...bars.map((b) => b.value)));
+  const maxData = Math.max(1, ...vps.map((p) => p.value));
+  const bound = options.boundVectorsPerSecond;
+  const boundShown = bound !== undefined && bound <= NEAR * maxData;
+  const maxVps = niceMax(Math.max(maxData, boundShown ? bound : 0) * 1.1);
+  const bins = throttleBins(timeline);
+  const binWidth = binSeconds(timeline.duration);
+  // At least four throttles per bin on the scale: one throttle never fills the panel.
+  const maxTps = niceMax(Math.max(4, ...bins.map((b) => b.count)) / binWidth);
   const y2 = (v: number) => round(top2 + panel2 - (v / maxVps) * panel2, 1);
   const y2r = (v: number) => round(top2 + panel2 - (v / maxTps) * panel2, 1);
   out.push(
@@ -162,21 +225,27 @@ export function renderChart(timeline: Timeline, options: ChartOptions): string {
     ),
   );
   out.push(rightAxis('Throttled responses per second', top2, ticks(maxTps), y2r, COLORS.throttled));
-  const barWidth = Math.max(1, (plotWidth / duration) * 0.7);
   out.push(
-    `<g data-series="throttled-per-second" clip-path="url(#clip-bottom)" fill="${COLORS.throttled}" fill-opacity="0.45">${bars
-      .filter((b) => b.value > 0)
-      .map(
-        (b) =>
-          `<rect x="${round(x(b.t + b.width / 2) - (barWidth * b.width) / 2, 1)}" y="${y2r(b.value)}" width="${round(barWidth * b.width, 1)}" height="${round(top2 + panel2 - y2r(b.value), 1)}"><title>${b.value} throttled in ${b.width === 1 ? `second ${Math.floor(b.t)}` : `${b.width}s`}</title></rect>`,
-      )
+    `<g data-series="throttled-per-second" clip-path="url(#clip-bottom)" fill="${COLORS.throttled}" fill-opacity="0.45">${bins
+      .filter((b) => b.count > 0)
+      .map((b) => {
+        const rate = b.count / binWidth;
+        // 70 % of the bin, centred: gaps keep neighbouring bins apart.
+        const x0 = x(b.from + binWidth * 0.15);
+        const x1 = x(b.from + binWidth * 0.85);
+        return `<rect x="${x0}" y="${y2r(rate)}" width="${round(Math.max(1, x1 - x0), 1)}" height="${round(top2 + panel2 - y2r(rate), 1)}" data-from="${b.from}" data-to="${b.to}" data-count="${b.count}"><title>${b.count} throttled in ${b.from}–${b.to} s</title></rect>`;
+      })
       .join('')}</g>`,
   );
-  if (options.admittedVectorsPerSecond) {
-    const ya = y2(options.admittedVectorsPerSecond);
+  if (bound !== undefined) {
     out.push(
-      `<line data-series="admitted" x1="${left}" x2="${left + plotWidth}" y1="${ya}" y2="${ya}" stroke="${COLORS.admitted}" stroke-width="1.5" stroke-dasharray="6 4"/>`,
-      `<text x="${left + plotWidth - 6}" y="${ya - 6}" text-anchor="end" fill="${COLORS.admitted}" stroke="#fff" stroke-width="4" paint-order="stroke">${esc(options.admittedLabel ?? 'admitted rate')}</text>`,
+      referenceLine(
+        'bound',
+        options.boundLabel ?? 'bound',
+        boundShown ? y2(bound) : undefined,
+        top2,
+        COLORS.bound,
+      ),
     );
   }
   out.push(
@@ -194,20 +263,29 @@ export function renderChart(timeline: Timeline, options: ChartOptions): string {
   return out.join('\n');
 }
 
-/** Throttled responses per second: the server's exact per-second counts, else the client's. */
-function throttleBars(timeline: Timeline): { t: number; width: number; value: number }[] {
-  if (timeline.server.length > 0) {
-    return timeline.server.map((s) => ({ t: s.t, width: 1, value: s.throttled }));
+/** A reference within this factor of the data's maximum joins the axis's scale. */
+const NEAR = 1.5;
+
+/**
+ * A dashed reference line with its label at `y`; or, when it is off the scale (`y`
+ * undefined), the label alone at the panel's top edge saying so.
+ */
+function referenceLine(
+  series: string,
+  label: string,
+  y: number | undefined,
+  panelTop: number,
+  color: string,
+): string {
+  const { left, width, right } = CHART;
+  const textAttrs = `text-anchor="end" fill="${color}" stroke="#fff" stroke-width="4" paint-order="stroke"`;
+  if (y === undefined) {
+    return `<g data-series="${series}" data-off-scale="true"><text x="${width - right - 6}" y="${panelTop + 16}" ${textAttrs}>↑ ${esc(label)}: above this scale</text></g>`;
   }
-  const bars: { t: number; width: number; value: number }[] = [];
-  let prev = 0;
-  for (let second = 0; second < Math.ceil(timeline.duration); second++) {
-    const inSecond = timeline.samples.filter((s) => s.t <= second + 1);
-    const total = inSecond[inSecond.length - 1]?.throttled ?? prev;
-    bars.push({ t: second, width: 1, value: total - prev });
-    prev = total;
-  }
-  return bars;
+  return (
+    `<g data-series="${series}"><line x1="${left}" x2="${width - right}" y1="${y}" y2="${y}" stroke="${color}" stroke-width="1.5" stroke-dasharray="6 4"/>` +
+    `<text x="${width - right - 6}" y="${y - 6}" ${textAttrs}>${esc(label)}</text></g>`
+  );
 }
 
 function panelFrame(
@@ -232,7 +310,7 @@ function panelFrame(
       `<text x="${left - 8}" y="${y(v) + 4}" text-anchor="end" fill="${color}">${formatTick(v)}</text>`,
     );
   }
-  for (const t of ticks(duration, 10)) {
+  for (const t of ticks(duration, 10, false)) {
     parts.push(
       `<line x1="${x(t)}" x2="${x(t)}" y1="${top}" y2="${top + height}" stroke="${COLORS.grid}"/>`,
       `<text x="${x(t)}" y="${top + height + 16}" text-anchor="middle" fill="${COLORS.axis}">${formatTick(t)}</text>`,
@@ -255,7 +333,7 @@ function rightAxis(
   const { width, right } = CHART;
   const parts = [`<g class="axis-right">`];
   parts.push(
-    `<text x="${width - right}" y="${top - 12}" text-anchor="end" font-weight="600" font-size="13" fill="${color}">${esc(title)}</text>`,
+    `<text class="axis-title" x="${width - right}" y="${top - 12}" text-anchor="end" font-weight="600" font-size="13" fill="${color}">${esc(title)}</text>`,
   );
   for (const v of values) {
     parts.push(`<text x="${width - right + 8}" y="${y(v) + 4}" fill="${color}">${formatTick(v)}</text>`);
@@ -296,35 +374,6 @@ function polyline(
   y: (v: number) => number,
 ): string {
   return points.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(p.t)},${y(p.value)}`).join('');
-}
-
-/** A round number at or above `v` (1, 2, 2.5, 5 × 10^k). */
-export function niceMax(v: number): number {
-  if (!(v > 0)) return 1;
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
-}
-
-/** Round tick values from 0 to `max`, about `count` of them. */
-export function ticks(max: number, count = 5): number[] {
-  if (!(max > 0)) return [0];
-  const raw = max / count;
-  const p = 10 ** Math.floor(Math.log10(raw));
-  const step = ([1, 2, 2.5, 5, 10].find((m) => m * p >= raw) ?? 10) * p;
-  const out: number[] = [];
-  for (let v = 0; v <= max + step * 1e-9; v += step) out.push(round(v, 6));
-  return out;
-}
-
-function formatTick(v: number): string {
-  if (v >= 10_000) return `${round(v / 1000, 1)}k`;
-  return String(round(v, 2));
-}
-
-function round(v: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(v * f) / f;
 }
 
 /** Escape text for HTML/SVG. */

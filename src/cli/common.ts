@@ -1,39 +1,19 @@
 /**
- * What the CLI's commands share: exit codes, the error that carries one, option parsers,
- * and opening the index the flags name.
+ * What the CLI's commands share: the exit code an error implies, option parsers, and
+ * opening the index the flags name (exit codes and `CliError` live in exit.ts).
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { Pinecone, type PineconeOptions } from '../client.js';
-import type { DescribeIndexStatsOptions, QueryOptions, UpsertOptions } from '../data/index.js';
-import type { IndexStats, QueryResponse, UpsertResponse } from '../data/types.js';
+import type { IndexDataPlane } from '../data/data-plane.js';
 import { ApiError, PineconeError, ValidationError } from '../errors.js';
+import { CliError, EXIT } from './exit.js';
+import { isPlainHttpAnswer } from './hints.js';
 import { InputError } from './input.js';
-
-/**
- * Exit codes scripts can rely on:
- * - `0` done;
- * - `1` failed for a reason that may pass (throttling, server or network errors after the
- *   retries): try again later; an `upsert` wrote a resume file;
- * - `2` the command cannot succeed as given (bad flags, no API key, malformed input, the
- *   server rejected the request as invalid, unknown index, bad key): fix it first;
- * - `130` interrupted (Ctrl-C); an `upsert` wrote a resume file.
- */
-export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
-
-/** An error the CLI reports as one line, with the exit code it implies. */
-export class CliError extends Error {
-  override name = 'CliError';
-  constructor(
-    message: string,
-    readonly exitCode: number = EXIT.usage,
-  ) {
-    super(message);
-  }
-}
 
 /** The exit code an error implies (see {@link EXIT}). */
 export function exitCodeFor(error: unknown): number {
   if (error instanceof CliError) return error.exitCode;
+  if (isPlainHttpAnswer(error)) return EXIT.usage; // a wrong scheme never passes on a retry
   if (error instanceof InputError || error instanceof ValidationError) return EXIT.usage;
   if (error instanceof PineconeError && error.name === 'AbortError') return EXIT.interrupted;
   if (error instanceof ApiError && [400, 401, 403, 404, 422].includes(error.status)) return EXIT.usage;
@@ -111,11 +91,7 @@ export function addRequestOptions(command: Command): Command {
 }
 
 /** The data-plane calls the CLI makes; REST `Index` and `GrpcIndex` both have them. */
-export interface DataPlane {
-  upsert(options: UpsertOptions): Promise<UpsertResponse>;
-  query(options: QueryOptions): Promise<QueryResponse>;
-  describeIndexStats(options?: DescribeIndexStatsOptions): Promise<IndexStats>;
-}
+export type DataPlane = Pick<IndexDataPlane, 'upsert' | 'query' | 'fetch' | 'describeIndexStats'>;
 
 /** The API key from the environment, or a usage error saying how to set it. */
 export function apiKeyFromEnv(env: NodeJS.ProcessEnv = process.env): string {

@@ -15,12 +15,15 @@ import { type LocalServer, startLocalServer } from '../local/server.js';
 import type { IndexStatsSnapshot } from '../local/stats.js';
 import { resolveLogger } from '../log.js';
 import { seededRandom } from '../resilience/clock.js';
-import { type DataPlane, EXIT, exitCodeFor, grpcIndex, intOption, positiveNumberOption } from './common.js';
+import { type LowerBound, lowerBound } from './bound.js';
+import { type DataPlane, exitCodeFor, grpcIndex, intOption, positiveNumberOption } from './common.js';
+import { EXIT } from './exit.js';
 import { formatNumber, formatSeconds, keyValueTable } from './format.js';
+import { describeError } from './hints.js';
 import { ProgressView } from './progress.js';
 import { writeReport } from './report.js';
 import { syntheticVectors } from './synthetic.js';
-import { type ServerSecond, TimelineRecorder } from './timeline.js';
+import { TimelineRecorder } from './timeline.js';
 import { type Verification, verifyDemoIndex } from './verify.js';
 
 /** Flags of `demo`. */
@@ -47,7 +50,9 @@ export interface DemoFigures {
   seconds: number;
   vectorsPerSecond: number;
   requestsNeeded: number;
-  lowerBoundSeconds: number;
+  /** The least time the emulator's settings allow, and whether its limit was reached. */
+  bound: LowerBound;
+  /** Wall time ÷ `bound.seconds`. */
   ratio: number;
   server: IndexStatsSnapshot['requests'];
   throttledSeen: number;
@@ -83,6 +88,7 @@ export async function runDemo(flags: DemoFlags): Promise<number> {
       rateLimit: { rps: flags.rps, burst: demoBurst(flags) },
       latency: flags.latencyMs > 0 ? { fixedMs: flags.latencyMs, jitterMs: flags.latencyMs / 2 } : null,
     });
+    const limitSetAt = performance.now();
     const requestsNeeded = Math.ceil(flags.vectors / flags.batchSize);
     printIntro(flags, server, requestsNeeded);
 
@@ -95,6 +101,7 @@ export async function runDemo(flags: DemoFlags): Promise<number> {
     server.resetStats(DEMO_INDEX);
     const wallStart = Date.now();
     recorder.start(200);
+    const idleSeconds = (performance.now() - limitSetAt) / 1000;
     view.start();
     let upserted: number;
     try {
@@ -116,12 +123,16 @@ export async function runDemo(flags: DemoFlags): Promise<number> {
     const seconds = recorder.elapsed();
     const snapshot = server.stats(DEMO_INDEX);
     const verification = await verifyDemoIndex(index, flags, controller.signal);
+    const bound = lowerBound(
+      { ...flags, requests: requestsNeeded, burst: demoBurst(flags), idleSeconds },
+      snapshot.requests.throttled,
+    );
     const figures: DemoFigures = {
       seconds,
       vectorsPerSecond: upserted / seconds,
       requestsNeeded,
-      lowerBoundSeconds: requestsNeeded / flags.rps,
-      ratio: seconds / (requestsNeeded / flags.rps),
+      bound,
+      ratio: seconds / bound.seconds,
       server: snapshot.requests,
       throttledSeen: last.throttled,
       decreases: recorder.decreases,
@@ -134,14 +145,14 @@ export async function runDemo(flags: DemoFlags): Promise<number> {
     if (flags.report !== false) {
       const path = resolve(flags.report);
       await writeReport(path, {
-        title: `pinecone-resilient demo: ${formatNumber(flags.vectors)} vectors through a throttled emulator`,
+        title: `pinecone-resilient demo: ${formatNumber(flags.vectors)} vectors into a rate-limited emulator (${flags.rps} req/s)`,
         command: demoCommand(flags),
         generatedAt: new Date(wallStart).toISOString(),
         summary: rows,
-        timeline: recorder.timeline(serverSeconds(snapshot, wallStart)),
+        timeline: recorder.timeline(),
         ceiling: flags.maxConcurrency,
-        admittedVectorsPerSecond: flags.rps * flags.batchSize,
-        admittedLabel: `emulator admits ${flags.rps} req/s × ${flags.batchSize} = ${formatNumber(flags.rps * flags.batchSize)} vectors/s`,
+        boundVectorsPerSecond: Number.isFinite(bound.vectorsPerSecond) ? bound.vectorsPerSecond : undefined,
+        boundLabel: bound.label,
       });
       process.stdout.write(`\nReport: ${path}\n`);
     }
@@ -152,9 +163,7 @@ export async function runDemo(flags: DemoFlags): Promise<number> {
     return EXIT.ok;
   } catch (error) {
     const code = exitCodeFor(error);
-    process.stderr.write(
-      code === EXIT.interrupted ? '\nInterrupted.\n' : `error: ${(error as Error).message}\n`,
-    );
+    process.stderr.write(code === EXIT.interrupted ? '\nInterrupted.\n' : `error: ${describeError(error)}\n`);
     return code;
   } finally {
     process.off('SIGINT', onSigint);
@@ -192,18 +201,20 @@ export function summaryRows(flags: DemoFlags, f: DemoFigures, totalSeconds: numb
     ],
     ['Wall time (upsert)', formatSeconds(f.seconds)],
     ['Throughput', `${formatNumber(f.vectorsPerSecond)} vectors/s`],
+    ['Lower bound', `${formatSeconds(f.bound.seconds)}, ${f.bound.kind}: ${f.bound.detail}`],
     [
-      'Lower bound (admitted rate)',
-      `${formatSeconds(f.lowerBoundSeconds)} (${formatNumber(f.requestsNeeded)} requests ÷ ${flags.rps} req/s)`,
+      'Wall time ÷ lower bound',
+      f.bound.binding && f.bound.seconds > 0
+        ? `${f.ratio.toFixed(2)}×`
+        : 'not shown: the emulator throttled nothing, so its rate limit never bound; the client side set the pace (round trips, slow start, CPU)',
     ],
-    ['Wall time ÷ lower bound', `${f.ratio.toFixed(2)}×`],
     [
       'Requests to the emulator',
       `${formatNumber(f.server.total)} (${formatNumber(f.server.accepted)} accepted)`,
     ],
     [
       'Requests rejected',
-      `${formatNumber(f.server.rejected)} (${rejectedShare.toFixed(1)} %; ${formatNumber(f.server.throttled)} throttled with 429)`,
+      `${formatNumber(f.server.rejected)} (${rejectedShare.toFixed(1)} %; ${formatNumber(f.server.throttled)} throttled with ${flags.grpc ? 'RESOURCE_EXHAUSTED' : '429'})`,
     ],
     ['Throttled responses seen by SDK', formatNumber(f.throttledSeen)],
     [
@@ -214,18 +225,6 @@ export function summaryRows(flags: DemoFlags, f: DemoFigures, totalSeconds: numb
     ['Queries', v.summary],
     ['Total demo time', formatSeconds(totalSeconds)],
   ];
-}
-
-/** The emulator's per-second timeline, on the client's clock (seconds since the upsert began). */
-export function serverSeconds(snapshot: IndexStatsSnapshot, wallStart: number): ServerSecond[] {
-  const offset = (Date.parse(snapshot.startedAt) - wallStart) / 1000;
-  return snapshot.timeline.map((p) => ({
-    t: p.t + offset,
-    accepted: p.accepted,
-    rejected: p.rejected,
-    throttled: p.throttled,
-    vectors: p.vectorsUpserted,
-  }));
 }
 
 function demoCommand(flags: DemoFlags): string {

@@ -62,7 +62,7 @@ export function detectFormat(path: string, explicit?: string): InputFormat {
 interface Item {
   position: number;
   text?: string;
-  values?: number[];
+  values?: number[] | Float32Array;
 }
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };

@@ -8,8 +8,10 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
-import { EXIT, exitCodeFor } from './common.js';
+import { exitCodeFor } from './common.js';
 import { registerDemo } from './demo.js';
+import { EXIT } from './exit.js';
+import { describeError } from './hints.js';
 import { registerQuery } from './query.js';
 import { serveCommand } from './serve.js';
 import { registerStats } from './stats.js';
@@ -77,7 +79,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
         ? EXIT.ok
         : EXIT.usage;
     }
-    process.stderr.write(`error: ${(error as Error).message ?? String(error)}\n`);
+    process.stderr.write(`error: ${describeError(error)}\n`);
     return exitCodeFor(error);
   }
 }

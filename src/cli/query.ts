@@ -10,14 +10,13 @@ import type { QueryResponse } from '../data/types.js';
 import {
   addRequestOptions,
   addTargetOptions,
-  CliError,
-  EXIT,
   intOption,
   jsonOption,
   openTarget,
   type RequestFlags,
   type TargetFlags,
 } from './common.js';
+import { CliError, EXIT } from './exit.js';
 import { columnTable } from './format.js';
 
 /** Flags of `query`. */
@@ -47,6 +46,17 @@ export async function runQuery(flags: QueryFlags): Promise<number> {
       includeMetadata: flags.includeMetadata === true,
       includeValues: flags.includeValues === true,
     });
+    if (flags.id !== undefined && response.matches.length === 0) {
+      // A query by an id that is not stored answers no matches (the emulator does so), which
+      // reads as "nothing near"; one fetch tells the two apart.
+      const { vectors } = await index.fetch({ ids: [flags.id], namespace: flags.namespace });
+      if (!vectors[flags.id]) {
+        throw new CliError(
+          `no record with id ${JSON.stringify(flags.id)} in namespace ${JSON.stringify(response.namespace)}: ` +
+            'nothing to query with (check the id and --namespace).',
+        );
+      }
+    }
     const shown = withFloat32Values(response);
     process.stdout.write(flags.json ? `${JSON.stringify(shown, null, 2)}\n` : `${formatMatches(shown)}\n`);
     return EXIT.ok;

@@ -28,7 +28,7 @@ const LEGEND: readonly (readonly [string, string, string])[] = [
   ['decreases', 'limit halved (throttling seen)', 'mark'],
   ['vectors-per-second', 'vectors written per second', 'line'],
   ['throttled-per-second', 'throttled responses per second', 'bar'],
-  ['admitted', "server's admitted rate", 'dash'],
+  ['bound', 'the most vectors/s the emulator allows', 'dash'],
 ];
 
 const SWATCH: Record<string, string> = {
@@ -37,7 +37,7 @@ const SWATCH: Record<string, string> = {
   decreases: '#dc2626',
   'vectors-per-second': '#15803d',
   'throttled-per-second': '#dc2626',
-  admitted: '#16a34a',
+  bound: '#16a34a',
 };
 
 /** The report as an HTML string. */
@@ -45,7 +45,7 @@ export function renderReport(data: ReportData): string {
   const series = chartSeries(data.timeline);
   // `<` escaped so the JSON can never close the script element.
   const json = JSON.stringify(series).replace(/</g, '\\u003c');
-  const legend = LEGEND.filter(([key]) => key !== 'admitted' || data.admittedVectorsPerSecond)
+  const legend = LEGEND.filter(([key]) => key !== 'bound' || data.boundVectorsPerSecond !== undefined)
     .map(
       ([key, label, kind]) =>
         `<li><span class="swatch ${kind}" style="--c:${SWATCH[key]}"></span>${esc(label)}</li>`,
@@ -85,6 +85,17 @@ export function renderReport(data: ReportData): string {
   td { font-variant-numeric: tabular-nums; font-weight: 600; }
   h2 { font-size: 17px; margin: 24px 0 8px; }
   p { max-width: 860px; }
+  /* A phone-width chart is about a third of its drawn size: draw its text and lines larger. */
+  @media (max-width: 640px) {
+    main { padding: 16px 10px 32px; }
+    figure { padding: 8px 4px 4px; }
+    #timeline text { font-size: 24px; }
+    /* The legend names the right axis; its title would run into the left one's. */
+    #timeline .axis-right .axis-title { display: none; }
+    #timeline [data-series="limit"] { stroke-width: 5; }
+    #timeline [data-series="vectors-per-second"] { stroke-width: 4.5; }
+    th, td { padding: 5px 8px; }
+  }
 </style>
 </head>
 <body>
@@ -117,15 +128,20 @@ ${notes}
   var fig = document.getElementById('timeline-chart');
   if (!svg || !hover || !s.t.length) return;
   var x0 = Number(hover.getAttribute('x')), w = Number(hover.getAttribute('width'));
-  var tMax = s.t[s.t.length - 1] || 1;
+  var tMax = s.duration || 1;
+  var num = function (v, d) { return Number(v.toFixed(d)).toLocaleString('en-US'); };
   hover.addEventListener('mousemove', function (e) {
     var pt = svg.createSVGPoint(); pt.x = e.clientX; pt.y = e.clientY;
     var p = pt.matrixTransform(svg.getScreenCTM().inverse());
     var t = Math.max(0, Math.min(tMax, (p.x - x0) / w * tMax));
     var i = 0; while (i + 1 < s.t.length && s.t[i + 1] <= t) i++;
+    // The throttle bin under the cursor: the same bins the bars draw.
+    var k = Math.max(0, Math.min(s.throttlesPerBin.length - 1, Math.floor(t / s.binSeconds)));
+    var n = s.throttlesPerBin[k] || 0;
     cursor.setAttribute('x1', p.x); cursor.setAttribute('x2', p.x); cursor.setAttribute('visibility', 'visible');
-    box.textContent = 't = ' + s.t[i].toFixed(1) + ' s\\nlimit ' + s.limit[i] + ' · in flight ' + s.inFlight[i] +
-      '\\n' + s.vectorsPerSecond[i].toLocaleString() + ' vectors/s\\n' + s.throttledPerSecond[i] + ' throttled/s';
+    box.textContent = 't = ' + t.toFixed(s.binSeconds < 1 ? 2 : 1) + ' s\\nlimit ' + s.limit[i] + ' · in flight ' + s.inFlight[i] +
+      '\\n' + s.vectorsPerSecond[i].toLocaleString('en-US') + ' vectors/s\\n' + num(n / s.binSeconds, 1) +
+      ' throttled/s (' + n + ' in ' + num(k * s.binSeconds, 2) + '–' + num((k + 1) * s.binSeconds, 2) + ' s)';
     var r = fig.getBoundingClientRect();
     box.style.display = 'block';
     box.style.left = Math.min(e.clientX - r.left + 14, r.width - 190) + 'px';

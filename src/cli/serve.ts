@@ -11,6 +11,7 @@ import type { FaultConfig, InjectedStatus } from '../local/faults.js';
 import { validateFaultConfig } from '../local/faults.js';
 import { isDataOperation } from '../local/operation-names.js';
 import { type LocalServer, type LocalServerOptions, startLocalServer } from '../local/server.js';
+import { CliError, EXIT } from './exit.js';
 
 /** The flags of `serve`, as commander parses them. */
 export interface ServeFlags {
@@ -156,7 +157,7 @@ export function serverOptionsFromFlags(flags: ServeFlags): LocalServerOptions {
   try {
     faults = faultsFromFlags(flags);
   } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
+    throw new CliError((err as Error).message, EXIT.usage);
   }
   const options: LocalServerOptions = {
     port: flags.port,
@@ -189,14 +190,27 @@ export function exposureWarning(flags: ServeFlags): string | undefined {
   return `Warning: listening on ${flags.host} without --api-key: anyone who can reach this address can read, write and delete every index and change its faults. Set --api-key (and --admin-key) or bind to 127.0.0.1.`;
 }
 
-/** Start the emulator as the flags say (the part of `serve` that tests drive directly). */
+/**
+ * Start the emulator as the flags say (the part of `serve` that tests drive directly). Bad
+ * fault flags, a bad limit and a taken port are usage errors (exit code 2) with a message.
+ */
 export async function startFromFlags(flags: ServeFlags): Promise<LocalServer> {
   const options = serverOptionsFromFlags(flags);
   try {
     return await startLocalServer(options);
   } catch (err) {
+    const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+    if (e.code === 'EADDRINUSE') {
+      const port = e.port ?? flags.port;
+      const which = port === flags.port ? '' : ' (an index port: indexes take the ports after --port)';
+      throw new CliError(
+        `${e.address ?? flags.host}:${port} is already in use (EADDRINUSE)${which}: another program, perhaps ` +
+          'another `serve`, listens there. Use --port 0 for any free ports, or pick another --port.',
+        EXIT.usage,
+      );
+    }
     // A bad limit (e.g. headers timeout above the request timeout) is a usage error.
-    if (/must (be|not)/.test((err as Error).message)) throw new InvalidArgumentError((err as Error).message);
+    if (/must (be|not)/.test(e.message)) throw new CliError(e.message, EXIT.usage);
     throw err;
   }
 }

@@ -7,12 +7,12 @@ import type { IndexStats } from '../data/types.js';
 import {
   addRequestOptions,
   addTargetOptions,
-  EXIT,
   jsonOption,
   openTarget,
   type RequestFlags,
   type TargetFlags,
 } from './common.js';
+import { EXIT } from './exit.js';
 import { columnTable, formatNumber, keyValueTable } from './format.js';
 
 /** Flags of `stats`. */

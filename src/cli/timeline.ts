@@ -1,8 +1,11 @@
 /**
  * Recording what a bulk upsert did over time, for the summary and the report: periodic
- * samples of the `onProgress` state, and every adaptive-limit transition, taken from the
+ * samples of the `onProgress` state, every adaptive-limit transition, taken from the
  * SDK's own DEBUG records through the logger the CLI passes to `Pinecone` (so the
- * saw-tooth in the picture is exact, not whatever a 200 ms sample happened to catch).
+ * saw-tooth in the picture is exact, not whatever a 200 ms sample happened to catch), and
+ * when each throttled response arrived, from the retry loop's `Throttled response` records
+ * (so throttles can be counted in bins of any width, the same bins for the bars and the
+ * hover read-out).
  */
 import type { UpsertProgress } from '../data/index.js';
 import type { LogFields, Logger } from '../log.js';
@@ -28,28 +31,21 @@ export interface LimitChange {
   ceiling: number;
 }
 
-/** One second of the server's view (the emulator's stats), aligned to the client's clock. */
-export interface ServerSecond {
-  /** Start of the second, seconds since the client's recording started. */
-  t: number;
-  accepted: number;
-  rejected: number;
-  throttled: number;
-  vectors: number;
-}
-
 /** Everything the report draws. */
 export interface Timeline {
   samples: TimelineSample[];
   changes: LimitChange[];
-  server: ServerSecond[];
+  /** When each throttled response arrived, seconds since the start. */
+  throttles: number[];
   /** Seconds from start to stop. */
   duration: number;
 }
 
 const DECREASED = /^AIMD limiter decreased: before=(\d+) after=(\d+) ceiling=(\d+)/;
 const INCREASED = /^AIMD limiter increased: now=(\d+) ceiling=(\d+)/;
-const THROTTLED = /^Throttled response: /;
+const THROTTLED = /^Throttled response: status=(\w+)/;
+/** The statuses the limiter counts as throttling (REST, gRPC); others are retried errors. */
+const THROTTLE_STATUSES = new Set(['429', '503', 'RESOURCE_EXHAUSTED', 'UNAVAILABLE']);
 
 /** Records samples and limiter transitions; see the module comment. */
 export class TimelineRecorder {
@@ -57,10 +53,14 @@ export class TimelineRecorder {
   decreases = 0;
   /** Limit increases seen. */
   increases = 0;
-  /** `Throttled response: ...` records seen (one per retried throttled attempt). */
+  /** `Throttled response: ...` records seen (one per retried attempt, throttled or not). */
   throttleRecords = 0;
   readonly #samples: TimelineSample[] = [];
   readonly #changes: LimitChange[] = [];
+  /** Arrival of each throttled response that was retried (from the log records). */
+  readonly #logged: number[] = [];
+  /** When `onProgress` first counted each throttled response (later, but never missing one). */
+  readonly #reported: number[] = [];
   readonly #now: () => number;
   #latest: UpsertProgress = { upserted: 0, inFlight: 0, limit: 0, throttled: 0 };
   #start: number;
@@ -90,6 +90,8 @@ export class TimelineRecorder {
 
   /** Feed an `onProgress` report. */
   observe(progress: UpsertProgress): void {
+    const t = this.elapsed();
+    for (let n = this.#latest.throttled; n < progress.throttled; n++) this.#reported.push(t);
     this.#latest = { ...progress };
     if (this.#lastLimit === undefined) this.#lastLimit = progress.limit;
   }
@@ -126,7 +128,11 @@ export class TimelineRecorder {
         this.#change('increase', this.#lastLimit ?? to - 1, to, Number(up[2]));
         return;
       }
-      if (THROTTLED.test(message)) this.throttleRecords++;
+      const retried = THROTTLED.exec(message);
+      if (retried) {
+        this.throttleRecords++;
+        if (THROTTLE_STATUSES.has(retried[1] as string)) this.#logged.push(this.elapsed());
+      }
     };
     return {
       debug: (message: string, fields: LogFields) => {
@@ -144,12 +150,13 @@ export class TimelineRecorder {
     };
   }
 
-  /** What was recorded, with the server's per-second view if given. */
-  timeline(server: ServerSecond[] = []): Timeline {
+  /** What was recorded. */
+  timeline(): Timeline {
     return {
       samples: [...this.#samples],
       changes: [...this.#changes],
-      server,
+      // The records' exact times, unless some throttle was never retried (and so not logged).
+      throttles: [...(this.#logged.length >= this.#reported.length ? this.#logged : this.#reported)],
       duration: this.elapsed(),
     };
   }

@@ -16,15 +16,15 @@ import type { Logger } from '../log.js';
 import {
   addTargetOptions,
   apiKeyFromEnv,
-  CliError,
-  EXIT,
   exitCodeFor,
   intOption,
   openTarget,
   positiveNumberOption,
   type TargetFlags,
 } from './common.js';
+import { CliError, EXIT } from './exit.js';
 import { formatNumber, formatSeconds } from './format.js';
+import { describeError } from './hints.js';
 import { type InputFormat, VectorSource } from './input.js';
 import { ProgressView } from './progress.js';
 import { commandLine, defaultResumePath, invokedAs, writeResumeFile } from './resume.js';
@@ -153,7 +153,7 @@ async function failed(
   controllerHostFromCli: boolean,
 ): Promise<number> {
   const code = exitCodeFor(error);
-  const what = code === EXIT.interrupted ? 'Interrupted' : `error: ${error.message}`;
+  const what = code === EXIT.interrupted ? 'Interrupted' : `error: ${describeError(error)}`;
   process.stderr.write(`${what}\n`);
   if (error.failedVectors === undefined) {
     if (source.taken === 0) {

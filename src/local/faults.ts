@@ -192,6 +192,7 @@ export function validateFaultConfig(input: unknown): FaultConfig {
   const out: FaultConfig = {};
   if (input.rateLimit != null) {
     const rl = input.rateLimit;
+    if (isObject(rl)) rejectUnknownKeys(rl, 'rateLimit', ['rps', 'burst', 'retryAfterSeconds']);
     if (!isObject(rl) || typeof rl.rps !== 'number' || !(rl.rps > 0) || !Number.isFinite(rl.rps)) {
       throw invalidArgument('faults.rateLimit.rps must be a positive number');
     }
@@ -223,6 +224,7 @@ export function validateFaultConfig(input: unknown): FaultConfig {
   }
   if (input.latency != null) {
     if (!isObject(input.latency)) throw invalidArgument('faults.latency must be an object');
+    rejectUnknownKeys(input.latency, 'latency', ['fixedMs', 'jitterMs']);
     const fixedMs = checkLatency(input.latency.fixedMs, 'latency.fixedMs');
     const jitterMs = checkLatency(input.latency.jitterMs, 'latency.jitterMs');
     out.latency = {};
@@ -238,6 +240,7 @@ export function validateFaultConfig(input: unknown): FaultConfig {
   if (total > 1 + 1e-9) throw invalidArgument(`faults: the error and fault rates add up to ${total} > 1`);
   if (input.errorRetryAfter != null) {
     const ra = input.errorRetryAfter;
+    if (isObject(ra)) rejectUnknownKeys(ra, 'errorRetryAfter', ['seconds', 'share']);
     const seconds = isObject(ra) ? checkNonNegative(ra.seconds, 'errorRetryAfter.seconds') : undefined;
     if (seconds === undefined)
       throw invalidArgument('faults.errorRetryAfter.seconds must be a non-negative number');
@@ -272,6 +275,15 @@ export function runsOperation(
     decision.action === 'reset-after-write' ||
     decision.action === 'slow-body'
   );
+}
+
+/** A misspelt option (`rsp`) is named as such, not reported as the missing one (`rps`). */
+function rejectUnknownKeys(value: Record<string, unknown>, path: string, known: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      throw invalidArgument(`faults.${path}.${key} is unknown; ${path} takes ${known.join(', ')}`);
+    }
+  }
 }
 
 /** The default burst for a rate: a tenth of a second's worth, at least one request. */

@@ -39,6 +39,40 @@ describe('TimelineRecorder', () => {
   });
 });
 
+describe('TimelineRecorder throttle times', () => {
+  it('takes each throttle at its retry record (not a later progress report); other retries are not throttles', () => {
+    let now = 0;
+    const recorder = new TimelineRecorder(() => now);
+    const logger = recorder.logger();
+    const retry = (status: number | string) =>
+      logger.debug(throttledMessage(status, 'h', 1, 4, 0.5), {
+        logger: 'pinecone._internal.http_client',
+        event: 'y',
+      });
+    recorder.start(60_000);
+    now = 300;
+    retry(429);
+    now = 400;
+    retry('RESOURCE_EXHAUSTED');
+    retry(500);
+    retry('ECONNRESET');
+    now = 900; // the bulk engine reports both only when a batch settles
+    recorder.observe({ upserted: 10, inFlight: 1, limit: 1, throttled: 2 });
+    recorder.stop();
+    expect(recorder.timeline().throttles).toEqual([0.3, 0.4]);
+  });
+
+  it('falls back to the progress reports when a throttle was never retried (so never logged)', () => {
+    let now = 0;
+    const recorder = new TimelineRecorder(() => now);
+    recorder.start(60_000);
+    now = 700;
+    recorder.observe({ upserted: 0, inFlight: 0, limit: 1, throttled: 1 });
+    recorder.stop();
+    expect(recorder.timeline().throttles).toEqual([0.7]);
+  });
+});
+
 describe('windowedRate', () => {
   it('divides the increase over the last window by its length', () => {
     const samples = [0, 0.5, 1, 1.5, 2].map((t, i) => ({

@@ -236,6 +236,15 @@ describe('validateFaultConfig', () => {
     [{ errorRetryAfter: { seconds: 1, share: 2 } }, /errorRetryAfter.share/],
     [{ slowBodyMs: -5 }, /slowBodyMs/],
     [{ hangRate: 'often' }, /hangRate/],
+    [
+      { rateLimit: { rsp: 5 } },
+      /^faults\.rateLimit\.rsp is unknown; rateLimit takes rps, burst, retryAfterSeconds$/,
+    ],
+    [{ latency: { fixedMS: 5 } }, /faults\.latency\.fixedMS is unknown; latency takes fixedMs, jitterMs/],
+    [
+      { errorRetryAfter: { second: 1 } },
+      /faults\.errorRetryAfter\.second is unknown; errorRetryAfter takes seconds, share/,
+    ],
   ];
   it.each(bad)('rejects %j', (config, message) => {
     expect(() => validateFaultConfig(config)).toThrow(EmulatorError);

@@ -121,9 +121,10 @@ describe('serve security and limit flags', () => {
   });
 
   it('refuses a headers timeout longer than the request timeout as a usage error', async () => {
-    await expect(startFromFlags({ ...base, headersTimeoutMs: 500, requestTimeoutMs: 100 })).rejects.toThrow(
-      InvalidArgumentError,
-    );
+    // A CliError: main prints its message and exits 2 (commander's own errors print nothing there).
+    await expect(
+      startFromFlags({ ...base, headersTimeoutMs: 500, requestTimeoutMs: 100 }),
+    ).rejects.toMatchObject({ name: 'CliError', exitCode: 2, message: expect.stringMatching(/must/) });
   });
 });
 
