@@ -179,6 +179,10 @@ export class CoordinatedState implements LimiterState {
     return verdict;
   }
 
+  holdAfterThrottle(now: number, d: Dispatch, verdict: ThrottleVerdict): number {
+    return this.#local.holdAfterThrottle(now, d, verdict);
+  }
+
   snapshot(): LimiterSnapshot {
     const local = this.#local.snapshot();
     return {

@@ -57,6 +57,7 @@ export interface AimdLimiterCustomState {
   probeWindows?: undefined;
   noise?: undefined;
   initialRttMs?: undefined;
+  holdThrottled?: undefined;
 }
 
 /** Everything of {@link AimdLimiterOptions} but where it runs (clock, logger, host). */
@@ -106,6 +107,8 @@ export class AimdLimiter implements HostLimiter {
   readonly #queue: Waiter[] = [];
   /** Slots taken: permits in flight plus the waiter sleeping until its send time. */
   #held = 0;
+  /** Cancels the timers of slots held after throttles (dispose). */
+  readonly #holds = new AbortController();
   #inFlight = 0;
   /** The waiter that holds a slot and sleeps until its send time, if any. */
   #pacing: Waiter | undefined;
@@ -126,8 +129,16 @@ export class AimdLimiter implements HostLimiter {
     if (options.createState) {
       this.#state = options.createState(notify, options.host);
     } else {
-      const { pacing, slowStart, probeWindows, noise, initialRttMs } = options;
-      this.#state = new AimdState({ pacing, slowStart, probeWindows, noise, initialRttMs, notify });
+      const { pacing, slowStart, probeWindows, noise, initialRttMs, holdThrottled } = options;
+      this.#state = new AimdState({
+        pacing,
+        slowStart,
+        probeWindows,
+        noise,
+        initialRttMs,
+        holdThrottled,
+        notify,
+      });
     }
     if (options.onTransition) this.#listeners.add(options.onTransition);
   }
@@ -231,6 +242,7 @@ export class AimdLimiter implements HostLimiter {
    * still waiting are not rejected: they finish as they would have.
    */
   dispose(): void {
+    this.#holds.abort();
     this.#state.dispose?.();
   }
 
@@ -357,9 +369,9 @@ export class AimdLimiter implements HostLimiter {
 
   #release(dispatch: Dispatch, outcome: AttemptOutcome): ThrottleVerdict | undefined {
     this.#inFlight -= 1;
-    this.#held -= 1;
     const now = this.#clock.now();
     let verdict: ThrottleVerdict | undefined;
+    let hold = 0;
     if (outcome.kind === 'success') {
       this.#successes += 1;
       this.#lastSucceeded = true;
@@ -368,6 +380,23 @@ export class AimdLimiter implements HostLimiter {
     } else if (outcome.kind === 'throttled') {
       this.#lastSucceeded = false;
       verdict = this.#state.onThrottle(now, dispatch, outcome) ?? 'congestion';
+      // A Retry-After pauses the host instead: holding the slot as well would add nothing.
+      if (outcome.retryAfterMs === undefined)
+        hold = this.#state.holdAfterThrottle?.(now, dispatch, verdict) ?? 0;
+    }
+    if (hold > 0 && !this.#holds.signal.aborted) {
+      // The slot stays taken for the rest of a round trip (see LimiterState.holdAfterThrottle).
+      this.#clock.sleep(hold, this.#holds.signal).then(
+        () => {
+          this.#held -= 1;
+          this.#pump();
+          this.#wakeSleepers();
+          this.#changed();
+        },
+        () => {},
+      );
+    } else {
+      this.#held -= 1;
     }
     // 'failed' and 'cancelled' say nothing about congestion: neutral.
     this.#pump();

@@ -47,6 +47,12 @@ export interface AimdStateOptions {
    * success) and paces from it at once.
    */
   initialRttMs?: number | undefined;
+  /**
+   * Keep a throttled request's slot taken until a round trip after it was sent (default
+   * `true`; see {@link LimiterState.holdAfterThrottle}). `false`: freed at once, as the
+   * spec's algorithm does.
+   */
+  holdThrottled?: boolean | undefined;
   /** Told of every transition, synchronously. */
   notify?: ((transition: LimitTransition) => void) | undefined;
 }
@@ -126,6 +132,7 @@ export class AimdState implements LimiterState {
   private widest = 0;
   private readonly probeWindows: number;
   private readonly slowStart: boolean;
+  private readonly holdThrottled: boolean;
   private throttles = 0;
   private congestionEvents = 0;
   private decreases = 0;
@@ -142,6 +149,7 @@ export class AimdState implements LimiterState {
     this.notify = options.notify ?? (() => {});
     this.probeWindows = options.probeWindows ?? DEFAULT_PROBE_WINDOWS;
     this.slowStart = options.slowStart ?? true;
+    this.holdThrottled = options.holdThrottled ?? true;
     if (options.initialRttMs !== undefined) {
       if (!(options.initialRttMs >= 0))
         throw new RangeError(`initialRttMs must be >= 0, got ${options.initialRttMs}`);
@@ -336,6 +344,14 @@ export class AimdState implements LimiterState {
       this.emit('pacing', before, before, d.ceiling);
     }
     return 'congestion';
+  }
+
+  holdAfterThrottle(now: number, d: Dispatch, verdict: ThrottleVerdict): number {
+    // A host that has answered nothing yet is paused instead (no round trip to go by); a
+    // throttle the noise floor explains says nothing about the load, and its retry will
+    // most likely be admitted.
+    if (!this.holdThrottled || this.srtt === undefined || verdict === 'noise') return 0;
+    return Math.max(0, d.sentAt + this.rtt() - now);
   }
 
   /**

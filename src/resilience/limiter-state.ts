@@ -95,6 +95,15 @@ export interface LimiterState {
    * congestion).
    */
   onThrottle(now: number, dispatch: Dispatch, info?: ThrottleInfo): ThrottleVerdict | undefined;
+  /**
+   * After {@link onThrottle}: how long (ms from `now`) the throttled request's slot stays
+   * taken. A rejection answered at once would otherwise free its slot at once, and a queue
+   * behind it would be sent into the same rejection as fast as the server can answer: a
+   * concurrency limit only bounds the rate (limit ÷ round trip) if every request holds its
+   * slot for about a round trip. Absent or 0: freed at once. `verdict`: what
+   * {@link onThrottle} answered.
+   */
+  holdAfterThrottle?(now: number, dispatch: Dispatch, verdict: ThrottleVerdict): number;
   snapshot(): LimiterSnapshot;
   /** The host's limiter is being dropped (registry eviction, client close): release what is held. */
   dispose?(): void;

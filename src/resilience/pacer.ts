@@ -97,6 +97,9 @@ export class SendRateMeter {
   }
 }
 
+/** A throttle this soon (ms) after recovery switched pacing off restarts it with a real cut. */
+const RESTART_WINDOW_MS = 3000;
+
 /** A pacer's setting: the rate (`undefined`: not pacing) and its recovery reference. */
 export interface PacerLevel {
   rate: number | undefined;
@@ -118,6 +121,9 @@ export class GcraPacer {
   /** Rate set at the last congestion event: the additive step is a fraction of it. */
   private base = 0;
   private lastRecovery = 0;
+  /** When recovery last switched pacing off (past the limit's capacity), and from what rate. */
+  private endedAt = Number.NEGATIVE_INFINITY;
+  private endedRate = 0;
 
   constructor(options: PacerOptions = {}) {
     this.factor = options.decreaseFactor ?? DEFAULT_PACING_DECREASE;
@@ -181,9 +187,16 @@ export class GcraPacer {
     return this.admitted.rate(now, minSpanMs);
   }
 
-  /** Start pacing (or set the rate) at `rate` req/s; recovery starts from `now`. */
+  /**
+   * Start pacing (or set the rate) at `rate` req/s; recovery starts from `now`. Pacing that
+   * recovery switched off less than {@link RESTART_WINDOW_MS} ago was switched off too soon
+   * (the throttle that restarts it proves it): it restarts no higher than a decrease
+   * factor below the rate it ended at, an ordinary multiplicative cut, instead of the small
+   * step under the admitted rate that would only repeat the cycle.
+   */
   start(now: number, rate: number): void {
-    this.restore({ rate, base: rate }, now);
+    const next = now - this.endedAt < RESTART_WINDOW_MS ? Math.min(rate, this.factor * this.endedRate) : rate;
+    this.restore({ rate: next, base: next }, now);
   }
 
   /** The measured send rate (req/s); see {@link SendRateMeter.rate}. */
@@ -242,6 +255,10 @@ export class GcraPacer {
     // proportional to each one's own rate would never make them do (AIMD, not MIMD).
     const additive = (this.additivePerRtt * dt) / Math.max(rttMs, 1);
     this.currentRate += Math.max(additive, Math.min(perSecond, perSuccess));
-    if (this.currentRate > capacity) this.currentRate = undefined;
+    if (this.currentRate > capacity) {
+      this.endedAt = now;
+      this.endedRate = capacity;
+      this.currentRate = undefined;
+    }
   }
 }

@@ -36,6 +36,11 @@ export interface ThrottleEvidenceOptions {
    * whatever the floor: its cut is not tried, and during a trial it cuts again (default 0.5).
    */
   heavyShare?: number;
+  /**
+   * A trial finds noise only if the share after the cut is at most this many binomial
+   * standard deviations above the share before it (default 3).
+   */
+  riseZ?: number;
 }
 
 /** Default {@link ThrottleEvidenceOptions}. */
@@ -46,6 +51,7 @@ export const DEFAULT_THROTTLE_EVIDENCE: Required<ThrottleEvidenceOptions> = {
   trialOutcomes: 64,
   sameShare: 0.7,
   heavyShare: 0.5,
+  riseZ: 3,
 };
 
 /** How a trial ended. */
@@ -196,7 +202,14 @@ export class ThrottleEvidence<S> {
       // R at load r is 1 - R / r.
       if (!(trial.factor < LEAST_CUT)) return { verdict: 'congestion' };
       const ifLimit = Math.max(0, 1 - (1 - trial.before) / trial.factor);
-      if (after >= ifLimit + o.sameShare * (trial.before - ifLimit)) {
+      // Nor, for noise, may it have risen far above the share before: random throttles keep
+      // their share, while a limit that was still being reached when the cut was made
+      // (e.g. a token bucket's burst draining: the share before it mostly successes) throws
+      // its steady share at the lower level. Taking that for the noise floor would pass a
+      // load-dependent share off as noise for good.
+      const n = this.#trialN;
+      const most = trial.before + (o.riseZ * Math.sqrt(n * trial.before * (1 - trial.before))) / n;
+      if (after >= ifLimit + o.sameShare * (trial.before - ifLimit) && after <= most) {
         // The share fell far less than a limit's would: not about our load.
         this.#noise = after;
         this.#newLevel();

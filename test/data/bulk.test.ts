@@ -447,6 +447,7 @@ describe('runBulkUpsert: with the adaptive limiter', () => {
       logger: silentLogger,
       host: 'h',
       pacing: false,
+      holdThrottled: false, // the manual clock never moves: a held slot would never be freed
     });
     let produced = 0;
     let maxAhead = 0;
@@ -480,6 +481,7 @@ describe('runBulkUpsert: with the adaptive limiter', () => {
       logger: silentLogger,
       host: 'h',
       pacing: false,
+      holdThrottled: false, // the manual clock never moves: a held slot would never be freed
     });
     const seen: BulkProgress[] = [];
     const result = await runBulkUpsert({
@@ -548,6 +550,7 @@ describe('runBulkUpsert: with the adaptive limiter', () => {
       host: 'h',
       pacing: false,
       slowStart: false,
+      holdThrottled: false,
     });
     (await limiter.acquire(16)).release({ kind: 'throttled' }); // earlier call: 16 → 8, one throttle
     const seen: BulkProgress[] = [];

@@ -140,6 +140,7 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
       // A rejected request does no work: it holds no server slot while its answer travels.
       throttled += 1;
       if (!ok) congested += 1;
+      o.trace?.(`${clock.now().toFixed(0)}ms throttle${noisy ? ' (noise)' : ''}`);
       await clock.sleep(throttleLatency);
       const status = noisy ? (o.noise?.status ?? 429) : 429;
       const retryAfterMs = noisy ? o.noise?.retryAfterMs : o.retryAfterMs;
@@ -283,6 +284,18 @@ export const SCENARIOS: SimScenario[] = [
       server: { kind: 'bucket', ratePerSecond: 2, burst: 1 },
       requests: 60,
       ceiling: 16,
+    },
+  },
+  {
+    // What `npm run demo` runs: a bucket of one second of tokens, 100-150 ms a request.
+    name: 'the demo: token bucket 20/s (burst 20), 100-150 ms',
+    options: {
+      latencyMs: 100,
+      jitterMs: 50,
+      server: { kind: 'bucket', ratePerSecond: 20, burst: 20 },
+      requests: 200,
+      ceiling: 16,
+      maxRetries: 5,
     },
   },
   { name: 'random 429 on 5 %', versusFaultFree: true, options: { ...NOISY, noise: { share: 0.05 } } },

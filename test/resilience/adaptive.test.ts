@@ -30,10 +30,12 @@ function setup(options: AimdLimiterTuning = {}) {
   const logger = recordingLogger();
   // Most tests here start from a known limit (the first ceiling): slow start off unless
   // asked; the host has answered before (a round trip is known); every throttle of a new
-  // epoch is congestion (the classic rule) unless noise detection is asked for.
+  // epoch is congestion (the classic rule) unless noise detection is asked for; a
+  // throttled slot is freed at once (the manual clock does not move) unless the hold is
+  // what a test is about.
   const tuning: AimdLimiterTuning = options.createState
     ? options
-    : { slowStart: false, initialRttMs: 10, noise: false, ...options };
+    : { slowStart: false, initialRttMs: 10, noise: false, holdThrottled: false, ...options };
   const limiter = new AimdLimiter({ clock, logger, host: 'idx.svc.test', ...tuning });
   return { clock, logger, limiter };
 }
@@ -728,5 +730,49 @@ describe('AimdLimiter: observability', () => {
       increases: 0,
     });
     expect(limiter.idle).toBe(true);
+  });
+});
+
+describe('AimdLimiter: a throttled slot stays taken for the rest of a round trip', () => {
+  it('a queued request waits until a round trip after the throttled one was sent', async () => {
+    const { limiter, clock } = setup({ pacing: false, holdThrottled: true, initialRttMs: 50 });
+    const [a, b] = await grab(limiter, 2, 2);
+    await clock.advance(5); // the throttle comes back in 5 ms, the successes in 50
+    a!.release({ kind: 'throttled' }); // 2 → 1: the queue now waits for one slot
+    b!.release({ kind: 'success' });
+    const next = watch(limiter.acquire(2));
+    await flushMicrotasks();
+    // Without the hold the freed slot would send it at once, into the same rejection.
+    expect(next.settled).toBe(false);
+    expect(limiter.inFlight).toBe(0);
+    await clock.advance(44);
+    expect(next.settled).toBe(false);
+    await clock.advance(1); // 50 ms after `a` was sent
+    expect(next.settled).toBe(true);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('no hold for a throttle with Retry-After (the pause spaces requests) or when turned off', async () => {
+    for (const [holdThrottled, retryAfterMs] of [
+      [true, 0],
+      [false, undefined],
+    ] as const) {
+      const { limiter } = setup({ pacing: false, holdThrottled, initialRttMs: 50 });
+      const [a] = await grab(limiter, 1, 1);
+      a!.release({ kind: 'throttled', retryAfterMs });
+      const next = watch(limiter.acquire(1));
+      await flushMicrotasks();
+      expect(next.settled).toBe(true);
+    }
+  });
+
+  it('dispose cancels a hold and leaves no timer', async () => {
+    const { limiter, clock } = setup({ pacing: false, holdThrottled: true, initialRttMs: 50 });
+    const [a] = await grab(limiter, 1, 1);
+    a!.release({ kind: 'throttled' });
+    expect(clock.pending).toBe(1);
+    limiter.dispose();
+    await flushMicrotasks();
+    expect(clock.pending).toBe(0);
   });
 });

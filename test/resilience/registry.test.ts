@@ -15,7 +15,7 @@ function registry(maxHosts?: number) {
     clock: new ManualClock(),
     logger: silentLogger,
     maxHosts,
-    limiter: { slowStart: false, initialRttMs: 10, noise: false },
+    limiter: { slowStart: false, initialRttMs: 10, noise: false, holdThrottled: false },
   });
 }
 
@@ -100,7 +100,13 @@ describe('AdaptiveLimiterRegistry', () => {
     const r = new AdaptiveLimiterRegistry({
       clock: new ManualClock(),
       logger: silentLogger,
-      limiter: { slowStart: false, initialRttMs: 10, noise: false, onTransition: (t) => seen.push(t) },
+      limiter: {
+        slowStart: false,
+        initialRttMs: 10,
+        noise: false,
+        holdThrottled: false,
+        onTransition: (t) => seen.push(t),
+      },
     });
     await teach(r, 'x.svc');
     expect(seen.map((t) => [t.host, t.kind, t.after])).toEqual([['x.svc', 'decrease', 4]]);

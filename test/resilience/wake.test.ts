@@ -22,6 +22,7 @@ function setup() {
     slowStart: false,
     initialRttMs: 10,
     noise: false,
+    holdThrottled: false,
   });
   return { clock, limiter };
 }

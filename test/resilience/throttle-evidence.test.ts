@@ -1,0 +1,53 @@
+/**
+ * ThrottleEvidence's trials: a cut whose share of throttles stays about the same is noise
+ * (the level comes back and the share becomes the floor); one whose share falls as a limit
+ * predicts, or rises far above the share before it, is congestion.
+ */
+import { describe, expect, it } from 'vitest';
+import { ThrottleEvidence } from '../../src/resilience/throttle-evidence.js';
+
+/** `n` dispatches answered in order; `throttledAt(i)` says which were throttled. Returns the verdicts. */
+function answer(e: ThrottleEvidence<string>, n: number, throttledAt: (i: number) => boolean) {
+  const verdicts = [];
+  for (let i = 0; i < n; i++) {
+    e.sent();
+    const v = e.record(throttledAt(i));
+    if (v) verdicts.push(v);
+  }
+  return verdicts;
+}
+
+describe('ThrottleEvidence trials', () => {
+  it('finds noise when a halving leaves the share where it was; the level comes back', () => {
+    const e = new ThrottleEvidence<string>();
+    answer(e, 40, (i) => i % 8 === 7); // 1 in 8 before the cut
+    e.cut('level before', 0.5);
+    const verdicts = answer(e, 40, (i) => i % 8 === 7); // 1 in 8 after it
+    expect(verdicts).toEqual([
+      { verdict: 'noise', restore: 'level before', noise: expect.closeTo(0.125, 1) },
+    ]);
+    expect(e.noise).toBeGreaterThan(0.1);
+  });
+
+  it('finds congestion when the share falls as a limit would have it fall', () => {
+    const light = new ThrottleEvidence<string>();
+    answer(light, 40, (i) => i % 3 === 2); // a third
+    light.cut('level before', 0.5);
+    expect(answer(light, 64, () => false)).toEqual([{ verdict: 'congestion' }]);
+    expect(light.noise).toBe(0);
+  });
+
+  it('finds congestion, not noise, when the share rose far above the share before the cut', () => {
+    // A token bucket's burst drained while the limit was being reached: 1 throttle in 40
+    // before the cut, then the lower level, still above the bucket's rate, draws its
+    // steady share of 1 in 4. The rule before took this for noise (1/4 is more than
+    // 0.7 × 1/40) and set a floor of 25 %, under which a load-dependent share passed for
+    // noise from then on.
+    const e = new ThrottleEvidence<string>();
+    answer(e, 40, (i) => i === 39);
+    e.cut('level before', 0.75);
+    const verdicts = answer(e, 16, (i) => i % 4 === 3);
+    expect(verdicts).toEqual([{ verdict: 'congestion' }]);
+    expect(e.noise).toBe(0);
+  });
+});
