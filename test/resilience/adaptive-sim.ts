@@ -369,6 +369,7 @@ export async function printTable(
     ['the spec’s algorithm', 'spec', {}],
     ['naive (fixed pool)', 'fixed', {}],
   ],
+  seeds: number[] = TABLE_SEEDS,
 ): Promise<void> {
   write(
     '| scenario | algorithm | time ÷ bound (÷ fault-free) | rejected | runs that stored all | slowest ÷ fastest client |',
@@ -376,7 +377,7 @@ export async function printTable(
   write('|---|---|---|---|---|---|');
   for (const sc of SCENARIOS.filter((s) => filter(s.name))) {
     for (const [label, algorithm, extra] of variants) {
-      const runs = await Promise.all(TABLE_SEEDS.map((seed) => runScenario(sc, algorithm, seed, extra)));
+      const runs = await Promise.all(seeds.map((seed) => runScenario(sc, algorithm, seed, extra)));
       const x = (v: number) => `${v.toFixed(2)}x`;
       const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
       const spread =
@@ -400,8 +401,14 @@ export async function printTable(
   }
 }
 
-// `npx tsx test/resilience/adaptive-sim.ts [name filter]` prints the table (seeds 1-5).
+// `npx tsx test/resilience/adaptive-sim.ts [name filter] [--seeds N]` prints the table
+// (seeds 1-5, or 1-N).
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const needle = process.argv[2];
-  await printTable(console.log, (name) => !needle || name.includes(needle));
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--seeds');
+  const count = at >= 0 ? Number(args.splice(at, 2)[1]) : TABLE_SEEDS.length;
+  if (!(Number.isInteger(count) && count >= 1)) throw new RangeError('--seeds takes a positive integer');
+  const needle = args[0];
+  const seeds = Array.from({ length: count }, (_, i) => i + 1);
+  await printTable(console.log, (name) => !needle || name.includes(needle), undefined, seeds);
 }

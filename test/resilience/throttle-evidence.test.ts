@@ -51,3 +51,29 @@ describe('ThrottleEvidence trials', () => {
     expect(e.noise).toBe(0);
   });
 });
+
+describe('ThrottleEvidence trials at a low random share', () => {
+  it('does not take a few quiet dozen dispatches at a random 5 % for a cut that helped', () => {
+    // 1 in 20 before the cut and after it. 64 dispatches at 5 % hold fewer than 3
+    // throttles more than a third of the time; the rule before ended the trial there as
+    // congestion. Now it waits for the third throttle, and the share kept is noise.
+    const e = new ThrottleEvidence<string>();
+    answer(e, 60, (i) => i % 20 === 9);
+    const before = e.share;
+    e.cut('level before', 0.5);
+    const verdicts = answer(e, 80, (i) => i === 20 || i === 50 || i === 66);
+    expect(verdicts).toEqual([
+      { verdict: 'noise', restore: 'level before', noise: expect.closeTo(3 / 67, 2) },
+    ]);
+    expect(before).toBeCloseTo(0.05, 1);
+  });
+
+  it('still ends a trial as congestion when the throttles all but stopped', () => {
+    const e = new ThrottleEvidence<string>();
+    answer(e, 40, (i) => i % 5 === 4); // a fifth
+    e.cut('level before', 0.5);
+    // One throttle, then none: a fifth would have drawn six or seven by 33 dispatches.
+    const verdicts = answer(e, 40, (i) => i === 3);
+    expect(verdicts).toEqual([{ verdict: 'congestion' }]);
+  });
+});
