@@ -219,7 +219,7 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
         limiter,
         send: (batch) => withRetries(() => attempt(batch), policy, ctx),
       }).catch((e) =>
-        o.trace?.(`${clock.now().toFixed(0)}ms c${k} FAILED ${(e as Error).message.slice(0, 80)}`),
+        o.trace?.(`${clock.now().toFixed(0)}ms c${k} FAILED ${(e as Error).message.slice(0, 200)}`),
       );
       ends[k] = clock.now();
       finished += 1;
@@ -284,6 +284,18 @@ export const SCENARIOS: SimScenario[] = [
       server: { kind: 'bucket', ratePerSecond: 2, burst: 1 },
       requests: 60,
       ceiling: 16,
+    },
+  },
+  {
+    // One process of bench/coordination.ts, with a round trip that varies as a busy
+    // machine's does: its throttles are sometimes taken for noise (docs/adaptive.md).
+    name: 'token bucket 60/s, 20-35 ms, 4 in flight',
+    options: {
+      latencyMs: 20,
+      jitterMs: 15,
+      server: { kind: 'bucket', ratePerSecond: 60, burst: 6 },
+      requests: 480,
+      ceiling: 4,
     },
   },
   {
