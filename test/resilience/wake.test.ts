@@ -171,9 +171,18 @@ describe('withRetries with a limiter that can end retry delays early', () => {
   /** A limiter whose every wakeable sleep ends at once, recording what it was asked. */
   function wakingLimiter(verdict?: ThrottleVerdict) {
     const backoffs: number[] = [];
+    /** For each sleep: clocked by successes (a noise throttle's retry) or not. */
+    const clocked: boolean[] = [];
     class InstantWake extends RetrySleepers {
-      override async sleep(ms: number): Promise<boolean> {
+      override async sleep(
+        ms: number,
+        _ceiling: number,
+        _successes: number,
+        _signal?: AbortSignal,
+        byClock = false,
+      ): Promise<boolean> {
         backoffs.push(ms);
+        clocked.push(byClock);
         return true;
       }
     }
@@ -188,7 +197,7 @@ describe('withRetries with a limiter that can end retry delays early', () => {
       },
       retryWait: (ceiling) => new RetryWait(clock!, ceiling, { sleepers, successes: () => 0 }),
     };
-    return { limiter, backoffs, useClock: (c: ManualClock) => (clock = c) };
+    return { limiter, backoffs, clocked, useClock: (c: ManualClock) => (clock = c) };
   }
 
   function run(
@@ -259,9 +268,12 @@ describe('withRetries with a limiter that can end retry delays early', () => {
     const { clock, done } = run(waking, [429, 429, { status: 429, retryAfterMs: 300 }]);
     const result = watch(done);
     await flushMicrotasks();
-    // Two noise throttles went to the limiter (ended at once here: a noise retry that is
-    // throttled again does not stop early retries); the hinted one sleeps on the clock.
+    // Two noise throttles went to the limiter (ended at once here); the first retry was
+    // clocked by successes, and once it was throttled again the second waits as
+    // congestion's do (ended early only when the host runs dry): a limit taken for noise
+    // cannot spend a call's attempts at one per success. The hinted one sleeps on the clock.
     expect(waking.backoffs).toHaveLength(2);
+    expect(waking.clocked).toEqual([true, false]);
     expect(clock.sleeps).toEqual([300]);
     await clock.runNext();
     expect(result).toMatchObject({ settled: true, value: 'ok' });
