@@ -5,7 +5,7 @@
  */
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectionError } from '../../src/errors.js';
+import { ConnectionError, ServerError } from '../../src/errors.js';
 import { GrpcIndex } from '../../src/grpc.js';
 import { seededRandom } from '../../src/resilience/clock.js';
 import { InstantClock } from '../helpers/clocks.js';
@@ -49,4 +49,19 @@ describe('an OK upsert answer whose count is not the batch’s', () => {
     expect(error.message).toContain('upsertedCount 0 for 2 records');
     expect(inspect(error)).not.toContain(KEY);
   });
+});
+
+describe('a status that is no gRPC code', () => {
+  it.each(['abc', '-1', '99'])(
+    '(grpc-status: %s) is UNKNOWN, a ServerError 500, not retried',
+    async (status) => {
+      server.fallback = { code: 2, message: 'odd', trailers: { 'grpc-status': status } };
+      const grpc = index(1);
+      const error = (await grpc.query({ vector: [1, 2], topK: 1 }).catch((e) => e)) as ServerError;
+      await grpc.close();
+      expect(error).toBeInstanceOf(ServerError);
+      expect(error).toMatchObject({ grpcCode: 'UNKNOWN', status: 500, attempts: 1 });
+      expect(error.message).toContain('UNKNOWN');
+    },
+  );
 });
