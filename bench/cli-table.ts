@@ -1,7 +1,7 @@
 /**
  * What the table-printing benchmarks share: reading `--name value` flags, percentiles of
- * sorted samples, and a markdown table padded for reading in a terminal (and pasted into
- * docs/ as it is).
+ * sorted samples, tallies as one cell, and a markdown table padded for reading in a
+ * terminal (and pasted into docs/ as it is).
  */
 
 /** The value after `--name` on the command line, or `fallback`. */
@@ -21,4 +21,12 @@ export function markdownTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+/** A tally as one cell, most frequent first: `4xx 12, 2xx 3`. */
+export function tallyCell(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
 }

@@ -14,14 +14,11 @@ import {
   type PlaneReport,
   startFuzzTarget,
 } from '../test/local/fuzz-run.js';
-import { arg, markdownTable, percentile } from './cli-table.js';
+import { arg, markdownTable, percentile, tallyCell } from './cli-table.js';
 
 function row(r: PlaneReport, seconds: number): string[] {
   const sorted = [...r.latencies].sort((a, b) => a - b);
-  const answers = Object.entries(r.answers)
-    .sort((a, b) => b[1] - a[1])
-    .map(([k, n]) => `${k} ${n}`)
-    .join(', ');
+  const answers = tallyCell(r.answers);
   return [
     r.plane,
     String(r.cases),

@@ -11,13 +11,10 @@
 import { fuzzGrpcResponses } from '../test/fuzz/grpc-fuzz-run.js';
 import type { FuzzReport } from '../test/fuzz/outcome.js';
 import { fuzzRestResponses } from '../test/fuzz/rest-fuzz-run.js';
-import { arg, markdownTable, percentile } from './cli-table.js';
+import { arg, markdownTable, percentile, tallyCell } from './cli-table.js';
 
 function row(r: FuzzReport, seconds: number): string[] {
-  const outcomes = Object.entries(r.outcomes)
-    .sort((a, b) => b[1] - a[1])
-    .map(([k, n]) => `${k} ${n}`)
-    .join(', ');
+  const outcomes = tallyCell(r.outcomes);
   return [
     r.plane,
     String(r.cases),

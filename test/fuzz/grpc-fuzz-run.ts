@@ -31,6 +31,8 @@ import { type GeneratedGrpcReply, type GrpcMeaning, grpcReply } from './grpc-rep
 import { OPS, type Op } from './ops.js';
 import {
   describeError,
+  FUZZ_MAX_RETRIES,
+  FUZZ_TIMEOUT,
   type FuzzReport,
   fuzzResponses,
   judgeCommon,
@@ -39,14 +41,6 @@ import {
   retryDelayLogger,
 } from './outcome.js';
 import { FUZZ_KEY } from './rest-replies.js';
-
-const MAX_RETRIES = 1;
-/**
- * Per-attempt deadline, seconds; a case with an answer only the deadline ends gets
- * {@link STALL_TIMEOUT}, long enough for its other answer to arrive on a busy machine.
- */
-const TIMEOUT = 5;
-const STALL_TIMEOUT = 0.5;
 
 /** One case: a call and the answers its attempts get. */
 export interface GrpcCase {
@@ -95,7 +89,7 @@ export function judgeGrpcCase(
     if (!retryable(m)) return `retried after ${JSON.stringify(m)}, which is not to be retried`;
   }
   const last = answer(served - 1);
-  const attemptsLeft = served < MAX_RETRIES + 1;
+  const attemptsLeft = served < FUZZ_MAX_RETRIES + 1;
   if (outcome.kind === 'result') {
     if (last.kind === 'status' || last.kind === 'stall') return `a result from ${JSON.stringify(last)}`;
     const why = c.op.check(outcome.value);
@@ -129,10 +123,10 @@ export async function fuzzGrpcResponses(options: ResponseFuzzOptions): Promise<F
   const index = new GrpcIndex({
     host: server.url,
     apiKey: FUZZ_KEY,
-    maxRetries: MAX_RETRIES,
+    maxRetries: FUZZ_MAX_RETRIES,
     clock,
     random: seededRandom(options.seed),
-    timeout: TIMEOUT,
+    timeout: FUZZ_TIMEOUT,
     logger: retryDelayLogger(delays),
   });
   return fuzzResponses(
@@ -145,8 +139,6 @@ export async function fuzzGrpcResponses(options: ResponseFuzzOptions): Promise<F
       clock,
       delays,
       maxWait: GRPC_MAX_WAIT,
-      maxRetries: MAX_RETRIES,
-      timeout: (c) => (c.replies.some((r) => r.stalls) ? STALL_TIMEOUT : TIMEOUT),
       // An answer that drops the connection fails every call on it: such a batch keeps the common rules only.
       judge: (c, outcome, served, batch) =>
         judgeGrpcCase(c, outcome, served, !batch.some((b) => b.replies.some((r) => r.reply.dropSession))),

@@ -200,8 +200,24 @@ export interface ResponseFuzzOptions {
 /** Cases run at once by default (each property run is a batch of them). */
 const BATCH = 8;
 
+/** The fuzzed clients' retries: one, so a case's second reply answers the retry. */
+export const FUZZ_MAX_RETRIES = 1;
+/** Per-attempt timeout of the fuzzed clients, seconds. */
+export const FUZZ_TIMEOUT = 5;
+/**
+ * Per-attempt timeout, seconds, of a case with a reply only the timeout ends: long enough
+ * for its other reply to arrive on a busy machine.
+ */
+const STALL_TIMEOUT = 0.5;
+
+/** A case: a call and the replies its attempts get (`stalls`: only the timeout ends it). */
+export interface FuzzCase<R> {
+  op: Op;
+  replies: readonly { reply: R; stalls?: boolean | undefined }[];
+}
+
 /** What one transport's fuzzer plugs into {@link fuzzResponses}. */
-export interface FuzzTarget<R, C extends { op: Op; replies: readonly { reply: R }[] }> {
+export interface FuzzTarget<R, C extends FuzzCase<R>> {
   plane: string;
   cases: fc.Arbitrary<C>;
   /** The scripted loopback server, closed at the end. */
@@ -215,9 +231,6 @@ export interface FuzzTarget<R, C extends { op: Op; replies: readonly { reply: R 
   delays: number[];
   /** The client's jitter cap, seconds. */
   maxWait: number;
-  maxRetries: number;
-  /** The per-attempt timeout of a case, seconds. */
-  timeout(c: C): number;
   /** Why a case's outcome breaks the transport's rules (`served`: attempts answered), or undefined. */
   judge(c: C, outcome: Outcome, served: number, batch: readonly C[]): string | undefined;
 }
@@ -227,7 +240,7 @@ export interface FuzzTarget<R, C extends { op: Op; replies: readonly { reply: R 
  * bound its timeouts set, judged alone and, per batch, every sleep and retry delay checked.
  * Throws fast-check's report on a broken rule; closes client and server either way.
  */
-export async function fuzzResponses<R, C extends { op: Op; replies: readonly { reply: R }[] }>(
+export async function fuzzResponses<R, C extends FuzzCase<R>>(
   target: FuzzTarget<R, C>,
   options: ResponseFuzzOptions,
 ): Promise<FuzzReport> {
@@ -237,13 +250,13 @@ export async function fuzzResponses<R, C extends { op: Op; replies: readonly { r
   let batch: readonly C[] = [];
   const one = async (c: C): Promise<string | undefined> => {
     const id = ++caseId;
-    const timeout = target.timeout(c);
+    const timeout = c.replies.some((r) => r.stalls) ? STALL_TIMEOUT : FUZZ_TIMEOUT;
     const { outcome, served } = await runScripted(
       target.server,
       id,
       c.replies.map((r) => r.reply),
       () => c.op.call(target.index, id, timeout),
-      (target.maxRetries + 1) * timeout * 1000 + 2000,
+      (FUZZ_MAX_RETRIES + 1) * timeout * 1000 + 2000,
     );
     count(outcome);
     const broken = target.judge(c, outcome, served, batch);

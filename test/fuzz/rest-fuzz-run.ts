@@ -24,6 +24,8 @@ import { startRawResponseServer } from '../helpers/raw-response-server.js';
 import { OPS, type Op } from './ops.js';
 import {
   describeError,
+  FUZZ_MAX_RETRIES,
+  FUZZ_TIMEOUT,
   type FuzzReport,
   fuzzResponses,
   judgeCommon,
@@ -33,14 +35,7 @@ import {
 } from './outcome.js';
 import { FUZZ_KEY, type GeneratedReply, restReply } from './rest-replies.js';
 
-const MAX_RETRIES = 1;
 const MAX_WAIT = 3;
-/**
- * Per-attempt timeout, seconds; a case with a stalling reply gets {@link STALL_TIMEOUT},
- * long enough for its other reply to arrive on a busy machine.
- */
-const TIMEOUT = 5;
-const STALL_TIMEOUT = 0.5;
 const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
 
 /** One case: a call and the replies its attempts get. */
@@ -81,7 +76,7 @@ export function judgeRestCase(c: RestCase, outcome: Outcome, served: number): st
     }
   }
   const last = reply(served - 1);
-  const attemptsLeft = served < MAX_RETRIES + 1;
+  const attemptsLeft = served < FUZZ_MAX_RETRIES + 1;
   if (outcome.kind === 'result') {
     if (last.kind === 'broken') return 'a result from a broken response';
     if (last.kind === 'status' && last.status >= 300) return `a result from HTTP ${last.status}`;
@@ -119,8 +114,8 @@ export async function fuzzRestResponses(options: ResponseFuzzOptions): Promise<F
     logger: retryDelayLogger(delays),
     clock,
     random: seededRandom(options.seed),
-    retryConfig: { maxRetries: MAX_RETRIES, maxWait: MAX_WAIT },
-    timeout: TIMEOUT,
+    retryConfig: { maxRetries: FUZZ_MAX_RETRIES, maxWait: MAX_WAIT },
+    timeout: FUZZ_TIMEOUT,
   });
   return fuzzResponses(
     {
@@ -132,8 +127,6 @@ export async function fuzzRestResponses(options: ResponseFuzzOptions): Promise<F
       clock,
       delays,
       maxWait: MAX_WAIT,
-      maxRetries: MAX_RETRIES,
-      timeout: (c) => (c.replies.some((r) => r.stalls) ? STALL_TIMEOUT : TIMEOUT),
       judge: judgeRestCase,
     },
     options,
