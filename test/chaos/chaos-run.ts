@@ -8,9 +8,9 @@
  *
  * Settings (and why): a per-attempt `timeout` of 1 s cuts hangs short; `maxRetries` 10
  * (11 attempts) makes a batch fail for good with probability 0.3^11 ≈ 2·10⁻⁶; REST's
- * `maxWait` 2 s bounds decorrelated jitter, which at 30 % faults otherwise grows to tens of
- * seconds for the unluckiest batch (gRPC's jitter is the spec's fixed 0.25–60 s, see
- * docs/chaos.md); slow bodies take 0.5 s, inside the timeout, so they are slow successes
+ * `maxWait` 2 s bounds decorrelated jitter for the unluckiest batch, whose window grows
+ * threefold with each failure in a row (gRPC's jitter is the spec's fixed 0.25–60 s; at
+ * seed 12 the default cap made little difference, see docs/chaos.md); slow bodies take 0.5 s, inside the timeout, so they are slow successes
  * (a write whose answer is lost is covered by resets after the write).
  */
 import { Pinecone } from '../../src/client.js';
