@@ -6,6 +6,7 @@
  *
  *   npx tsx bench/emulator-fuzz.ts [--runs 2000] [--seed 15]
  */
+
 import {
   fuzzController,
   fuzzDataPlane,
@@ -13,23 +14,11 @@ import {
   type PlaneReport,
   startFuzzTarget,
 } from '../test/local/fuzz-run.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
+import { arg, markdownTable, percentile, tallyCell } from './cli-table.js';
 
 function row(r: PlaneReport, seconds: number): string[] {
   const sorted = [...r.latencies].sort((a, b) => a - b);
-  const answers = Object.entries(r.answers)
-    .sort((a, b) => b[1] - a[1])
-    .map(([k, n]) => `${k} ${n}`)
-    .join(', ');
+  const answers = tallyCell(r.answers);
   return [
     r.plane,
     String(r.cases),
@@ -39,12 +28,6 @@ function row(r: PlaneReport, seconds: number): string[] {
     (sorted[sorted.length - 1] ?? 0).toFixed(1),
     answers,
   ];
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
 const runs = Number(arg('runs', '2000'));
@@ -64,5 +47,5 @@ process.stdout.write(
   `Emulator fuzz: ${runs} cases per plane, seed ${seed}; every case answered within 5 s, no 5xx, 4xx in Pinecone's shape\n\n`,
 );
 process.stdout.write(
-  `${table(['plane', 'cases', 'cases/s', 'p50 ms', 'p99 ms', 'max ms', 'answers'], rows)}\n`,
+  `${markdownTable(['plane', 'cases', 'cases/s', 'p50 ms', 'p99 ms', 'max ms', 'answers'], rows)}\n`,
 );

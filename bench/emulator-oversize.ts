@@ -9,6 +9,7 @@
  *
  *   npx tsx bench/emulator-oversize.ts [--clients 8] [--mb 31] [--baseline /path/to/checkout]
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -16,11 +17,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+import { arg, markdownTable } from './cli-table.js';
 
 const CLIENTS = Number(arg('clients', '8'));
 const MB = Number(arg('mb', '31'));
@@ -126,12 +123,6 @@ async function run(label: string, root: string, chunked: boolean): Promise<strin
   }
 }
 
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
-}
-
 const rows: string[][] = [];
 for (const chunked of [false, true]) {
   rows.push(await run('this checkout', HERE, chunked));
@@ -139,5 +130,5 @@ for (const chunked of [false, true]) {
 }
 process.stdout.write(`${CLIENTS} concurrent upserts of ${MB} MB each to one index host\n\n`);
 process.stdout.write(
-  `${table(['emulator', 'framing', 'all answered s', 'answers', 'RSS start MB', 'RSS peak MB', 'RSS after MB'], rows)}\n`,
+  `${markdownTable(['emulator', 'framing', 'all answered s', 'answers', 'RSS start MB', 'RSS peak MB', 'RSS after MB'], rows)}\n`,
 );

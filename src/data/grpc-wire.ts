@@ -18,6 +18,7 @@ import {
   type MessageShape,
   toBinary,
 } from '@bufbuild/protobuf';
+import { ConnectionError } from '../errors.js';
 import { VectorService } from '../gen/db_data_pb.js';
 import type { RetryPolicy } from '../resilience/retry.js';
 import { type GrpcMethod, GrpcTransport, type GrpcTransportOptions, grpcMethod } from '../transport/grpc.js';
@@ -134,7 +135,18 @@ export class GrpcWire implements DataWire {
         validateUpsertRequest(vectors.length, bytes.length);
         const send = this.#bytes(M.upsert, bytes);
         return {
-          send: async (a) => (await send(a)).upsertedCount,
+          send: async (a) => {
+            const { upsertedCount } = await send(a);
+            // A count other than the batch's confirms nothing the accounting could use (an
+            // empty message reads as 0): unusable, like a reply that does not decode.
+            if (upsertedCount !== vectors.length) {
+              throw new ConnectionError(
+                `gRPC ${M.upsert.path} on ${this.host} answered OK with upsertedCount ${upsertedCount} for ${vectors.length} records; nothing counts as written by this reply`,
+                { host: this.host, attempts: a.attempt, code: 'BAD_BODY' },
+              );
+            }
+            return upsertedCount;
+          },
           release: () => this.#upserts.release(bytes),
         };
       },

@@ -4,6 +4,7 @@
  * request; the core sends the same bytes on every attempt. Nothing here validates,
  * retries or schedules (see `core.ts`).
  */
+import { ConnectionError } from '../errors.js';
 import type { RetryPolicy } from '../resilience/retry.js';
 import type { HttpMethod, RestRequest, RestTransport } from '../transport/rest.js';
 import { queryString } from '../transport/rest.js';
@@ -19,6 +20,22 @@ import type {
   StartImportOptions,
   UpdateOptions,
 } from './options.js';
+import {
+  AnswerShapeError,
+  readFetch,
+  readFetchByMetadata,
+  readImport,
+  readImports,
+  readIndexStats,
+  readList,
+  readNamespace,
+  readNamespaces,
+  readQuery,
+  readSearch,
+  readStartImport,
+  readUpdate,
+  readUpsertedCount,
+} from './rest-decode.js';
 import type {
   FetchByMetadataResponse,
   FetchResponse,
@@ -31,15 +48,12 @@ import type {
   MetadataFilter,
   NamespaceDescription,
   QueryResponse,
-  SearchHit,
   SearchRecordsResponse,
   StartImportResponse,
   UpdateResponse,
   Vector,
 } from './types.js';
 import type { DataWire, DeleteSelector, Send, UpsertEncoder } from './wire.js';
-
-type Json = Record<string, unknown>;
 
 /** One index's data plane over REST. */
 export class RestWire implements DataWire {
@@ -72,16 +86,20 @@ export class RestWire implements DataWire {
       },
       batch: (vectors) => {
         const records = vectors.map(take);
-        const send = this.json<{ upsertedCount?: number }>(
-          'POST',
-          '/vectors/upsert',
-          upsertBody(records, namespace),
-        );
+        const path = '/vectors/upsert';
+        const send = this.json<unknown>('POST', path, upsertBody(records, namespace));
         return {
-          send: async (a) => {
-            const res = await send(a);
-            return typeof res.upsertedCount === 'number' ? res.upsertedCount : vectors.length;
-          },
+          // A count other than the batch's confirms nothing the accounting could use.
+          send: this.checked('POST', path, send, (res) => {
+            const count = readUpsertedCount(res) ?? vectors.length;
+            if (count !== vectors.length) {
+              throw new AnswerShapeError(
+                'upsertedCount',
+                `${vectors.length} (the records sent), got ${count}`,
+              );
+            }
+            return count;
+          }),
           release: () => encoder.release(records),
         };
       },
@@ -99,26 +117,17 @@ export class RestWire implements DataWire {
       includeValues: o.includeValues,
       includeMetadata: o.includeMetadata,
     };
-    return this.decoded('POST', '/query', body, (res: Partial<QueryResponse>) => ({
-      ...res,
-      matches: res.matches ?? [],
-      namespace: res.namespace ?? '',
-    }));
+    return this.decoded('POST', '/query', body, readQuery);
   }
 
   fetch(ids: string[], namespace: string | undefined): Send<FetchResponse> {
     const path = `/vectors/fetch${queryString({ ids, namespace })}`;
-    return this.decoded('GET', path, undefined, toFetchResponse);
+    return this.decoded('GET', path, undefined, readFetch);
   }
 
   fetchByMetadata(o: FetchByMetadataOptions, namespace: string | undefined): Send<FetchByMetadataResponse> {
     const body = { namespace, filter: o.filter, limit: o.limit, paginationToken: o.paginationToken };
-    return this.decoded('POST', '/vectors/fetch_by_metadata', body, (res: Json) => {
-      const out: FetchByMetadataResponse = toFetchResponse(res);
-      const next = (res.pagination as { next?: string } | undefined)?.next;
-      if (next) out.pagination = { next };
-      return out;
-    });
+    return this.decoded('POST', '/vectors/fetch_by_metadata', body, readFetchByMetadata);
   }
 
   delete(selector: DeleteSelector, namespace: string | undefined): Send<void> {
@@ -135,19 +144,12 @@ export class RestWire implements DataWire {
       dryRun: o.dryRun,
       namespace,
     };
-    return this.decoded('POST', '/vectors/update', body, (res: Json) =>
-      typeof res.matchedRecords === 'number' ? { matchedRecords: res.matchedRecords } : {},
-    );
+    return this.decoded('POST', '/vectors/update', body, readUpdate);
   }
 
   describeIndexStats(filter: MetadataFilter | undefined): Send<IndexStats> {
     const body = filter === undefined ? {} : { filter };
-    return this.decoded('POST', '/describe_index_stats', body, (res: Partial<IndexStats>) => ({
-      ...res,
-      namespaces: res.namespaces ?? {},
-      indexFullness: res.indexFullness ?? 0,
-      totalVectorCount: res.totalVectorCount ?? 0,
-    }));
+    return this.decoded('POST', '/describe_index_stats', body, readIndexStats);
   }
 
   listPaginated(o: ListOptions, namespace: string | undefined): Send<ListResponse> {
@@ -157,33 +159,24 @@ export class RestWire implements DataWire {
       paginationToken: o.paginationToken,
       namespace,
     })}`;
-    return this.decoded('GET', path, undefined, (res: Partial<ListResponse>) => ({
-      ...res,
-      vectors: res.vectors ?? [],
-      namespace: res.namespace ?? '',
-    }));
+    return this.decoded('GET', path, undefined, readList);
   }
 
   createNamespace(o: CreateNamespaceOptions): Send<NamespaceDescription> {
-    return this.decoded('POST', '/namespaces', { name: o.name, schema: o.schema }, toNamespace);
+    return this.decoded('POST', '/namespaces', { name: o.name, schema: o.schema }, (res) =>
+      readNamespace(res),
+    );
   }
 
   listNamespaces(o: ListNamespacesOptions): Send<ListNamespacesResponse> {
     const path = `/namespaces${queryString({ prefix: o.prefix, limit: o.limit, paginationToken: o.paginationToken })}`;
-    return this.decoded('GET', path, undefined, (res: Json) => {
-      const out: ListNamespacesResponse = {
-        namespaces: ((res.namespaces as Json[] | undefined) ?? []).map(toNamespace),
-      };
-      const next = (res.pagination as { next?: string } | undefined)?.next;
-      if (next) out.pagination = { next };
-      const total = res.total_count ?? res.totalCount;
-      if (typeof total === 'number') out.totalCount = total;
-      return out;
-    });
+    return this.decoded('GET', path, undefined, readNamespaces);
   }
 
   describeNamespace(name: string): Send<NamespaceDescription> {
-    return this.decoded('GET', `/namespaces/${encodeURIComponent(name)}`, undefined, toNamespace);
+    return this.decoded('GET', `/namespaces/${encodeURIComponent(name)}`, undefined, (res) =>
+      readNamespace(res),
+    );
   }
 
   deleteNamespace(name: string): Send<void> {
@@ -196,21 +189,18 @@ export class RestWire implements DataWire {
       errorMode: { onError: o.errorMode?.toLowerCase() === 'abort' ? 'abort' : 'continue' },
       integrationId: o.integration,
     };
-    return this.decoded('POST', '/bulk/imports', body, (res: Json) => ({ id: String(res.id ?? '') }));
+    return this.decoded('POST', '/bulk/imports', body, readStartImport);
   }
 
   listImports(limit: number | undefined, paginationToken: string | undefined): Send<ListImportsResponse> {
     const path = `/bulk/imports${queryString({ limit, paginationToken })}`;
-    return this.decoded('GET', path, undefined, (res: Json) => {
-      const out: ListImportsResponse = { data: ((res.data as Json[] | undefined) ?? []).map(toImport) };
-      const next = (res.pagination as { next?: string } | undefined)?.next;
-      if (next) out.pagination = { next };
-      return out;
-    });
+    return this.decoded('GET', path, undefined, readImports);
   }
 
   describeImport(id: string): Send<ImportModel> {
-    return this.decoded('GET', `/bulk/imports/${encodeURIComponent(id)}`, undefined, toImport);
+    return this.decoded('GET', `/bulk/imports/${encodeURIComponent(id)}`, undefined, (res) =>
+      readImport(res),
+    );
   }
 
   cancelImport(id: string): Send<object> {
@@ -251,7 +241,7 @@ export class RestWire implements DataWire {
       },
     };
     const path = `/records/namespaces/${encodeURIComponent(namespace)}/search`;
-    return this.decoded('POST', path, body, toSearchResponse);
+    return this.decoded('POST', path, body, readSearch);
   }
 
   /** A request whose body is already bytes, answered with JSON. */
@@ -259,60 +249,33 @@ export class RestWire implements DataWire {
     return (a) => this.transport.send<T>({ method, path, body, ...a });
   }
 
-  /** A request with a JSON body (encoded now, once), its answer decoded by `decode`. */
-  private decoded<R, T>(method: HttpMethod, path: string, body: unknown, decode: (res: R) => T): Send<T> {
-    const send = this.json<R>(method, path, body === undefined ? undefined : JSON.stringify(body));
-    return async (a) => decode(await send(a));
+  /** A request with a JSON body (encoded now, once), its answer read by `decode`. */
+  private decoded<T>(method: HttpMethod, path: string, body: unknown, decode: (res: unknown) => T): Send<T> {
+    const send = this.json<unknown>(method, path, body === undefined ? undefined : JSON.stringify(body));
+    return this.checked(method, path, send, decode);
   }
-}
 
-/** A `fetch`-shaped answer: the wire's `vectors`, also as the official `records`. */
-function toFetchResponse(res: Json): FetchResponse {
-  const records = (res.vectors as Record<string, Vector> | undefined) ?? {};
-  const out: FetchResponse = { records, vectors: records, namespace: String(res.namespace ?? '') };
-  if (res.usage) out.usage = res.usage as FetchResponse['usage'] & object;
-  return out;
-}
-
-/** A namespace description: the REST wire is snake_case, `record_count` a string or a number. */
-export function toNamespace(res: Json): NamespaceDescription {
-  const out: NamespaceDescription = {
-    name: String(res.name ?? ''),
-    recordCount: String(res.record_count ?? res.recordCount ?? '0'),
-  };
-  if (res.schema) out.schema = res.schema as NamespaceDescription['schema'] & object;
-  const indexed = (res.indexed_fields ?? res.indexedFields) as { fields?: string[] } | undefined;
-  if (indexed) out.indexedFields = { fields: indexed.fields ?? [] };
-  return out;
-}
-
-/** An import: times become `Date`s, as the official client gives them. */
-function toImport(res: Json): ImportModel {
-  const out: ImportModel = {
-    id: String(res.id ?? ''),
-    uri: String(res.uri ?? ''),
-    status: String(res.status ?? ''),
-    createdAt: new Date(String(res.createdAt ?? res.created_at ?? 0)),
-    percentComplete: Number(res.percentComplete ?? res.percent_complete ?? 0),
-    recordsImported: Number(res.recordsImported ?? res.records_imported ?? 0),
-  };
-  const finished = res.finishedAt ?? res.finished_at;
-  if (finished) out.finishedAt = new Date(String(finished));
-  if (typeof res.error === 'string') out.error = res.error;
-  return out;
-}
-
-/** A search answer: the wire's snake_case usage in the official camelCase. */
-function toSearchResponse(res: Json): SearchRecordsResponse {
-  const result = (res.result as { hits?: SearchHit[] } | undefined) ?? {};
-  const usage = (res.usage as Json | undefined) ?? {};
-  const out: SearchRecordsResponse = {
-    result: { hits: result.hits ?? [] },
-    usage: { readUnits: Number(usage.read_units ?? usage.readUnits ?? 0) },
-  };
-  const embed = usage.embed_total_tokens ?? usage.embedTotalTokens;
-  if (typeof embed === 'number') out.usage.embedTotalTokens = embed;
-  const rerank = usage.rerank_units ?? usage.rerankUnits;
-  if (typeof rerank === 'number') out.usage.rerankUnits = rerank;
-  return out;
+  /**
+   * `send`'s answer read by `decode`. An answer of the wrong shape is a `ConnectionError`
+   * `BAD_BODY`, like one that is not JSON: retried, and nothing counts as written by it.
+   */
+  private checked<T>(
+    method: HttpMethod,
+    path: string,
+    send: Send<unknown>,
+    decode: (res: unknown) => T,
+  ): Send<T> {
+    return async (a) => {
+      const res = await send(a);
+      try {
+        return decode(res);
+      } catch (error) {
+        if (!(error instanceof AnswerShapeError)) throw error;
+        throw new ConnectionError(
+          `${method} ${path.split('?')[0]} on ${this.host} answered 2xx with a body of the wrong shape (${error.message}); nothing counts as written by this reply`,
+          { host: this.host, attempts: a.attempt, code: 'BAD_BODY', cause: error },
+        );
+      }
+    };
+  }
 }

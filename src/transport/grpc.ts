@@ -218,8 +218,9 @@ export class GrpcTransport {
   }
 
   private toError(error: grpc.ServiceError, req: GrpcRequest, pastDeadline: boolean): PineconeError {
-    const code = typeof error.code === 'number' ? error.code : grpc.status.UNKNOWN;
-    const name = GRPC_CODE_NAMES[code] ?? String(code);
+    // grpc-js passes on a grpc-status that is no code (`abc` as NaN, `-1`, `99`); gRPC reads those as UNKNOWN.
+    const code = isGrpcCode(error.code) ? error.code : grpc.status.UNKNOWN;
+    const name = GRPC_CODE_NAMES[code]!;
     if (code === grpc.status.DEADLINE_EXCEEDED && pastDeadline) {
       return new TimeoutError(
         `No response from ${this.host} within the ${req.timeout}s per-attempt deadline (attempt ${req.attempt}); raise the \`timeout\` option if requests are legitimately slow`,
@@ -283,6 +284,10 @@ function clientSideFailure(code: number, details: string): string | undefined {
   if (/^Received RST_STREAM with code \d+/.test(details)) return 'STREAM_RESET';
   if (code === grpc.status.UNAVAILABLE && errno && /^(read|write|connect) E/.test(details)) return errno;
   return undefined;
+}
+
+function isGrpcCode(code: unknown): code is number {
+  return Number.isInteger(code) && (code as number) >= 0 && (code as number) < GRPC_CODE_NAMES.length;
 }
 
 function firstString(values: grpc.MetadataValue[] | undefined): string | undefined {

@@ -249,9 +249,26 @@ export class RestTransport {
         host: this.host,
         attempts: req.attempt,
         code,
-        cause: error,
+        cause: this.redactedCause(error),
       },
     );
+  }
+
+  /**
+   * A network error as a cause that cannot show the key: name, code, message and stack
+   * (redacted), down its cause chain, and nothing else. undici's errors carry more, such
+   * as the raw bytes a parser choked on (`HTTPParserError.data`), which hold whatever the
+   * server sent, a header echoing the key included.
+   */
+  private redactedCause(error: unknown, depth = 0): unknown {
+    if (!(error instanceof Error)) return typeof error === 'string' ? this.redact(error) : undefined;
+    const copy = new Error(this.redact(error.message));
+    copy.name = error.name;
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string') Object.assign(copy, { code });
+    copy.stack = this.redact(error.stack ?? '');
+    if (error.cause !== undefined && depth < 4) copy.cause = this.redactedCause(error.cause, depth + 1);
+    return copy;
   }
 }
 
