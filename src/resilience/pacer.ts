@@ -123,7 +123,7 @@ export class GcraPacer {
   /** Rate set at the last congestion event: the additive step is a fraction of it. */
   private base = 0;
   private lastRecovery = 0;
-  /** When recovery last switched pacing off (past the limit's capacity), and from what rate. */
+  /** When pacing last switched off (its rate past what the limit carries), and at what capacity. */
   private endedAt = Number.NEGATIVE_INFINITY;
   private endedRate = 0;
 
@@ -191,7 +191,7 @@ export class GcraPacer {
 
   /**
    * Start pacing (or set the rate) at `rate` req/s; recovery starts from `now`. Pacing that
-   * recovery switched off less than {@link RESTART_WINDOW_MS} ago was switched off too soon
+   * switched off less than {@link RESTART_WINDOW_MS} ago was switched off too soon
    * (the throttle that restarts it proves it): it restarts no higher than
    * {@link RESTART_FACTOR} × the rate it ended at, whatever the admitted rate (measured
    * while a bucket's burst still drained, it can be far above what the limit carries).
@@ -199,7 +199,7 @@ export class GcraPacer {
    * 20 ms at 1.23x the bound in the simulation (its window cut to one request per round
    * trip, under the paced rate, ends pacing at once, and every restart went 30 % under);
    * this one at 1.07-1.08x, and random 429s on 25 % at 3.2x the fault-free time (median
-   * of 20 seeds) instead of 4.4x.
+   * of 20 seeds, before the retry rule of retry-wait.ts took it to 3.8x) instead of 4.4x.
    */
   start(now: number, rate: number): void {
     const next =
