@@ -389,9 +389,7 @@ export class AimdLimiter implements HostLimiter {
       this.#clock.sleep(hold, this.#holds.signal).then(
         () => {
           this.#held -= 1;
-          this.#pump();
-          this.#wakeSleepers();
-          this.#changed();
+          this.#settle();
         },
         () => {},
       );
@@ -399,10 +397,15 @@ export class AimdLimiter implements HostLimiter {
       this.#held -= 1;
     }
     // 'failed' and 'cancelled' say nothing about congestion: neutral.
+    this.#settle();
+    return verdict;
+  }
+
+  /** After a release (or a held slot freed): serve the queue, maybe wake sleepers, tell listeners. */
+  #settle(): void {
     this.#pump();
     this.#wakeSleepers();
     this.#changed();
-    return verdict;
   }
 
   /** Let the host's sleepers know it may have run dry. */
