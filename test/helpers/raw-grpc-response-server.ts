@@ -5,7 +5,7 @@
  * (`case-scripts.ts`; the case id travels in the request message).
  */
 import http2 from 'node:http2';
-import { type CaseScripts, caseScripts } from './case-scripts.js';
+import { type CaseScripts, caseScripts, listenScripted } from './case-scripts.js';
 
 /** One scripted answer to a call. */
 export interface RawGrpcReply {
@@ -95,17 +95,7 @@ export async function startRawGrpcResponseServer(): Promise<RawGrpcResponseServe
       answer(stream, reply);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `http://127.0.0.1:${port}`,
-    script: scripts.script,
-    served: scripts.served,
-    forget: scripts.forget,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sessions) s.destroy();
-      }),
-  };
+  return listenScripted(server, scripts, () => {
+    for (const s of sessions) s.destroy();
+  });
 }

@@ -5,7 +5,7 @@
  * Replies are scripted per case (`case-scripts.ts`).
  */
 import { createServer, type Socket } from 'node:net';
-import { type CaseScripts, caseScripts } from './case-scripts.js';
+import { type CaseScripts, caseScripts, listenScripted } from './case-scripts.js';
 
 /** What the server does after writing a reply's bytes. */
 export type AfterReply =
@@ -79,17 +79,7 @@ export async function startRawResponseServer(): Promise<RawResponseServer> {
       if (buffered.length > MAX_REQUEST_BYTES) socket.destroy();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `http://127.0.0.1:${port}`,
-    script: scripts.script,
-    served: scripts.served,
-    forget: scripts.forget,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      }),
-  };
+  return listenScripted(server, scripts, () => {
+    for (const socket of sockets) socket.destroy();
+  });
 }
