@@ -7,13 +7,16 @@
  *
  *   npx tsx bench/coordination.ts [--processes 1,4,8,16] [--modes together,staggered,cold]
  *                                 [--variants sdk,redis,spec] [--vectors 24000] [--rps 60]
- *                                 [--latency 20] [--quick]
+ *                                 [--latency 20] [--noise 0.12] [--quick]
  *
  * Modes: `together` (all start at once), `staggered` (one more every 0.5 s), `cold` (jobs
  * of 500 vectors, each with a fresh client, P at a time). Variants: `sdk` (this SDK, no
  * coordination), `redis` (the same with `coordination: redisCoordinator(...)`; a
  * redis-server is started on loopback), `spec` (the spec's algorithm on the SDK's
- * machinery). `--quick`: 6000 vectors, P = 1 and 8. A full run takes about 8 minutes.
+ * machinery). `--quick`: 6000 vectors, P = 1 and 8. `--noise p`: the emulator also refuses a
+ * random share p of requests with 429 whatever the load (with a large `--rps`, throttles that
+ * do not depend on load only; compare the variants' walls, the bound being the bucket's).
+ * A full run takes about 8 minutes.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -143,6 +146,8 @@ async function main(): Promise<void> {
   const total = Number(arg('vectors') ?? (quick ? 6000 : 24_000));
   const rps = Number(arg('rps') ?? 60);
   const latencyMs = Number(arg('latency') ?? 20);
+  const noise = Number(arg('noise') ?? 0);
+  if (!(noise >= 0 && noise < 1)) throw new RangeError('--noise takes a share in [0, 1)');
   const requests = Math.ceil(total / BATCH);
 
   let redis: RedisProcess | undefined;
@@ -163,7 +168,8 @@ async function main(): Promise<void> {
         .join(' ')}`,
   );
   console.log(
-    `# one emulator: token bucket ${rps} req/s, latency ${latencyMs} ms; ${total} vectors, batch ${BATCH} ` +
+    `# one emulator: token bucket ${rps} req/s, latency ${latencyMs} ms` +
+      `${noise > 0 ? `, random 429 on ${(noise * 100).toFixed(0)} %` : ''}; ${total} vectors, batch ${BATCH} ` +
       `(${requests} requests), ${MAX_CONCURRENCY} in flight per process; bound = requests / rps ` +
       `(staggered: or the last start + its share / rps); cold: jobs of ${COLD_JOB} vectors, a fresh client each`,
   );
@@ -179,7 +185,11 @@ async function main(): Promise<void> {
           run += 1;
           const name = `coord-${run}`;
           const host = await emu.createIndex(name, DIM);
-          await emu.setFaults(name, { rateLimit: { rps }, latency: { fixedMs: latencyMs } });
+          await emu.setFaults(name, {
+            rateLimit: { rps },
+            latency: { fixedMs: latencyMs },
+            ...(noise > 0 ? { errorRates: { 429: noise } } : {}),
+          });
           const config: WorkerConfig = {
             host,
             variant,

@@ -12,6 +12,7 @@ export type {
   CoordinatorContext,
   FleetState,
   RateReport,
+  SendCounts,
   SlotGrant,
 } from './coordination/coordinator.js';
 export {

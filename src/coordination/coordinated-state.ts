@@ -15,8 +15,11 @@
  *   a later one adopts what the first set instead of cutting again; a state answered
  *   late, from before the event last taken, is not taken;
  * - **recovery** by the fastest-recovering process (the fleet keeps the highest rate and
- *   limit reported since the event), and a **cool-down** after a Retry-After that every
- *   process waits out;
+ *   limit reported since the event), gentle just above the knee (what the server admitted
+ *   when the event came), and a **cool-down** after a Retry-After that every process waits
+ *   out; a cut whose trial finds noise is undone fleet-wide; while the fleet paces its
+ *   schedule is the brake, so a process may keep its share of the rate in flight whatever
+ *   its concurrency limit;
  * - **a fresh process starts from the fleet's state**: its limit and rate, no slow start.
  *
  * It fails open: while the coordinator is unavailable (Redis down, slow or frozen: its
@@ -52,6 +55,18 @@ const FIRST_CUT_MAX = 0.95;
  * the last event set (additive: back to the rate before a 0.7 cut in about 1.4 s).
  */
 const FLEET_RECOVERY_PER_SECOND = 0.3;
+
+/**
+ * Recovery per second, as a fraction of the knee (just under what the server admitted the
+ * fleet when the last event came), while the fleet's rate lies between the knee and
+ * {@link NEAR_KNEE} × it: the limit is close above, so it is probed gently (from the knee
+ * to a limit 5 % above it in about a second) instead of overshot at the full pace.
+ */
+const FLEET_PROBE_PER_SECOND = 0.05;
+const NEAR_KNEE = 1.15;
+
+/** A cut goes to this share of the fleet's admitted rate (the knee); a first rate too. */
+const BELOW_ADMITTED = 0.95;
 
 /** While no slot is held yet, look again this soon (ms): a reservation is a loopback round trip. */
 const SLOT_POLL_MS = 2;
@@ -89,6 +104,10 @@ export class CoordinatedState implements LimiterState {
   #eventRate: number | undefined;
   /** This process's dispatches per second lately (what its local pacing rate is a share of). */
   readonly #sent = new SendRateMeter();
+  /** Just under what the server admitted the fleet when the current event came: recovery slows past it. */
+  #knee: number | undefined;
+  /** The fleet event this process's own report opened, and the fleet's rate before it. */
+  #ownCut: { event: number; rate: number | undefined } | undefined;
   #disposed = false;
 
   constructor(options: CoordinatedStateOptions) {
@@ -113,7 +132,15 @@ export class CoordinatedState implements LimiterState {
 
   admit(ceiling: number, held: number): boolean {
     this.#ceiling = Number.isFinite(ceiling) ? ceiling : this.#ceiling;
-    return this.#local.admit(ceiling, held);
+    const local = this.#local.admit(ceiling, held);
+    if (local || !this.#shared || this.#fleet?.rate === undefined) return local;
+    // The fleet paces: its schedule is the brake, and a concurrency limit cut at each event
+    // must not hold this process under its share of the fleet's rate (one process against
+    // a bucket of 60/s at 20 ms was held to 45-50/s at a limit of 1).
+    const rtt = this.#local.snapshot().smoothedRttMs;
+    if (rtt === undefined) return false;
+    const need = Math.ceil((this.#shareRate(this.#clock.now()) * rtt) / 1000) + 1;
+    return held < Math.min(ceiling, need);
   }
 
   sendAt(now: number): number {
@@ -154,15 +181,21 @@ export class CoordinatedState implements LimiterState {
   onSuccess(now: number, d: Dispatch): void {
     const before = this.#local.snapshot();
     this.#local.onSuccess(now, d);
+    this.#slots.admitted();
     const fleet = this.#fleet;
     if (!this.#shared || !fleet) return;
     const after = this.#local.snapshot();
+    if (after.restores > before.restores) this.#undoCut();
     // Recovery travels with the next reservation (no call of its own).
     let rate: number | undefined;
     if (fleet.rate !== undefined) {
       const dt = Math.min(Math.max(0, now - this.#lastRecovery), 1000);
       this.#lastRecovery = now;
-      rate = fleet.rate + (FLEET_RECOVERY_PER_SECOND * (this.#eventRate ?? fleet.rate) * dt) / 1000;
+      const set = this.#eventRate ?? fleet.rate;
+      const knee = this.#knee;
+      const near = knee !== undefined && fleet.rate >= 0.97 * knee && fleet.rate < NEAR_KNEE * knee;
+      rate =
+        fleet.rate + ((near ? FLEET_PROBE_PER_SECOND * knee : FLEET_RECOVERY_PER_SECOND * set) * dt) / 1000;
       fleet.rate = rate;
     }
     const limit = after.limit > before.limit ? after.limit : undefined;
@@ -172,8 +205,11 @@ export class CoordinatedState implements LimiterState {
   }
 
   onThrottle(now: number, d: Dispatch, info?: ThrottleInfo): ThrottleVerdict | undefined {
+    const restores = this.#local.snapshot().restores;
     const verdict = this.#local.onThrottle(now, d, info);
-    if (verdict !== 'congestion' || !this.#shared) return verdict;
+    if (!this.#shared) return verdict;
+    if (verdict === 'noise' && this.#local.snapshot().restores > restores) this.#undoCut();
+    if (verdict !== 'congestion') return verdict;
     const fleet = this.#fleet!;
     const local = this.#local.snapshot();
     const cut = this.#cut(now, fleet, local);
@@ -182,23 +218,44 @@ export class CoordinatedState implements LimiterState {
         ? undefined
         : Math.min(info.retryAfterMs, info.maxWaitMs ?? info.retryAfterMs);
     const eventSeen = (d as FleetDispatch).fleetEvent ?? fleet.event;
-    // Slots reserved at the old rate are not used.
-    this.#slots.clear();
+    // Slots reserved at the old rate are not used; those still ahead go back to the schedule.
+    const returned = this.#slots.clear(now);
     void this.#coordinator
       .reportCongestion(this.#host, {
         eventSeen,
         cut,
         limit: local.limit,
         retryAfterMs,
-        sent: this.#slots.takeDispatched(),
+        ...this.#slots.takeCounts(),
+        returned,
       })
       .then(
         (answer) => {
-          if (answer && !this.#disposed) this.#adopt(answer.state, !answer.accepted);
+          if (!answer || this.#disposed) return;
+          // The cut this process made, to undo if its trial finds the throttles were noise.
+          if (answer.accepted) this.#ownCut = { event: answer.state.event, rate: fleet.rate };
+          this.#adopt(answer.state, !answer.accepted);
         },
         () => {},
       );
     return verdict;
+  }
+
+  /**
+   * The local controller undid its last cut (its trial found the throttles were noise):
+   * undo the fleet's cut that event made too, if this process made it and no event came
+   * since (the store drops a step from before its current event; the highest rate wins).
+   */
+  #undoCut(): void {
+    const own = this.#ownCut;
+    this.#ownCut = undefined;
+    if (!own || own.event !== this.#fleet?.event) return;
+    this.#coordinator.reportRate(this.#host, {
+      eventSeen: own.event,
+      rate: own.rate ?? Number.POSITIVE_INFINITY,
+    });
+    if (this.#fleet) this.#fleet.rate = own.rate;
+    this.#knee = undefined;
   }
 
   holdAfterThrottle(now: number, d: Dispatch, verdict: ThrottleVerdict): number {
@@ -221,19 +278,34 @@ export class CoordinatedState implements LimiterState {
 
   /**
    * The fleet's rate after a congestion event, as a factor of a rate the store holds (a
-   * process's copy may be stale): of the fleet's rate when it paces; when it does not yet,
-   * of what the fleet has been sending, by the share of its own sends this process's
-   * controller now paces at (alone: the fleet's rate is the local pacing rate, set from
-   * what the server admitted, not 0.7 × a send rate that included the refused requests).
-   * No rate while the local controller does not pace either (its limit is the brake).
+   * process's copy may be stale). When the fleet paces: down to the knee, 0.95 × what the
+   * server admitted the fleet lately (a cut of 0.95 at least, 0.49 at most; 0.7 before any
+   * success was counted): a rate limit lies just above what it admits, and a 0.7 cut at
+   * every event kept the fleet at about 0.8 of it. When it does not pace yet: of what the
+   * fleet has been sending, by the share of its own sends this process's controller now
+   * paces at (alone: the fleet's rate is the local pacing rate, set from what the server
+   * admitted, not 0.7 × a send rate that included the refused requests). No rate while the
+   * local controller does not pace either (its limit is the brake).
    */
   #cut(now: number, fleet: FleetState, local: LimiterSnapshot): number | undefined {
-    if (fleet.rate !== undefined) return FLEET_DECREASE;
+    if (fleet.rate !== undefined) {
+      if (!(fleet.admittedRate > 0)) return FLEET_DECREASE;
+      const toKnee = (BELOW_ADMITTED * fleet.admittedRate) / fleet.rate;
+      return Math.min(FIRST_CUT_MAX, Math.max(FLEET_DECREASE * FLEET_DECREASE, toKnee));
+    }
     // Down to one request in flight without local pacing (pacing turned off): the rule before.
     if (local.pacingRate === undefined) return local.limit <= 1 ? FLEET_DECREASE : undefined;
     const sent = this.#sent.rate(now);
     if (!(sent > 0)) return FLEET_DECREASE;
     return Math.min(FIRST_CUT_MAX, Math.max(FIRST_CUT_MIN, local.pacingRate / sent));
+  }
+
+  /** This process's share of the fleet's pacing rate (req/s): the rate × its share of the fleet's sends. */
+  #shareRate(now: number): number {
+    const rate = this.#fleet?.rate ?? 0;
+    const sent = this.#sent.rate(now);
+    const fleetSent = Math.max(this.#fleet?.sendRate ?? 0, sent);
+    return fleetSent > 0 ? (rate * sent) / fleetSent : rate;
   }
 
   /**
@@ -246,7 +318,10 @@ export class CoordinatedState implements LimiterState {
     const known = this.#fleet;
     if (known !== undefined && fleet.event < known.event) return;
     this.#fleet = { ...fleet };
-    if (known === undefined || fleet.event !== known.event) this.#eventRate = fleet.rate;
+    if (known === undefined || fleet.event !== known.event) {
+      this.#eventRate = fleet.rate;
+      this.#knee = fleet.admittedRate > 0 ? BELOW_ADMITTED * fleet.admittedRate : undefined;
+    }
     if (known === undefined || fleet.rate !== known.rate) this.#lastRecovery = this.#clock.now();
     this.#local.adopt(
       { limit: limit ? fleet.limit : undefined, pausedUntil: fleet.pausedUntil },

@@ -34,6 +34,19 @@ export interface FleetState {
    * their reservations and congestion reports (a count decaying over a second).
    */
   sendRate: number;
+  /**
+   * The fleet's admitted rate lately: successes per second, reported as the sends are
+   * (what the server let through: just under it is where the limit lies).
+   */
+  admittedRate: number;
+}
+
+/** What one process did since its last reservation or report: counted into the fleet's rates. */
+export interface SendCounts {
+  /** Dispatches made. */
+  sent?: number | undefined;
+  /** Requests that succeeded. */
+  admitted?: number | undefined;
 }
 
 /** Send slots reserved for one process. */
@@ -77,6 +90,14 @@ export interface CongestionReport {
    * fleet's send rate before the cut is taken from it (see {@link Coordinator.reserve}).
    */
   sent?: number | undefined;
+  /** Successes since its last reservation or report (the fleet's admitted rate). */
+  admitted?: number | undefined;
+  /**
+   * Send slots this process had reserved and drops unused, still ahead in the schedule:
+   * the store takes them back (at the rate they were reserved at), so a cut is not
+   * followed by a pause as long as the schedule they held (up to 200 ms).
+   */
+  returned?: number | undefined;
 }
 
 /** The store's answer to a {@link CongestionReport}. */
@@ -126,12 +147,12 @@ export interface Coordinator {
   /**
    * Reserve up to `count` send slots (GCRA at the fleet's rate, after any cool-down; an
    * implementation may grant fewer, at least one). Recovery steps noted by
-   * {@link reportRate} travel with it. `sent`: dispatches this process made since its
-   * last reservation or report (what the fleet's send rate counts; default `count`).
-   * Slots reserved are not all used (dropped when stale or after an event), so a store
-   * counting reservations would read the fleet's send rate too high.
+   * {@link reportRate} travel with it. `counts`: what this process sent and had admitted
+   * since its last reservation or report (the fleet's send and admitted rates; without
+   * it, `count` sends). Slots reserved are not all used (dropped when stale or after an
+   * event), so a store counting reservations would read the fleet's send rate too high.
    */
-  reserve(host: string, count: number, sent?: number): Promise<SlotGrant | undefined>;
+  reserve(host: string, count: number, counts?: SendCounts): Promise<SlotGrant | undefined>;
   /** One congestion event seen here: opens a new fleet event unless the fleet already answered it. */
   reportCongestion(host: string, report: CongestionReport): Promise<CongestionVerdict | undefined>;
   /**

@@ -5,7 +5,7 @@
  * once (`EVAL`, which caches it again). No timeouts and no fallback here: that is the
  * caller's (fail-open.ts).
  */
-import type { CongestionReport, RateReport } from './coordinator.js';
+import type { CongestionReport, RateReport, SendCounts } from './coordinator.js';
 import type { ScriptClient } from './script-client.js';
 import { CONGESTION, JOIN, type LuaScript, RESERVE } from './scripts.js';
 
@@ -18,8 +18,10 @@ export interface StoredState {
   event: number;
   /** End of the cool-down; 0 when there never was one. */
   pause: number;
-  /** The fleet's send rate: slots reserved per second lately (a count decaying over 1 s). */
+  /** The fleet's send rate: dispatches reported per second lately (a count decaying over 1 s). */
   sendRate: number;
+  /** The fleet's admitted rate: successes reported per second lately (decaying with it). */
+  admittedRate: number;
 }
 
 /** Answer of {@link FleetStore.reserve}: the slots are `first + i * interval`. */
@@ -90,25 +92,26 @@ export class FleetStore {
 
   /** Read `host`'s state. */
   async join(host: string): Promise<StoredState> {
-    return parseReply(await this.#run(JOIN, host, []), 6, JOIN.name).state;
+    return parseReply(await this.#run(JOIN, host, []), STATE_FIELDS, JOIN.name).state;
   }
 
   /**
-   * Reserve `count` slots, merging a recovery step first when given; `sent`: dispatches
-   * since the caller's last report (default `count`).
+   * Reserve `count` slots, merging a recovery step first when given; `counts`: dispatches
+   * and successes since the caller's last report (default: `count` dispatches).
    */
   async reserve(
     host: string,
     count: number,
     recovery?: RateReport,
-    sent?: number,
+    counts?: SendCounts,
   ): Promise<StoredReservation> {
     const step = recovery
       ? [String(recovery.eventSeen), encodeRate(recovery.rate), encodeOptional(recovery.limit)]
       : ['', '', ''];
+    const tally = [encodeOptional(counts?.sent), encodeOptional(counts?.admitted)];
     const { state, extra } = parseReply(
-      await this.#run(RESERVE, host, [String(count), ...step, encodeOptional(sent)]),
-      9,
+      await this.#run(RESERVE, host, [String(count), ...step, ...tally]),
+      STATE_FIELDS + 3,
       RESERVE.name,
     );
     return { ...state, first: Number(extra[0]), interval: Number(extra[1]), count: Number(extra[2]) };
@@ -123,8 +126,10 @@ export class FleetStore {
       encodeOptional(report.retryAfterMs),
       encodeOptional(report.cut),
       encodeOptional(report.sent),
+      encodeOptional(report.returned),
+      encodeOptional(report.admitted),
     ]);
-    const { state, extra } = parseReply(reply, 7, CONGESTION.name);
+    const { state, extra } = parseReply(reply, STATE_FIELDS + 1, CONGESTION.name);
     return { ...state, accepted: extra[0] === '1' };
   }
 
@@ -133,10 +138,21 @@ export class FleetStore {
   }
 }
 
+/** Fields of the state every script answers first. */
+const STATE_FIELDS = 7;
+
 /** Check a script's reply (`length` strings, the state first) and read it. */
 function parseReply(reply: unknown, length: number, name: string): { state: StoredState; extra: string[] } {
   const fields = Array.isArray(reply) ? reply.map(String) : [];
-  const [now, rate, limit, event, pause, sent] = fields as [string, string, string, string, string, string];
+  const [now, rate, limit, event, pause, sent, ok] = fields as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const state: StoredState = {
     now: Number(now),
     rate: optional(rate),
@@ -144,9 +160,10 @@ function parseReply(reply: unknown, length: number, name: string): { state: Stor
     event: Number(event),
     pause: Number(pause),
     sendRate: Number(sent),
+    admittedRate: Number(ok),
   };
   if (fields.length !== length || !Number.isFinite(state.now) || !Number.isInteger(state.event)) {
     throw new TypeError(`unexpected reply from the ${name} script: ${JSON.stringify(reply)?.slice(0, 200)}`);
   }
-  return { state, extra: fields.slice(6) };
+  return { state, extra: fields.slice(STATE_FIELDS) };
 }

@@ -16,6 +16,7 @@ import type {
   CoordinatorContext,
   FleetState,
   RateReport,
+  SendCounts,
   SlotGrant,
 } from './coordinator.js';
 import { FailOpenGuard, type FailOpenStats } from './fail-open.js';
@@ -136,9 +137,9 @@ function checkReport(report: RateReport | CongestionReport): void {
   );
 }
 
-/** A count of dispatches reported to the store. */
-function checkSent(sent: number | undefined): void {
-  check(sent === undefined || (Number.isInteger(sent) && sent >= 0), 'sent', 'must be a whole number >= 0');
+/** A count reported to the store (dispatches, slots handed back). */
+function checkSent(count: number | undefined, field = 'sent'): void {
+  check(count === undefined || (Number.isInteger(count) && count >= 0), field, 'must be a whole number >= 0');
 }
 
 /** Of two optional values, the larger; `undefined` only when both are. */
@@ -250,13 +251,14 @@ export class RedisCoordinator implements Coordinator {
     return stored && this.#local(stored, this.#now()).state;
   }
 
-  async reserve(host: string, count: number, sent?: number): Promise<SlotGrant | undefined> {
+  async reserve(host: string, count: number, counts?: SendCounts): Promise<SlotGrant | undefined> {
     checkHost(host);
     check(Number.isInteger(count) && count >= 1 && count <= MAX_RESERVATION, 'count', 'must be 1..1000');
-    checkSent(sent);
+    checkSent(counts?.sent);
+    checkSent(counts?.admitted, 'admitted');
     const recovery = this.#pending.get(host);
     this.#pending.delete(host);
-    const stored = await this.#guard.run(() => this.#store.reserve(host, count, recovery, sent));
+    const stored = await this.#guard.run(() => this.#store.reserve(host, count, recovery, counts));
     if (!stored) {
       // Not sent (or not known to have arrived): keep it for the next reservation.
       if (recovery) this.reportRate(host, recovery);
@@ -275,6 +277,8 @@ export class RedisCoordinator implements Coordinator {
     const wait = report.retryAfterMs;
     check(wait === undefined || (Number.isFinite(wait) && wait >= 0), 'retryAfterMs', 'must be >= 0');
     checkSent(report.sent);
+    checkSent(report.returned, 'returned');
+    checkSent(report.admitted, 'admitted');
     const stored = await this.#guard.run(() => this.#store.reportCongestion(host, report));
     return stored && { accepted: stored.accepted, state: this.#local(stored, this.#now()).state };
   }
@@ -320,6 +324,7 @@ export class RedisCoordinator implements Coordinator {
         limit: stored.limit,
         pausedUntil: stored.pause > stored.now ? local(stored.pause) : undefined,
         sendRate: stored.sendRate,
+        admittedRate: stored.admittedRate,
       },
     };
   }

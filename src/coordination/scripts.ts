@@ -14,12 +14,14 @@
  * | `event` | id of the last congestion event; absent: 0                               |
  * | `pause` | end of the cool-down after a Retry-After, ms (Redis time); absent: none  |
  * | `sent`  | dispatches reported, a count decaying with a time constant of one second   |
+| `ok`    | successes reported, decaying with `sent`                                  |
  * | `sent_at` | when `sent` was last updated, ms (Redis time)                         |
  * | `sent_since` | start of the current spell of reservations (a gap > 1 s restarts it) |
  *
  * Every script that writes sets the key's TTL again (`PEXPIRE`), so the state of a host
  * nobody talks to any more disappears by itself. Every script answers the state after it
- * ran, `[now, rate, limit, event, pause, sendRate, ...]` (empty string: absent), then its
+ * ran, `[now, rate, limit, event, pause, sendRate, admittedRate, ...]` (empty string:
+ * absent), then its
  * own fields. `sendRate` is the fleet's send rate (dispatches per second, from `sent`, as
  * the processes report them with their reservations and congestion reports; slots
  * reserved are not all used): what a congestion event's cut starts from when the fleet
@@ -50,7 +52,7 @@ local key = KEYS[1]
 local ttl = ARGV[1]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local f = redis.call('HMGET', key, 'rate', 'tat', 'limit', 'event', 'pause', 'sent', 'sent_at', 'sent_since')
+local f = redis.call('HMGET', key, 'rate', 'tat', 'limit', 'event', 'pause', 'sent', 'sent_at', 'sent_since', 'ok')
 local rate = tonumber(f[1])
 local tat = tonumber(f[2]) or 0
 local limit = tonumber(f[3])
@@ -62,28 +64,49 @@ local pause = tonumber(f[5]) or 0
 local sent = tonumber(f[6]) or 0
 local sent_at = tonumber(f[7]) or now
 local sent_since = tonumber(f[8]) or now
+local ok = tonumber(f[9]) or 0
 if now - sent_at > 1000 then
   sent = 0
+  ok = 0
   sent_since = now
 elseif now > sent_at then
   local decay = math.exp((sent_at - now) / 1000)
   sent = sent * decay
+  ok = ok * decay
 end
 local function covered()
   return 1 - math.exp(-math.max(now - sent_since, 100) / 1000)
 end
-local function send_rate() return sent / covered() end
+-- Half of the counts this call added: a process reports its sends in a lump every few
+-- hundred ms, so read right after its own lump the count runs high by about half of it
+-- (a lump of 16 at 60/s read as 68/s). Other processes' lumps average out.
+local lump_sent = 0
+local lump_ok = 0
+local function send_rate() return math.max(0, sent - lump_sent) / covered() end
+local function admitted_rate() return math.max(0, ok - lump_ok) / covered() end
 local function num(x)
   if x == nil then return '' end
   return string.format('%.3f', x)
 end
 local function int(x) return string.format('%d', x) end
 local function state(a, b, c)
-  local r = {num(now), num(rate), num(limit), int(event), num(pause), num(send_rate())}
-  if a ~= nil then r[7] = a end
-  if b ~= nil then r[8] = b end
-  if c ~= nil then r[9] = c end
+  local r = {num(now), num(rate), num(limit), int(event), num(pause), num(send_rate()), num(admitted_rate())}
+  if a ~= nil then r[8] = a end
+  if b ~= nil then r[9] = b end
+  if c ~= nil then r[10] = c end
   return r
+end
+-- Dispatches and successes a process reports (ARGV strings, '' when none): both counts
+-- decay together.
+local function tally(sent_arg, ok_arg)
+  local n = tonumber(sent_arg) or 0
+  local a = tonumber(ok_arg) or 0
+  if n <= 0 and a <= 0 then return end
+  sent = sent + math.max(n, 0)
+  ok = ok + math.max(a, 0)
+  lump_sent = math.max(n, 0) / 2
+  lump_ok = math.max(a, 0) / 2
+  redis.call('HSET', key, 'sent', num(sent), 'ok', num(ok), 'sent_at', num(now), 'sent_since', num(sent_since))
 end
 local function set_rate(arg)
   if arg == 'inf' then
@@ -121,8 +144,9 @@ export const JOIN = script('join', 'return state()');
 
 /**
  * ARGV: ttl, count, then a recovery step (eventSeen, rate, limit; empty strings when none),
- * then the dispatches made since the caller's last report ('' : count). Answers the state, the first slot (ms, Redis time), the interval between slots (ms; 0
- * when not pacing) and the number of slots granted: all asked for, except that while
+ * then the dispatches and successes since the caller's last report ('' : count sends,
+ * none admitted). Answers the state, the first slot (ms, Redis time), the interval
+ * between slots (ms; 0 when not pacing) and the number of slots granted: all asked for, except that while
  * pacing no slot lies more than {@link RESERVE_WINDOW_MS} past the first. Slots start at
  * the latest of now, the cool-down's end, and `tat`.
  */
@@ -142,8 +166,12 @@ if rate ~= nil then
   if count > fit then count = fit end
   redis.call('HSET', key, 'tat', num(first + count * interval))
 end
-sent = sent + (tonumber(ARGV[6]) or count)
-redis.call('HSET', key, 'sent', num(sent), 'sent_at', num(now), 'sent_since', num(sent_since))
+if ARGV[6] == nil or ARGV[6] == '' then
+  tally(tostring(count), ARGV[7])
+else
+  tally(ARGV[6], ARGV[7])
+end
+redis.call('HSET', key, 'sent', num(sent), 'ok', num(ok), 'sent_at', num(now), 'sent_since', num(sent_since))
 redis.call('PEXPIRE', key, ttl)
 return state(num(first), num(interval), int(count))
 `,
@@ -153,7 +181,9 @@ return state(num(first), num(interval), int(count))
  * ARGV: ttl, eventSeen, rate ('' | 'inf' | req/s), limit ('' | n), retryAfterMs ('' | ms),
  * cut ('' | a factor in (0, 1): the new rate is that factor of the fleet's rate, or of its
  * send rate when it is not pacing; used when no rate is given), sent ('' | dispatches
- * since the caller's last report, counted into the send rate first).
+ * since the caller's last report, counted into the send rate first), returned ('' | slots
+ * the caller dropped unused, still ahead: `tat` moves back by them at the rate before),
+ * admitted ('' | successes since the caller's last report).
  * Compare-and-set on the event id: a report made under the current event (or a later one,
  * when the state expired meanwhile) opens the next event and sets rate and limit; an older
  * one changes neither. A Retry-After extends the cool-down either way, and leaves a rate
@@ -165,10 +195,12 @@ export const CONGESTION = script(
   `
 local seen = tonumber(ARGV[2])
 local accepted = 0
-local dispatched = tonumber(ARGV[7])
-if dispatched ~= nil and dispatched > 0 then
-  sent = sent + dispatched
-  redis.call('HSET', key, 'sent', num(sent), 'sent_at', num(now), 'sent_since', num(sent_since))
+tally(ARGV[7], ARGV[9])
+local returned = tonumber(ARGV[8])
+if returned ~= nil and returned > 0 and rate ~= nil and tat > now then
+  -- Slots handed back: the schedule they held is free again (never before now).
+  tat = math.max(now, tat - returned * 1000 / rate)
+  redis.call('HSET', key, 'tat', num(tat))
 end
 if seen >= event then
   accepted = 1

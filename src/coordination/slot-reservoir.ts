@@ -6,8 +6,9 @@
  * reserves one at a time. Unused slots are not returned (a batch is short
  * by construction); a slot left unused for `staleMs` is dropped rather than sent late in a
  * burst. So the fleet counts sends, not slots: each reservation carries the dispatches made
- * since the last one (`takeDispatched()` hands them to a congestion report instead). After a congestion event or a cool-down the controller calls `clear()`: slots
- * reserved at the old rate are not used.
+ * and succeeded since the last one (`takeCounts()` hands them to a congestion report). After a
+ * congestion event or a cool-down the controller calls `clear()`: slots reserved at the old
+ * rate are not used (and those still ahead are handed back to the fleet's schedule).
  *
  * Two ways to use it: `take()` waits for a slot (one reservation shared by the callers
  * waiting at once); `peek()` + `consume()` never wait, for a state whose decisions are
@@ -15,7 +16,7 @@
  * locally) and reserves the next batch in the background when few are left, calling
  * `onReserved` when it lands.
  */
-import type { Coordinator, FleetState } from './coordinator.js';
+import type { Coordinator, FleetState, SendCounts } from './coordinator.js';
 
 /** Options of {@link SlotReservoir}. */
 export interface SlotReservoirOptions {
@@ -60,8 +61,9 @@ export class SlotReservoir {
   #state: FleetState | undefined;
   #refill: Promise<boolean> | undefined;
   #waiting = 0;
-  /** Dispatches since the count was last handed to the store (the fleet's send rate). */
+  /** Dispatches and successes since the counts were last handed to the store (the fleet's rates). */
   #dispatched = 0;
+  #admitted = 0;
   /** Times of the latest takes within the horizon (at most `maxBatch`). */
   #recent: number[] = [];
 
@@ -145,20 +147,31 @@ export class SlotReservoir {
     return { at, state: this.#state };
   }
 
-  /**
-   * The dispatches counted since the last call (or reservation), for a report to the store
-   * (a congestion report carries them); the count starts again from zero.
-   */
-  takeDispatched(): number {
-    const n = this.#dispatched;
-    this.#dispatched = 0;
-    return n;
+  /** A request dispatched by this process succeeded (told to the store with the next report). */
+  admitted(): void {
+    this.#admitted += 1;
   }
 
-  /** Drop the slots held (after a congestion event or a cool-down: they were for the old rate). */
-  clear(): void {
+  /**
+   * The dispatches and successes counted since the last call (or reservation), for a
+   * report to the store (a congestion report carries them); the counts start again at zero.
+   */
+  takeCounts(): Required<SendCounts> {
+    const counts = { sent: this.#dispatched, admitted: this.#admitted };
+    this.#dispatched = 0;
+    this.#admitted = 0;
+    return counts;
+  }
+
+  /**
+   * Drop the slots held (after a congestion event or a cool-down: they were for the old
+   * rate). Answers how many of them lay after `now`: schedule the fleet may take back.
+   */
+  clear(now = Number.NEGATIVE_INFINITY): number {
+    const ahead = this.#slots.filter((at) => at > now).length;
     this.stats.dropped += this.#slots.length;
     this.#slots = [];
+    return ahead;
   }
 
   /** The reservation in flight, or a new one. */
@@ -181,11 +194,12 @@ export class SlotReservoir {
     await Promise.resolve();
     const count = Math.min(this.#maxBatch, Math.max(this.batchSize, this.#waiting));
     this.stats.reservations += 1;
-    const sent = this.takeDispatched();
-    const grant = await this.#coordinator.reserve(this.#host, count, sent);
+    const counts = this.takeCounts();
+    const grant = await this.#coordinator.reserve(this.#host, count, counts);
     if (!grant) {
       // Not known to have arrived: counted with the next report instead.
-      this.#dispatched += sent;
+      this.#dispatched += counts.sent;
+      this.#admitted += counts.admitted;
       return false;
     }
     this.#state = grant.state;

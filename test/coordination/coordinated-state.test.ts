@@ -194,6 +194,100 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     expect(shared.snapshot().pacingRate).toBeCloseTo(cut, 3);
   });
 
+  /**
+   * A fleet pacing at 100/s whose server admitted about 60/s: six reports 50 ms apart of
+   * 5 sends and 3 successes each, then a process that joined it and sent 10 requests.
+   */
+  async function overTheLimit(host: string, local?: AimdState) {
+    const seed = coordinator();
+    await seed.reportCongestion(host, { eventSeen: 0, rate: 100, limit: 8 });
+    for (let i = 0; i < 6; i++) {
+      await seed.reserve(host, 1, { sent: 5, admitted: 3 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const l = local ?? new AimdState({ initialRttMs: 50, noise: false });
+    const shared = new CoordinatedState({ local: l, coordinator: coordinator(), host, clock });
+    expect(await eventually(() => shared.snapshot().pacingRate === 100, 2000)).toBe(true);
+    const joined = (await seed.join(host))!;
+    const sent = [];
+    let now = clock.now();
+    for (let i = 0; i < 10; i++) {
+      now += 5;
+      sent.push(shared.dispatch(now, 16, 0));
+    }
+    return { seed, shared, local: l, sent, now, admitted: joined.admittedRate };
+  }
+
+  it('cuts a pacing fleet to just under what the server admitted it, not to 0.7', async () => {
+    const host = uniqueHost('knee');
+    const { seed, shared, sent, now, admitted } = await overTheLimit(host);
+    expect(admitted).toBeGreaterThan(40);
+    expect(admitted).toBeLessThan(80);
+    shared.onThrottle(now + 1, sent.at(-1)!);
+    expect(await eventually(async () => (await seed.join(host))?.event === 2, 2000)).toBe(true);
+    const rate = (await seed.join(host))!.rate!;
+    // The rule before: 70 (a 0.7 cut), a third above the limit's 60 here.
+    expect(rate).toBeGreaterThan(0.85 * 0.95 * admitted);
+    expect(rate).toBeLessThan(1.15 * 0.95 * admitted);
+  });
+
+  it('recovers gently just above the knee, at the full pace below it', async () => {
+    const host = uniqueHost('probe');
+    const { shared, sent, now } = await overTheLimit(host);
+    shared.onThrottle(now + 1, sent.at(-1)!);
+    expect(await eventually(() => (shared.snapshot().pacingRate ?? 100) < 95, 2000)).toBe(true);
+    const knee = shared.snapshot().pacingRate!;
+    // A second of successes: 5 % of the knee (0.3 of the rate the event set, the rule before).
+    shared.onSuccess(clock.now() + 1000, shared.dispatch(clock.now(), 16, 0));
+    expect(shared.snapshot().pacingRate).toBeCloseTo(knee * 1.05, 0);
+  });
+
+  it('keeps its share of the fleet’s rate in flight whatever its own limit while the fleet paces', async () => {
+    const host = uniqueHost('in-flight');
+    const seed = coordinator();
+    await seed.reportCongestion(host, { eventSeen: 0, rate: 100, limit: 1 });
+    const { shared } = state(host);
+    expect(await eventually(() => shared.snapshot().pacingRate === 100, 2000)).toBe(true);
+    expect(shared.snapshot().limit).toBe(1);
+    let now = clock.now();
+    for (let i = 0; i < 10; i++) {
+      now += 10;
+      shared.onSuccess(now + 50, shared.dispatch(now, 16, 0));
+    }
+    // Alone at 100/s with 50 ms round trips: 5 in flight carry the rate. The rule before
+    // held it to its limit of 1 (20/s).
+    expect(shared.admit(16, 2)).toBe(true);
+    expect(shared.admit(16, 16)).toBe(false);
+  });
+
+  it('undoes the fleet’s cut when its trial finds the throttles were noise', async () => {
+    const host = uniqueHost('undo');
+    // Noise detection on: each cut is a trial.
+    const { seed, shared, sent, now } = await overTheLimit(host, new AimdState({ initialRttMs: 50 }));
+    // A window of 8 answered, one in eight throttled: the first throttle cuts (a trial).
+    let t = now;
+    for (const [i, d] of sent.entries()) {
+      t += 5;
+      if (i === 7) expect(shared.onThrottle(t, d)).toBe('congestion');
+      else shared.onSuccess(t, d);
+    }
+    expect(await eventually(async () => (await seed.join(host))?.event === 2, 2000)).toBe(true);
+    const cut = (await seed.join(host))!.rate!;
+    expect(cut).toBeLessThan(95);
+    expect(await eventually(() => shared.snapshot().pacingRate === cut, 2000)).toBe(true);
+    // After the cut the share stays one in eight: the trial finds noise, the level comes back.
+    for (let i = 0; i < 64 && shared.snapshot().restores === 0; i++) {
+      t += 5;
+      const d = shared.dispatch(t, 16, 0);
+      if (i % 8 === 7) shared.onThrottle(t + 1, d);
+      else shared.onSuccess(t + 1, d);
+    }
+    expect(shared.snapshot().restores).toBe(1);
+    // The undo travels with the next reservation: the fleet is back at 100/s.
+    shared.sendAt(clock.now());
+    expect(await eventually(async () => ((await seed.join(host))?.rate ?? 0) >= 100, 2000)).toBe(true);
+  });
+
   it('decides alone while Redis is unreachable, exactly as the local controller would', async () => {
     const host = uniqueHost('down');
     // Nothing listens on port 1.

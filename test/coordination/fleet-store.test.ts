@@ -50,13 +50,15 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     expect(r.interval).toBe(0);
     expect(r.first).toBe(r.now);
     // A count decaying with a one-second time constant, over the part of that window the
-    // spell covers (at least 100 ms): 5 slots at once read as 5 in the first 100 ms.
+    // spell covers (at least 100 ms), read right after its own lump as if the lump were
+    // spread over the time since the last (half of it counted): 5 slots at once read as
+    // 2.5 in the first 100 ms.
     const covered = 1 - Math.exp(-0.1);
-    expect(r.sendRate).toBeCloseTo(5 / covered, 0);
+    expect(r.sendRate).toBeCloseTo(2.5 / covered, 0);
     const again = await store.reserve(host, 3);
-    // 5 a moment ago, decayed a little, plus 3, over a window that grew a little.
-    expect(again.sendRate).toBeGreaterThan(7 / (1 - Math.exp(-0.2)));
-    expect(again.sendRate).toBeLessThanOrEqual(8 / covered + 0.01);
+    // 5 a moment ago, decayed a little, plus half of 3, over a window that grew a little.
+    expect(again.sendRate).toBeGreaterThan(6.4 / (1 - Math.exp(-0.2)));
+    expect(again.sendRate).toBeLessThanOrEqual(6.5 / covered + 0.01);
     expect((await store.join(host)).sendRate).toBeGreaterThan(7 / (1 - Math.exp(-0.2)));
     expect(await raw.pTTL(store.key(host))).toBeGreaterThan(0);
   });
@@ -67,15 +69,32 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     // above the limit (a batch at times spent all its attempts).
     const host = uniqueHost('sent');
     const covered = 1 - Math.exp(-0.1);
-    const r = await store.reserve(host, 16, undefined, 2);
+    const r = await store.reserve(host, 16, undefined, { sent: 2, admitted: 1 });
     expect(r.count).toBe(16);
-    expect(r.sendRate).toBeCloseTo(2 / covered, 0);
-    // A congestion report carries the dispatches since, counted before its cut.
-    const v = await store.reportCongestion(host, { eventSeen: 0, cut: 0.5, sent: 4 });
+    expect(r.sendRate).toBeCloseTo(1 / covered, 0);
+    expect(r.admittedRate).toBeCloseTo(0.5 / covered, 0);
+    // A congestion report carries the dispatches and successes since, counted before its cut.
+    const v = await store.reportCongestion(host, { eventSeen: 0, cut: 0.5, sent: 4, admitted: 2 });
     expect(v.accepted).toBe(true);
-    expect(v.sendRate).toBeGreaterThan(5.9 / (1 - Math.exp(-0.2)));
-    expect(v.sendRate).toBeLessThanOrEqual(6 / covered + 0.01);
+    expect(v.sendRate).toBeGreaterThan(3.9 / (1 - Math.exp(-0.2)));
+    expect(v.sendRate).toBeLessThanOrEqual(4 / covered + 0.01);
+    expect(v.admittedRate).toBeCloseTo(v.sendRate / 2, 1);
     expect(v.rate).toBeCloseTo(v.sendRate / 2, 0);
+    // Reading decays both alike.
+    const later = await store.join(host);
+    expect(later.admittedRate).toBeCloseTo(later.sendRate / 2, 1);
+  });
+
+  it('takes back the slots a congestion report hands back, so no gap follows the cut', async () => {
+    const host = uniqueHost('returned');
+    await store.reportCongestion(host, { eventSeen: 0, rate: 20 });
+    const r = await store.reserve(host, 4);
+    expect(r.count).toBe(4);
+    // Three of the four are dropped unused at an event: the schedule they held is free.
+    // (The rule before left `tat` past them: a pause as long as the reservation held.)
+    await store.reportCongestion(host, { eventSeen: 1, returned: 3 });
+    const next = await store.reserve(host, 1);
+    expect(next.first).toBeCloseTo(Math.max(next.now, r.first + r.interval), 0);
   });
 
   it('grants at most RESERVE_WINDOW_MS of the schedule in one reservation while pacing', async () => {
@@ -213,6 +232,7 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     expect(Object.keys(hash).sort()).toEqual([
       'event',
       'limit',
+      'ok',
       'pause',
       'rate',
       'sent',

@@ -22,7 +22,14 @@ function fakeFleet(intervalMs = 10) {
       const slots = Array.from({ length: count }, (_, i) => tat + i * intervalMs);
       tat += count * intervalMs;
       return {
-        state: { event: 0, rate: 1000 / intervalMs, limit: undefined, pausedUntil: undefined, sendRate: 0 },
+        state: {
+          event: 0,
+          rate: 1000 / intervalMs,
+          limit: undefined,
+          pausedUntil: undefined,
+          sendRate: 0,
+          admittedRate: 0,
+        },
         slots,
       };
     },
