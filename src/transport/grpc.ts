@@ -25,11 +25,13 @@ import {
   httpStatusForGrpcCode,
   type PineconeError,
   TimeoutError,
+  TLS_TO_PLAIN_HTTP,
 } from '../errors.js';
 import type { FailureClass } from '../resilience/retry.js';
 import { API_VERSION, VERSION } from '../version.js';
 import { classifyGrpcFailure } from './grpc-policy.js';
 import { parseHost } from './host.js';
+import { plainHttpAnswerError, plainHttpAnswerReason } from './plain-http-answer.js';
 
 export {
   classifyGrpcFailure,
@@ -229,6 +231,10 @@ export class GrpcTransport {
     }
     const details = this.redact(error.details ?? '');
     const network = clientSideFailure(code, details);
+    if (network === TLS_TO_PLAIN_HTTP) {
+      const reason = plainHttpAnswerReason(details)!;
+      return plainHttpAnswerError(this.host, reason, { attempts: req.attempt, cause: error });
+    }
     if (network) {
       return new ConnectionError(
         `Could not complete the gRPC call to ${this.host}: ${network} (${name}: ${details})`,
@@ -277,6 +283,8 @@ function clientSideFailure(code: number, details: string): string | undefined {
   if (code !== grpc.status.UNAVAILABLE && code !== grpc.status.INTERNAL) return undefined;
   const errno = /\b(E[A-Z]{3,}|ENOTFOUND|EAI_AGAIN)\b/.exec(details)?.[1];
   if (/No connection established|Name resolution failed|Failed to connect/.test(details)) {
+    // A TLS handshake answered in plain HTTP: grpc-js passes on OpenSSL's words only.
+    if (plainHttpAnswerReason(details)) return TLS_TO_PLAIN_HTTP;
     return errno ?? 'UNREACHABLE';
   }
   if (/^Connection dropped/.test(details)) return 'CONNECTION_DROPPED';
