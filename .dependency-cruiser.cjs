@@ -78,9 +78,12 @@ module.exports = {
       comment:
         'Only the gRPC entry point loads @grpc/grpc-js statically; GrpcIndex imports its wire dynamically.',
       severity: 'error',
-      from: { path: '^src/', pathNot: '^src/(grpc\\.ts|transport/grpc\\.ts|data/grpc-wire\\.ts|local/)' },
+      from: {
+        path: '^src/',
+        pathNot: '^src/(grpc\\.ts|transport/grpc\\.ts|transport/grpc-tls\\.ts|data/grpc-wire\\.ts|local/)',
+      },
       to: {
-        path: '@grpc/grpc-js|^src/transport/grpc\\.ts$|^src/data/grpc-wire\\.ts$',
+        path: '@grpc/grpc-js|^src/transport/grpc(-tls)?\\.ts$|^src/data/grpc-wire\\.ts$',
         dependencyTypesNot: ['dynamic-import'],
       },
     },

@@ -133,12 +133,25 @@ export class ServiceUnavailableError extends ServerError {
   override name = 'ServiceUnavailableError';
 }
 
-/** The host could not be reached or the connection broke, after the configured retries. */
+/**
+ * `ConnectionError.code` of an `https` (TLS) request to a host that answered in plain HTTP
+ * (e.g. the local emulator given without `http://`). Thrown after one attempt: every attempt
+ * would be answered the same way.
+ */
+export const TLS_TO_PLAIN_HTTP = 'TLS_TO_PLAIN_HTTP';
+
+/**
+ * The host could not be reached or the connection broke, after the configured retries;
+ * or, with code {@link TLS_TO_PLAIN_HTTP}, it answered TLS in plain HTTP (not retried).
+ */
 export class ConnectionError extends PineconeError {
   override name = 'ConnectionError';
   readonly host: string;
   attempts: number;
-  /** Low-level code, e.g. `ECONNREFUSED`, `ECONNRESET`, `UND_ERR_SOCKET`, `BAD_BODY`. */
+  /**
+   * Low-level code, e.g. `ECONNREFUSED`, `ECONNRESET`, `UND_ERR_SOCKET`, `BAD_BODY`,
+   * {@link TLS_TO_PLAIN_HTTP}.
+   */
   readonly code: string | undefined;
   constructor(message: string, init: RequestErrorInit & { code?: string | undefined }) {
     super(message, { cause: init.cause });

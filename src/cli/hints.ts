@@ -1,20 +1,14 @@
 /**
  * The one line the CLI prints for an error, with advice where a failure has a usual cause:
- * an `https` request to a plain-HTTP host (the local emulator) reads as OpenSSL's internals,
+ * an `https` request to a plain-HTTP host (the local emulator) gets the fix in CLI words,
  * a refused connection does not say how often it was tried. The SDK's messages stay as they
  * are for programs; this is the command line's reading of them.
  */
-import { ApiError, ConnectionError, type PineconeError } from '../errors.js';
-
-/** OpenSSL's words when a TLS client gets a plain-HTTP answer. */
-const TLS_TO_PLAIN = /wrong[ _]version[ _]number|packet[ _]length[ _]too[ _]long/i;
+import { ApiError, ConnectionError, type PineconeError, TLS_TO_PLAIN_HTTP } from '../errors.js';
 
 /** Whether `error` is an https request answered in plain HTTP (a host missing `http://`). */
-export function isPlainHttpAnswer(error: unknown): error is ConnectionError | ApiError {
-  return (
-    (error instanceof ConnectionError || error instanceof ApiError) &&
-    TLS_TO_PLAIN.test(`${error.message} ${causeText(error)}`)
-  );
+export function isPlainHttpAnswer(error: unknown): error is ConnectionError {
+  return error instanceof ConnectionError && error.code === TLS_TO_PLAIN_HTTP;
 }
 
 /** The error as the CLI prints it after `error: ` (the message, with advice where it helps). */
@@ -22,7 +16,8 @@ export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   if (isPlainHttpAnswer(error)) {
     return (
-      `${error.host} answered an https request in plain HTTP (${attemptsText(error.attempts)}). ` +
+      `${error.host} answered an https request in plain HTTP (${attemptsText(error.attempts)}: not retried, ` +
+      'it would answer every attempt the same way). ' +
       `The local emulator speaks plain HTTP: add http:// to the host, e.g. http://${error.host}`
     );
   }

@@ -9,10 +9,12 @@
  * retried too (INTERNAL for 500, DEADLINE_EXCEEDED for 504 and 408), since every
  * data-plane call is idempotent and REST retries those. Broken streams, resets and
  * unreachable servers never reach this table: the transport reports them as
- * `ConnectionError`s (as REST does), retried and neutral for the limiter.
+ * `ConnectionError`s (as REST does), retried and neutral for the limiter; a TLS channel
+ * answered in plain HTTP is the one `ConnectionError` not retried.
  */
 import { ApiError, ConnectionError, GRPC_CODE_NAMES, TimeoutError } from '../errors.js';
 import type { FailureClass } from '../resilience/retry.js';
+import { classifyConnectionFailure } from './plain-http-answer.js';
 
 /** gRPC status codes by name (grpc/status.h), for the sets below. */
 export const GrpcStatus = {
@@ -75,7 +77,8 @@ export function parseGrpcCodes(codes: Iterable<unknown>): ReadonlySet<number> | 
  * `retryable` is retried (the server's pushback honoured; a negative pushback means "do
  * not retry"); UNAVAILABLE and RESOURCE_EXHAUSTED are throttling. An attempt past its
  * deadline, a reply that does not decode, a broken stream and an unreachable server are
- * retried and neutral for the limiter. The log label is the code name (or network code).
+ * retried and neutral for the limiter, except a TLS channel answered in plain HTTP (never
+ * retried: see `plain-http-answer.ts`). The log label is the code name (or network code).
  */
 export function classifyGrpcFailure(
   error: unknown,
@@ -96,9 +99,7 @@ export function classifyGrpcFailure(
   if (error instanceof TimeoutError) {
     return { retryable: true, throttle: false, rateLimited: false, label: 'DEADLINE_EXCEEDED' };
   }
-  if (error instanceof ConnectionError) {
-    return { retryable: true, throttle: false, rateLimited: false, label: error.code ?? 'NETWORK' };
-  }
+  if (error instanceof ConnectionError) return classifyConnectionFailure(error);
   return { retryable: false, throttle: false, rateLimited: false, label: 'ERROR' };
 }
 

@@ -25,11 +25,14 @@ import {
   httpStatusForGrpcCode,
   type PineconeError,
   TimeoutError,
+  TLS_TO_PLAIN_HTTP,
 } from '../errors.js';
 import type { FailureClass } from '../resilience/retry.js';
 import { API_VERSION, VERSION } from '../version.js';
 import { classifyGrpcFailure } from './grpc-policy.js';
+import { tlsCredentials } from './grpc-tls.js';
 import { parseHost } from './host.js';
+import { plainHttpAnswerError, plainHttpAnswerReason } from './plain-http-answer.js';
 
 export {
   classifyGrpcFailure,
@@ -45,6 +48,8 @@ export {
 export interface GrpcTarget {
   /** `host:port` for grpc-js (port 443 unless the host names one). */
   address: string;
+  /** The host name or IP address alone, as in the URL (an IPv6 address in brackets). */
+  hostname: string;
   /** TLS unless the host was given as `http://`. */
   secure: boolean;
   /** `host[:port]` as logs, errors and the limiter registry show it (same as REST's). */
@@ -58,7 +63,12 @@ export interface GrpcTarget {
 export function grpcTarget(host: string): GrpcTarget {
   const url = parseHost(host);
   const secure = url.protocol === 'https:';
-  return { address: `${url.hostname}:${url.port || (secure ? '443' : '80')}`, secure, label: url.host };
+  return {
+    address: `${url.hostname}:${url.port || (secure ? '443' : '80')}`,
+    hostname: url.hostname,
+    secure,
+    label: url.host,
+  };
 }
 
 /** One RPC of the service, with the (de)serialisers grpc-js needs. */
@@ -132,7 +142,9 @@ export class GrpcTransport {
     const agent = `pinecone-resilient/${VERSION}`;
     this.#client = new grpc.Client(
       target.address,
-      target.secure ? grpc.credentials.createSsl() : grpc.credentials.createInsecure(),
+      target.secure
+        ? tlsCredentials(target.hostname, options.channelOptions)
+        : grpc.credentials.createInsecure(),
       {
         'grpc.primary_user_agent': options.sourceTag ? `${agent}; source_tag=${options.sourceTag}` : agent,
         // The SDK's retry loop is the only one: attempts, logs and limiter stay exact.
@@ -229,6 +241,10 @@ export class GrpcTransport {
     }
     const details = this.redact(error.details ?? '');
     const network = clientSideFailure(code, details);
+    if (network === TLS_TO_PLAIN_HTTP) {
+      const reason = plainHttpAnswerReason(details)!;
+      return plainHttpAnswerError(this.host, reason, { attempts: req.attempt, cause: error });
+    }
     if (network) {
       return new ConnectionError(
         `Could not complete the gRPC call to ${this.host}: ${network} (${name}: ${details})`,
@@ -277,6 +293,8 @@ function clientSideFailure(code: number, details: string): string | undefined {
   if (code !== grpc.status.UNAVAILABLE && code !== grpc.status.INTERNAL) return undefined;
   const errno = /\b(E[A-Z]{3,}|ENOTFOUND|EAI_AGAIN)\b/.exec(details)?.[1];
   if (/No connection established|Name resolution failed|Failed to connect/.test(details)) {
+    // A TLS handshake answered in plain HTTP: grpc-js passes on OpenSSL's words only.
+    if (plainHttpAnswerReason(details)) return TLS_TO_PLAIN_HTTP;
     return errno ?? 'UNREACHABLE';
   }
   if (/^Connection dropped/.test(details)) return 'CONNECTION_DROPPED';

@@ -16,6 +16,11 @@ import { parseRetryAfter } from '../resilience/backoff.js';
 import type { FailureClass } from '../resilience/retry.js';
 import { API_VERSION, VERSION } from '../version.js';
 import { parseHost } from './host.js';
+import {
+  classifyConnectionFailure,
+  plainHttpAnswerError,
+  plainHttpAnswerReason,
+} from './plain-http-answer.js';
 
 /** HTTP methods the API uses. */
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -196,9 +201,7 @@ export class RestTransport {
     }
     if (error instanceof TimeoutError)
       return { retryable: true, throttle: false, rateLimited: false, label: 'TIMEOUT' };
-    if (error instanceof ConnectionError) {
-      return { retryable: true, throttle: false, rateLimited: false, label: error.code ?? 'NETWORK' };
-    }
+    if (error instanceof ConnectionError) return classifyConnectionFailure(error);
     return { retryable: false, throttle: false, rateLimited: false, label: 'ERROR' };
   }
 
@@ -243,6 +246,13 @@ export class RestTransport {
       );
     }
     const detail = error instanceof Error ? this.redact(error.message) : String(error);
+    const plainHttp = plainHttpAnswerReason(code);
+    if (plainHttp) {
+      return plainHttpAnswerError(this.host, plainHttp, {
+        attempts: req.attempt,
+        cause: this.redactedCause(error),
+      });
+    }
     return new ConnectionError(
       `Could not complete the request to ${this.host}: ${code ?? 'network error'} (${detail})`,
       {

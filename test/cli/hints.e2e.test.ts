@@ -34,10 +34,14 @@ async function closedPort(): Promise<number> {
 }
 
 describe('CLI hints', () => {
-  it('an https request to the plain-HTTP emulator says to add http://, not OpenSSL internals', async () => {
+  it('an https request to the plain-HTTP emulator says to add http://, after one attempt, not OpenSSL internals', async () => {
     const bare = host.replace('http://', '');
     for (const transport of [[], ['--grpc']]) {
-      const run = await runCli(['stats', '--host', bare, '--max-retries', '0', ...transport], { env });
+      // Default retries: the wrong scheme is not retried, so one attempt (it used to be 4, or 6 over gRPC).
+      const run = await runCli(['stats', '--host', bare, ...transport], { env });
+      expect(run.stderr).toContain(
+        `${bare} answered an https request in plain HTTP (after 1 attempt: not retried`,
+      );
       expect(run.stderr).toContain(`add http:// to the host, e.g. http://${bare}`);
       expect(run.stderr).not.toMatch(/ssl3_get_record|SSL routines|openssl/i);
       // A wrong scheme never passes on a retry: a usage error.

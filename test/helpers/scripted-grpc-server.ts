@@ -1,10 +1,11 @@
 /**
- * A real gRPC (HTTP/2, plaintext) server on 127.0.0.1 that answers unary calls from a
- * script: exact status codes, trailers (pushback), undecodable messages, or no answer at
+ * A real gRPC (HTTP/2, plaintext or TLS) server on 127.0.0.1 that answers unary calls from
+ * a script: exact status codes, trailers (pushback), undecodable messages, or no answer at
  * all. The SDK talks to it through grpc-js over a real socket.
  */
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 
 /** One scripted reply. */
 export interface GrpcReply {
@@ -31,9 +32,11 @@ export interface SeenCall {
 
 /** Handle on a running scripted server. */
 export interface ScriptedGrpcServer {
-  /** `http://127.0.0.1:PORT`: a plaintext gRPC host for the SDK. */
+  /** `http://127.0.0.1:PORT` (plaintext) or `https://127.0.0.1:PORT` (TLS): a gRPC host for the SDK. */
   url: string;
   calls: SeenCall[];
+  /** TLS only: the server name (SNI) each connection's client sent, `false` for none. */
+  servernames: (string | false)[];
   /** Queue replies; when the queue is empty, `fallback` answers. */
   push(...replies: GrpcReply[]): void;
   fallback: GrpcReply;
@@ -42,14 +45,20 @@ export interface ScriptedGrpcServer {
   close(): Promise<void>;
 }
 
-/** Start a scripted gRPC server on an ephemeral loopback port. */
-export async function startScriptedGrpcServer(fallback: GrpcReply = {}): Promise<ScriptedGrpcServer> {
+/** Start a scripted gRPC server on an ephemeral loopback port; with `tls`, over TLS with that key and certificate. */
+export async function startScriptedGrpcServer(
+  fallback: GrpcReply = {},
+  options: { tls?: { key: string; cert: string } } = {},
+): Promise<ScriptedGrpcServer> {
   const queue: GrpcReply[] = [];
   const calls: SeenCall[] = [];
   const waiters: { n: number; resolve: () => void }[] = [];
   const sessions = new Set<http2.ServerHttp2Session>();
   const state = { fallback };
-  const server = http2.createServer();
+  const servernames: (string | false)[] = [];
+  const server = options.tls ? http2.createSecureServer(options.tls) : http2.createServer();
+  server.on('secureConnection', (socket: TLSSocket) => servernames.push(socket.servername ?? false));
+  server.on('tlsClientError', () => undefined);
   server.on('session', (s) => {
     sessions.add(s);
     s.on('close', () => sessions.delete(s));
@@ -95,8 +104,9 @@ export async function startScriptedGrpcServer(fallback: GrpcReply = {}): Promise
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     calls,
+    servernames,
     push: (...replies) => queue.push(...replies),
     get fallback() {
       return state.fallback;

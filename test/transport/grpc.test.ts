@@ -64,6 +64,7 @@ describe('grpcTarget', () => {
   it('uses TLS on 443 for a bare or https host and plaintext for http://', () => {
     expect(grpcTarget('idx-abc.svc.pinecone.io')).toEqual({
       address: 'idx-abc.svc.pinecone.io:443',
+      hostname: 'idx-abc.svc.pinecone.io',
       secure: true,
       label: 'idx-abc.svc.pinecone.io',
     });
@@ -73,6 +74,7 @@ describe('grpcTarget', () => {
     });
     expect(grpcTarget('http://127.0.0.1:5082')).toEqual({
       address: '127.0.0.1:5082',
+      hostname: '127.0.0.1',
       secure: false,
       label: '127.0.0.1:5082',
     });
