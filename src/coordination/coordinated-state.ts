@@ -6,11 +6,14 @@
  * - **one pacing rate and a send schedule**: every dispatch takes a send slot reserved
  *   from the fleet (GCRA at the fleet's rate, reserved in small batches), so the fleet's
  *   requests are spaced as one client's would be; while the fleet is not pacing the slots
- *   are "now" and only count the fleet's send rate;
+ *   are "now", each process's own pacing (if its controller started it) is the brake, and
+ *   the dispatches each process reports make the fleet's send rate;
  * - **one decrease per congestion event**: a congestion event this process sees is
  *   reported with the event id its request left under; the first report of an event sets
- *   the fleet's rate (a cut of the fleet's rate, or of its send rate when it was not
- *   pacing yet) and limit, a later one adopts what the first set instead of cutting again;
+ *   the fleet's rate (a cut of the fleet's rate; when it was not pacing yet, its send
+ *   rate times the share of its own sends the local controller now paces at) and limit,
+ *   a later one adopts what the first set instead of cutting again; a state answered
+ *   late, from before the event last taken, is not taken;
  * - **recovery** by the fastest-recovering process (the fleet keeps the highest rate and
  *   limit reported since the event), and a **cool-down** after a Retry-After that every
  *   process waits out;
@@ -30,11 +33,19 @@ import type {
   ThrottleInfo,
   ThrottleVerdict,
 } from '../resilience/limiter-state.js';
+import { SendRateMeter } from '../resilience/pacer.js';
 import type { Coordinator, FleetState } from './coordinator.js';
 import { SlotReservoir } from './slot-reservoir.js';
 
 /** How far a fleet rate is cut at a congestion event (the local pacer's factor). */
 const FLEET_DECREASE = 0.7;
+
+/**
+ * Bounds of the first fleet rate as a share of the fleet's send rate (see
+ * {@link CoordinatedState.onThrottle}): never a cut that is no cut, nor one to almost nothing.
+ */
+const FIRST_CUT_MIN = 0.05;
+const FIRST_CUT_MAX = 0.95;
 
 /**
  * Recovery per second while the fleet paces and requests succeed, as a fraction of the rate
@@ -76,6 +87,8 @@ export class CoordinatedState implements LimiterState {
   #lastRecovery = 0;
   /** The fleet's rate as its current event set it: the recovery step is a fraction of it. */
   #eventRate: number | undefined;
+  /** This process's dispatches per second lately (what its local pacing rate is a share of). */
+  readonly #sent = new SendRateMeter();
   #disposed = false;
 
   constructor(options: CoordinatedStateOptions) {
@@ -111,10 +124,16 @@ export class CoordinatedState implements LimiterState {
       this.#adopt(state, false);
     }
     if (!this.#shared) return this.#local.sendAt(now);
+    if (this.#fleet?.rate === undefined) {
+      // The fleet is not pacing: its slots are "now" and only count sends, and this
+      // process's own pacing (started by its own events, before the fleet's first rate
+      // is known, or on a trial of a cut) is the brake, exactly as without coordination.
+      return Math.max(now, slot ?? now, this.#local.sendAt(now));
+    }
     // The fleet's slot replaces local pacing; the local pacer keeps its own measure, for
     // when the coordinator goes away.
     if (slot !== undefined) return Math.max(now, slot);
-    return this.#fleet?.rate === undefined ? now : now + SLOT_POLL_MS;
+    return now + SLOT_POLL_MS;
   }
 
   get pausedUntil(): number {
@@ -126,6 +145,7 @@ export class CoordinatedState implements LimiterState {
 
   dispatch(now: number, ceiling: number, inFlight: number): Dispatch {
     const d = this.#local.dispatch(now, ceiling, inFlight);
+    this.#sent.record(now);
     this.#slots.consume(now);
     const fleetDispatch: FleetDispatch = { ...d, fleetEvent: this.#fleet?.event ?? 0 };
     return fleetDispatch;
@@ -156,11 +176,7 @@ export class CoordinatedState implements LimiterState {
     if (verdict !== 'congestion' || !this.#shared) return verdict;
     const fleet = this.#fleet!;
     const local = this.#local.snapshot();
-    // The fleet's rate after this event: a cut of its rate, or of what it has been sending
-    // when it was not pacing yet and this process is down to one request in flight (where
-    // a process alone would start pacing). The store holds both figures (a process's copy
-    // may be stale), so the cut is sent as a factor.
-    const cut = fleet.rate !== undefined || local.limit <= 1 ? FLEET_DECREASE : undefined;
+    const cut = this.#cut(now, fleet, local);
     const retryAfterMs =
       info?.retryAfterMs === undefined
         ? undefined
@@ -169,7 +185,13 @@ export class CoordinatedState implements LimiterState {
     // Slots reserved at the old rate are not used.
     this.#slots.clear();
     void this.#coordinator
-      .reportCongestion(this.#host, { eventSeen, cut, limit: local.limit, retryAfterMs })
+      .reportCongestion(this.#host, {
+        eventSeen,
+        cut,
+        limit: local.limit,
+        retryAfterMs,
+        sent: this.#slots.takeDispatched(),
+      })
       .then(
         (answer) => {
           if (answer && !this.#disposed) this.#adopt(answer.state, !answer.accepted);
@@ -198,11 +220,31 @@ export class CoordinatedState implements LimiterState {
   }
 
   /**
+   * The fleet's rate after a congestion event, as a factor of a rate the store holds (a
+   * process's copy may be stale): of the fleet's rate when it paces; when it does not yet,
+   * of what the fleet has been sending, by the share of its own sends this process's
+   * controller now paces at (alone: the fleet's rate is the local pacing rate, set from
+   * what the server admitted, not 0.7 × a send rate that included the refused requests).
+   * No rate while the local controller does not pace either (its limit is the brake).
+   */
+  #cut(now: number, fleet: FleetState, local: LimiterSnapshot): number | undefined {
+    if (fleet.rate !== undefined) return FLEET_DECREASE;
+    // Down to one request in flight without local pacing (pacing turned off): the rule before.
+    if (local.pacingRate === undefined) return local.limit <= 1 ? FLEET_DECREASE : undefined;
+    const sent = this.#sent.rate(now);
+    if (!(sent > 0)) return FLEET_DECREASE;
+    return Math.min(FIRST_CUT_MAX, Math.max(FIRST_CUT_MIN, local.pacingRate / sent));
+  }
+
+  /**
    * Take the fleet's state. `limit`: also take its limit (a fresh process joining, or a
-   * report the fleet had already answered: one decrease per event, fleet-wide).
+   * report the fleet had already answered: one decrease per event, fleet-wide). A state
+   * from before the event last taken (a reservation answered late) is not taken: it would
+   * undo that event's cut.
    */
   #adopt(fleet: FleetState, limit: boolean): void {
     const known = this.#fleet;
+    if (known !== undefined && fleet.event < known.event) return;
     this.#fleet = { ...fleet };
     if (known === undefined || fleet.event !== known.event) this.#eventRate = fleet.rate;
     if (known === undefined || fleet.rate !== known.rate) this.#lastRecovery = this.#clock.now();

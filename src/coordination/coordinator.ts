@@ -29,7 +29,10 @@ export interface FleetState {
   limit: number | undefined;
   /** End of the fleet's cool-down after a Retry-After (clock ms); `undefined` when none. */
   pausedUntil: number | undefined;
-  /** The fleet's send rate lately (slots reserved per second, decaying over a second). */
+  /**
+   * The fleet's send rate lately: dispatches per second, as the processes report them with
+   * their reservations and congestion reports (a count decaying over a second).
+   */
   sendRate: number;
 }
 
@@ -57,7 +60,7 @@ export interface CongestionReport {
   rate?: number | undefined;
   /**
    * When no `rate` is given: the fleet's rate after this event as a factor (0..1) of its
-   * rate, or of its send rate (slots reserved per second lately) when it was not pacing.
+   * rate, or of its send rate (dispatches per second lately) when it was not pacing.
    * The store holds those measures, so this is how a process cuts from the fleet's figures
    * rather than its own.
    */
@@ -69,6 +72,11 @@ export interface CongestionReport {
    * report opened a new event.
    */
   retryAfterMs?: number | undefined;
+  /**
+   * Dispatches this process made since its last reservation or report, counted into the
+   * fleet's send rate before the cut is taken from it (see {@link Coordinator.reserve}).
+   */
+  sent?: number | undefined;
 }
 
 /** The store's answer to a {@link CongestionReport}. */
@@ -118,9 +126,12 @@ export interface Coordinator {
   /**
    * Reserve up to `count` send slots (GCRA at the fleet's rate, after any cool-down; an
    * implementation may grant fewer, at least one). Recovery steps noted by
-   * {@link reportRate} travel with it.
+   * {@link reportRate} travel with it. `sent`: dispatches this process made since its
+   * last reservation or report (what the fleet's send rate counts; default `count`).
+   * Slots reserved are not all used (dropped when stale or after an event), so a store
+   * counting reservations would read the fleet's send rate too high.
    */
-  reserve(host: string, count: number): Promise<SlotGrant | undefined>;
+  reserve(host: string, count: number, sent?: number): Promise<SlotGrant | undefined>;
   /** One congestion event seen here: opens a new fleet event unless the fleet already answered it. */
   reportCongestion(host: string, report: CongestionReport): Promise<CongestionVerdict | undefined>;
   /**

@@ -93,13 +93,21 @@ export class FleetStore {
     return parseReply(await this.#run(JOIN, host, []), 6, JOIN.name).state;
   }
 
-  /** Reserve `count` slots, merging a recovery step first when given. */
-  async reserve(host: string, count: number, recovery?: RateReport): Promise<StoredReservation> {
+  /**
+   * Reserve `count` slots, merging a recovery step first when given; `sent`: dispatches
+   * since the caller's last report (default `count`).
+   */
+  async reserve(
+    host: string,
+    count: number,
+    recovery?: RateReport,
+    sent?: number,
+  ): Promise<StoredReservation> {
     const step = recovery
       ? [String(recovery.eventSeen), encodeRate(recovery.rate), encodeOptional(recovery.limit)]
       : ['', '', ''];
     const { state, extra } = parseReply(
-      await this.#run(RESERVE, host, [String(count), ...step]),
+      await this.#run(RESERVE, host, [String(count), ...step, encodeOptional(sent)]),
       9,
       RESERVE.name,
     );
@@ -114,6 +122,7 @@ export class FleetStore {
       encodeOptional(report.limit),
       encodeOptional(report.retryAfterMs),
       encodeOptional(report.cut),
+      encodeOptional(report.sent),
     ]);
     const { state, extra } = parseReply(reply, 7, CONGESTION.name);
     return { ...state, accepted: extra[0] === '1' };

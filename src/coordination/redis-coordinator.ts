@@ -136,6 +136,11 @@ function checkReport(report: RateReport | CongestionReport): void {
   );
 }
 
+/** A count of dispatches reported to the store. */
+function checkSent(sent: number | undefined): void {
+  check(sent === undefined || (Number.isInteger(sent) && sent >= 0), 'sent', 'must be a whole number >= 0');
+}
+
 /** Of two optional values, the larger; `undefined` only when both are. */
 function maxDefined(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined) return b;
@@ -245,12 +250,13 @@ export class RedisCoordinator implements Coordinator {
     return stored && this.#local(stored, this.#now()).state;
   }
 
-  async reserve(host: string, count: number): Promise<SlotGrant | undefined> {
+  async reserve(host: string, count: number, sent?: number): Promise<SlotGrant | undefined> {
     checkHost(host);
     check(Number.isInteger(count) && count >= 1 && count <= MAX_RESERVATION, 'count', 'must be 1..1000');
+    checkSent(sent);
     const recovery = this.#pending.get(host);
     this.#pending.delete(host);
-    const stored = await this.#guard.run(() => this.#store.reserve(host, count, recovery));
+    const stored = await this.#guard.run(() => this.#store.reserve(host, count, recovery, sent));
     if (!stored) {
       // Not sent (or not known to have arrived): keep it for the next reservation.
       if (recovery) this.reportRate(host, recovery);
@@ -268,6 +274,7 @@ export class RedisCoordinator implements Coordinator {
     check(cut === undefined || (cut > 0 && cut < 1), 'cut', 'must be between 0 and 1');
     const wait = report.retryAfterMs;
     check(wait === undefined || (Number.isFinite(wait) && wait >= 0), 'retryAfterMs', 'must be >= 0');
+    checkSent(report.sent);
     const stored = await this.#guard.run(() => this.#store.reportCongestion(host, report));
     return stored && { accepted: stored.accepted, state: this.#local(stored, this.#now()).state };
   }

@@ -13,15 +13,17 @@
  * | `limit` | concurrency limit (per process) learned; absent: none yet                |
  * | `event` | id of the last congestion event; absent: 0                               |
  * | `pause` | end of the cool-down after a Retry-After, ms (Redis time); absent: none  |
- * | `sent`  | slots reserved, a count decaying with a time constant of one second       |
+ * | `sent`  | dispatches reported, a count decaying with a time constant of one second   |
  * | `sent_at` | when `sent` was last updated, ms (Redis time)                         |
  * | `sent_since` | start of the current spell of reservations (a gap > 1 s restarts it) |
  *
  * Every script that writes sets the key's TTL again (`PEXPIRE`), so the state of a host
  * nobody talks to any more disappears by itself. Every script answers the state after it
  * ran, `[now, rate, limit, event, pause, sendRate, ...]` (empty string: absent), then its
- * own fields. `sendRate` is the fleet's send rate (slots reserved per second, from `sent`):
- * what a congestion event's cut starts from when the fleet was not pacing yet.
+ * own fields. `sendRate` is the fleet's send rate (dispatches per second, from `sent`, as
+ * the processes report them with their reservations and congestion reports; slots
+ * reserved are not all used): what a congestion event's cut starts from when the fleet
+ * was not pacing yet.
  */
 import { createHash } from 'node:crypto';
 
@@ -118,8 +120,8 @@ end
 export const JOIN = script('join', 'return state()');
 
 /**
- * ARGV: ttl, count, then a recovery step (eventSeen, rate, limit; empty strings when none)
- * Answers the state, the first slot (ms, Redis time), the interval between slots (ms; 0
+ * ARGV: ttl, count, then a recovery step (eventSeen, rate, limit; empty strings when none),
+ * then the dispatches made since the caller's last report ('' : count). Answers the state, the first slot (ms, Redis time), the interval between slots (ms; 0
  * when not pacing) and the number of slots granted: all asked for, except that while
  * pacing no slot lies more than {@link RESERVE_WINDOW_MS} past the first. Slots start at
  * the latest of now, the cool-down's end, and `tat`.
@@ -140,7 +142,7 @@ if rate ~= nil then
   if count > fit then count = fit end
   redis.call('HSET', key, 'tat', num(first + count * interval))
 end
-sent = sent + count
+sent = sent + (tonumber(ARGV[6]) or count)
 redis.call('HSET', key, 'sent', num(sent), 'sent_at', num(now), 'sent_since', num(sent_since))
 redis.call('PEXPIRE', key, ttl)
 return state(num(first), num(interval), int(count))
@@ -150,7 +152,8 @@ return state(num(first), num(interval), int(count))
 /**
  * ARGV: ttl, eventSeen, rate ('' | 'inf' | req/s), limit ('' | n), retryAfterMs ('' | ms),
  * cut ('' | a factor in (0, 1): the new rate is that factor of the fleet's rate, or of its
- * send rate when it is not pacing; used when no rate is given).
+ * send rate when it is not pacing; used when no rate is given), sent ('' | dispatches
+ * since the caller's last report, counted into the send rate first).
  * Compare-and-set on the event id: a report made under the current event (or a later one,
  * when the state expired meanwhile) opens the next event and sets rate and limit; an older
  * one changes neither. A Retry-After extends the cool-down either way, and leaves a rate
@@ -162,6 +165,11 @@ export const CONGESTION = script(
   `
 local seen = tonumber(ARGV[2])
 local accepted = 0
+local dispatched = tonumber(ARGV[7])
+if dispatched ~= nil and dispatched > 0 then
+  sent = sent + dispatched
+  redis.call('HSET', key, 'sent', num(sent), 'sent_at', num(now), 'sent_since', num(sent_since))
+end
 if seen >= event then
   accepted = 1
   event = seen + 1

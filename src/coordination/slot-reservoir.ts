@@ -5,7 +5,8 @@
  * stretch): a busy process reserves up to `maxBatch` at once, a process that sends little
  * reserves one at a time. Unused slots are not returned (a batch is short
  * by construction); a slot left unused for `staleMs` is dropped rather than sent late in a
- * burst. After a congestion event or a cool-down the controller calls `clear()`: slots
+ * burst. So the fleet counts sends, not slots: each reservation carries the dispatches made
+ * since the last one (`takeDispatched()` hands them to a congestion report instead). After a congestion event or a cool-down the controller calls `clear()`: slots
  * reserved at the old rate are not used.
  *
  * Two ways to use it: `take()` waits for a slot (one reservation shared by the callers
@@ -59,6 +60,8 @@ export class SlotReservoir {
   #state: FleetState | undefined;
   #refill: Promise<boolean> | undefined;
   #waiting = 0;
+  /** Dispatches since the count was last handed to the store (the fleet's send rate). */
+  #dispatched = 0;
   /** Times of the latest takes within the horizon (at most `maxBatch`). */
   #recent: number[] = [];
 
@@ -142,6 +145,16 @@ export class SlotReservoir {
     return { at, state: this.#state };
   }
 
+  /**
+   * The dispatches counted since the last call (or reservation), for a report to the store
+   * (a congestion report carries them); the count starts again from zero.
+   */
+  takeDispatched(): number {
+    const n = this.#dispatched;
+    this.#dispatched = 0;
+    return n;
+  }
+
   /** Drop the slots held (after a congestion event or a cool-down: they were for the old rate). */
   clear(): void {
     this.stats.dropped += this.#slots.length;
@@ -168,14 +181,21 @@ export class SlotReservoir {
     await Promise.resolve();
     const count = Math.min(this.#maxBatch, Math.max(this.batchSize, this.#waiting));
     this.stats.reservations += 1;
-    const grant = await this.#coordinator.reserve(this.#host, count);
-    if (!grant) return false;
+    const sent = this.takeDispatched();
+    const grant = await this.#coordinator.reserve(this.#host, count, sent);
+    if (!grant) {
+      // Not known to have arrived: counted with the next report instead.
+      this.#dispatched += sent;
+      return false;
+    }
     this.#state = grant.state;
     this.#slots.push(...grant.slots);
     return true;
   }
 
+  /** A dispatch at `now`: the batch size's measure, and the send count the store is told. */
   #observe(now: number): void {
+    this.#dispatched += 1;
     this.#recent.push(now);
     const since = now - this.#horizon;
     while (this.#recent.length > this.#maxBatch || (this.#recent[0] as number) <= since) {

@@ -173,6 +173,13 @@ export class ThrottleEvidence<S> {
   cut(saved: S | undefined, factor: number): void {
     const before = this.share;
     const heavy = before >= this.#o.heavyShare && this.#levelT >= 2;
+    // A heavy share where a noise floor is known is far beyond what that floor explains
+    // (the cut needed the z bound passed, and random throttles at a floor's share almost
+    // never reach half a window): the trial that taught the floor misled (e.g. a bucket's
+    // burst diluted its share before the cut). Kept, it let the pacer recover until a
+    // third of all requests were refused. Forget it; the next cut is a trial again and
+    // learns the floor anew if there is one.
+    if (heavy) this.#noise = 0;
     if (this.#trial) this.#trial.factor *= factor;
     else if (saved !== undefined && !heavy) this.#trial = { saved, before, factor };
     // A trial judges the latest level: a second cut restarts its count, not its saved level.

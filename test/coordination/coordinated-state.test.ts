@@ -6,6 +6,7 @@
  */
 import { afterAll, expect, it } from 'vitest';
 import { CoordinatedState } from '../../src/coordination/coordinated-state.js';
+import type { Coordinator } from '../../src/coordination/coordinator.js';
 import { type RedisCoordinator, redisCoordinator } from '../../src/coordination/redis-coordinator.js';
 import { AimdState } from '../../src/resilience/aimd-state.js';
 import { type Clock, systemClock } from '../../src/resilience/clock.js';
@@ -31,7 +32,7 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     return c;
   }
   /** One process's state of `host`: a controller that has measured a 50 ms round trip. */
-  function state(host: string, c: RedisCoordinator = coordinator()) {
+  function state(host: string, c: Coordinator = coordinator()) {
     const local = new AimdState({ initialRttMs: 50, noise: false });
     return { local, shared: new CoordinatedState({ local, coordinator: c, host, clock }), coordinator: c };
   }
@@ -108,6 +109,89 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     // 12 sends from one schedule take at least 11 intervals (less a timer's slack), where
     // two processes pacing apart would both send at 40 req/s (about half that).
     expect(sends.at(-1)! - sends[0]!).toBeGreaterThan(11 * 25 - 20);
+  });
+
+  /**
+   * A process that has learned limit 1 from the fleet (not pacing), then sent 12 requests
+   * about 15 ms apart, asking when it may send before each as the limiter does.
+   */
+  async function atTheFloor(host: string, c: Coordinator = coordinator()) {
+    const seed = coordinator();
+    await seed.reportCongestion(host, { eventSeen: 0, limit: 1 });
+    const p = state(host, c);
+    expect(await eventually(() => p.shared.snapshot().limit === 1, 2000)).toBe(true);
+    const sent = [];
+    for (let i = 0; i < 12; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 15));
+      const now = clock.now();
+      p.shared.sendAt(now);
+      sent.push(p.shared.dispatch(now, 16, 0));
+    }
+    return { ...p, seed, sent, now: clock.now() };
+  }
+
+  it('paces by its own controller while the fleet does not pace yet', async () => {
+    const host = uniqueHost('own-pace');
+    const { shared, local, sent, now } = await atTheFloor(host);
+    // Throttled at one request in flight: the local controller starts pacing. Until the
+    // fleet's answer lands the fleet has no rate; the rule before sent at once (its slots
+    // are "now"), so a trial of that cut measured a cut that was never made.
+    expect(shared.onThrottle(now + 1, sent.at(-1)!)).toBe('congestion');
+    const rate = local.snapshot().pacingRate;
+    expect(rate).toBeDefined();
+    expect(shared.sendAt(now + 1)).toBe(local.sendAt(now + 1));
+    expect(shared.sendAt(now + 1)).toBeGreaterThan(now + 1);
+  });
+
+  it('starts the fleet at the local pacing rate’s share of what the fleet sent', async () => {
+    const host = uniqueHost('first-rate');
+    const { shared, local, seed, sent, now } = await atTheFloor(host);
+    shared.onThrottle(now + 1, sent.at(-1)!);
+    const rate = local.snapshot().pacingRate!;
+    // A lone process: the fleet's sends are its own, so the fleet's first rate is about
+    // its pacing rate (the rule before: 0.7 × the slots reserved per second, none here).
+    expect(await eventually(async () => (await seed.join(host))?.event === 2, 2000)).toBe(true);
+    const fleet = (await seed.join(host))!;
+    expect(fleet.rate).toBeGreaterThan(0.8 * rate);
+    expect(fleet.rate).toBeLessThan(1.2 * rate);
+  });
+
+  it('does not take a state from before the event it knows (a reservation answered late)', async () => {
+    const host = uniqueHost('late');
+    const real = coordinator();
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // The real coordinator, its answers to reservations held back until released.
+    const late: Coordinator = {
+      attach: (context) => real.attach(context),
+      join: (h) => real.join(h),
+      reserve: async (h, count, sentCount) => {
+        const grant = await real.reserve(h, count, sentCount);
+        await held;
+        return grant;
+      },
+      reportCongestion: (h, report) => real.reportCongestion(h, report),
+      reportRate: (h, report) => real.reportRate(h, report),
+      get available() {
+        return real.available;
+      },
+      dispose: () => real.dispose(),
+    };
+    // A reservation made under event 1 (the first, while the process sends) is held...
+    const { shared, seed, sent, now } = await atTheFloor(host, late);
+    // ...while a throttle opens event 2 and the process takes the fleet's new rate.
+    shared.onThrottle(now + 1, sent.at(-1)!);
+    expect(await eventually(async () => (await seed.join(host))?.event === 2, 2000)).toBe(true);
+    const cut = (await seed.join(host))!.rate!;
+    expect(await eventually(() => shared.snapshot().pacingRate !== undefined, 2000)).toBe(true);
+    // The late answer (event 1, no rate) lands: the cut stands.
+    release();
+    await held;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    shared.sendAt(clock.now());
+    expect(shared.snapshot().pacingRate).toBeCloseTo(cut, 3);
   });
 
   it('decides alone while Redis is unreachable, exactly as the local controller would', async () => {

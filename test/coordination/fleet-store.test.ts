@@ -61,6 +61,23 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     expect(await raw.pTTL(store.key(host))).toBeGreaterThan(0);
   });
 
+  it('counts the dispatches reported in its send rate, not the slots reserved', async () => {
+    // Slots go unused (dropped when stale, cleared at an event): counted as sends, a lone
+    // process's 88/s read as 150/s, and the fleet's first rate, cut from it, stayed far
+    // above the limit (a batch at times spent all its attempts).
+    const host = uniqueHost('sent');
+    const covered = 1 - Math.exp(-0.1);
+    const r = await store.reserve(host, 16, undefined, 2);
+    expect(r.count).toBe(16);
+    expect(r.sendRate).toBeCloseTo(2 / covered, 0);
+    // A congestion report carries the dispatches since, counted before its cut.
+    const v = await store.reportCongestion(host, { eventSeen: 0, cut: 0.5, sent: 4 });
+    expect(v.accepted).toBe(true);
+    expect(v.sendRate).toBeGreaterThan(5.9 / (1 - Math.exp(-0.2)));
+    expect(v.sendRate).toBeLessThanOrEqual(6 / covered + 0.01);
+    expect(v.rate).toBeCloseTo(v.sendRate / 2, 0);
+  });
+
   it('grants at most RESERVE_WINDOW_MS of the schedule in one reservation while pacing', async () => {
     const host = uniqueHost('window');
     await store.reportCongestion(host, { eventSeen: 0, rate: 20 });

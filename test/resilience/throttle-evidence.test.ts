@@ -52,6 +52,38 @@ describe('ThrottleEvidence trials', () => {
   });
 });
 
+describe('ThrottleEvidence noise floor', () => {
+  it('forgets a floor when a share far beyond it cuts: the trial that taught it misled', () => {
+    // A bucket's burst: 1 in 8 throttled before a cut and after it, so the trial takes
+    // the share for noise (floor 1/8). Then the level restored draws over half (the
+    // bucket's steady share at that level). The rule before kept the floor, and each
+    // later cut needed the share past what 1/8 explains: a third of requests refused
+    // against a bucket of 60/s, and a batch at times spent all its attempts.
+    const e = new ThrottleEvidence<string>();
+    answer(e, 40, (i) => i % 8 === 7);
+    e.cut('level before', 0.5);
+    answer(e, 40, (i) => i % 8 === 7);
+    expect(e.noise).toBeGreaterThan(0.1);
+    answer(e, 32, (i) => i % 3 !== 0);
+    expect(e.congested()).toBe(true);
+    e.cut('restored level', 0.5);
+    expect(e.noise).toBe(0);
+  });
+
+  it('keeps the floor when the share that cuts is not heavy', () => {
+    const e = new ThrottleEvidence<string>();
+    answer(e, 40, (i) => i % 8 === 7);
+    e.cut('level before', 0.5);
+    answer(e, 40, (i) => i % 8 === 7);
+    const floor = e.noise;
+    // A third: past what 1/8 explains over 64 dispatches, short of half.
+    answer(e, 64, (i) => i % 3 === 2);
+    expect(e.congested()).toBe(true);
+    e.cut('restored level', 0.5);
+    expect(e.noise).toBe(floor);
+  });
+});
+
 describe('ThrottleEvidence trials at a low random share', () => {
   it('does not take a few quiet dozen dispatches at a random 5 % for a cut that helped', () => {
     // 1 in 20 before the cut and after it. 64 dispatches at 5 % hold fewer than 3
