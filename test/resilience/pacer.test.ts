@@ -176,11 +176,78 @@ describe('GcraPacer', () => {
     expect(fast.rate! - b).toBeCloseTo(1, 9);
   });
 
+  /** Sends and successes at 100/s from `from` (exclusive) to `to`, with a round trip of 20 ms. */
+  function run(p: GcraPacer, from: number, to: number) {
+    for (let t = from + 10; t <= to; t += 10) {
+      p.recordSend(t);
+      p.onSuccess(t, Number.POSITIVE_INFINITY, 20);
+    }
+  }
+
+  /** A pacer cut at 100/s (its first event), then recovered past that while sending 100/s. */
+  function cutAt100ThenRecovered(options = {}) {
+    const p = busyPacer({ recoverySuccesses: 1, ...options });
+    p.onCongestion(1000, Number.POSITIVE_INFINITY);
+    run(p, 1000, 2600);
+    expect(p.rate!).toBeGreaterThan(100);
+    return p;
+  }
+
+  it('a second event at about the rate of the first holds just under it instead of cutting again', () => {
+    const p = cutAt100ThenRecovered();
+    p.onCongestion(2600, Number.POSITIVE_INFINITY);
+    // 0.95 × the level both events happened at (100/s sent), not 0.7 × the rate.
+    expectNear(p.rate, 95, 0.01);
+    // The rule before: the whole cut again.
+    const before = cutAt100ThenRecovered({ plateau: false });
+    before.onCongestion(2600, Number.POSITIVE_INFINITY);
+    expectNear(before.rate, 70, 0.01);
+  });
+
+  it('holds the level for probeRtts round trips, then probes; a failed probe goes back and waits twice as long', () => {
+    const p = cutAt100ThenRecovered();
+    p.onCongestion(2600, Number.POSITIVE_INFINITY);
+    const level = p.rate!;
+    // 32 round trips of 20 ms: no recovery for 640 ms.
+    run(p, 2600, 3230);
+    expect(p.rate).toBe(level);
+    run(p, 3230, 3300);
+    expect(p.rate!).toBeGreaterThan(level);
+    // The probe is throttled: back to the level, not a cut below it...
+    p.onCongestion(3300, Number.POSITIVE_INFINITY);
+    expect(p.rate).toBe(level);
+    // ...and the next probe waits 1280 ms.
+    run(p, 3300, 4570);
+    expect(p.rate).toBe(level);
+    run(p, 4570, 4600);
+    expect(p.rate!).toBeGreaterThan(level);
+  });
+
+  it('a throttle at the held level itself, or far from the last event’s rate, is a full cut', () => {
+    const p = cutAt100ThenRecovered();
+    p.onCongestion(2600, Number.POSITIVE_INFINITY);
+    const level = p.rate!;
+    // Throttled while holding: the limit moved below the level.
+    run(p, 2600, 2700);
+    p.onCongestion(2700, Number.POSITIVE_INFINITY);
+    expectNear(p.rate, 0.7 * level, 1e-9);
+    // A second event far below the first one's rate is a full cut too.
+    const q = busyPacer();
+    q.onCongestion(1000, Number.POSITIVE_INFINITY); // at 100/s: 70
+    for (let t = 1020; t <= 4000; t += 20) q.recordSend(t); // 50/s sent since
+    q.onCongestion(4000, Number.POSITIVE_INFINITY);
+    expectNear(q.rate, 0.7 * 50, 0.05); // a hold would be 0.95 × 50
+    expect(q.rate!).toBeLessThan(40);
+  });
+
   it('validates its options', () => {
     expect(() => new GcraPacer({ decreaseFactor: 1 })).toThrow(RangeError);
     expect(() => new GcraPacer({ decreaseFactor: 0 })).toThrow(RangeError);
     expect(() => new GcraPacer({ recoveryPerSecond: -1 })).toThrow(RangeError);
     expect(() => new GcraPacer({ recoverySuccesses: 0 })).toThrow(RangeError);
     expect(() => new GcraPacer({ additivePerRtt: -1 })).toThrow(RangeError);
+    expect(() => new GcraPacer({ plateau: 0 })).toThrow(RangeError);
+    expect(() => new GcraPacer({ plateau: 1.5 })).toThrow(RangeError);
+    expect(() => new GcraPacer({ probeRtts: -1 })).toThrow(RangeError);
   });
 });
