@@ -5,24 +5,30 @@
  * prints a summary: wall time, vectors/s, requests the emulator rejected, the adaptive
  * limiter's transitions, and wall time ÷ the emulator's admitted-rate lower bound. It also
  * writes the run's timeline as a self-contained HTML report.
+ *
+ * `--loaders N` splits the load between N loaders at once, each its own client (its own
+ * adaptive limiter, as N processes would have): alone each learns the limit and collides
+ * with the others; with `--redis <url>` they share one budget through Redis.
  */
 
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { Pinecone } from '../client.js';
 import type { UpsertProgress } from '../data/index.js';
+import type { Vector } from '../data/types.js';
 import { type LocalServer, startLocalServer } from '../local/server.js';
 import type { IndexStatsSnapshot } from '../local/stats.js';
 import { resolveLogger } from '../log.js';
 import { seededRandom } from '../resilience/clock.js';
 import { type LowerBound, lowerBound } from './bound.js';
 import { type DataPlane, exitCodeFor, grpcIndex, intOption, positiveNumberOption } from './common.js';
+import { coordinatorFor } from './coordination.js';
 import { EXIT } from './exit.js';
 import { formatNumber, formatSeconds, keyValueTable } from './format.js';
 import { describeError } from './hints.js';
 import { ProgressView } from './progress.js';
 import { writeReport } from './report.js';
-import { syntheticVectors } from './synthetic.js';
+import { syntheticVector } from './synthetic.js';
 import { TimelineRecorder } from './timeline.js';
 import { type Verification, verifyDemoIndex } from './verify.js';
 
@@ -40,6 +46,10 @@ export interface DemoFlags {
   report: string | false;
   seed: number;
   progressInterval: number;
+  /** Loaders at once, each its own client (default 1). */
+  loaders?: number;
+  /** Share the loaders' limits through this Redis (`--redis`, or env `PINECONE_REDIS_URL`). */
+  redis?: string;
 }
 
 /** Name of the index the demo creates. */
@@ -60,29 +70,47 @@ export interface DemoFigures {
   increases: number;
   finalLimit: number;
   verification: Verification;
+  /** Each loader's upsert time (s), in loader order. */
+  loaderSeconds: number[];
 }
 
 /** Run the demo; returns the exit code. */
 export async function runDemo(flags: DemoFlags): Promise<number> {
   const totalStart = performance.now();
+  const loaders = flags.loaders ?? 1;
+  // A bad --redis is a usage error before anything starts. One fleet per run: nothing an
+  // earlier demo learned carries over. Each loader its own connection, as a process would.
+  const keyPrefix = `pinecone-resilient-demo:${process.pid}-${Date.now()}:`;
+  const coordinators = Array.from({ length: loaders }, () => coordinatorFor(flags.redis, { keyPrefix }));
   const server = await startLocalServer({ port: 0, seed: flags.seed });
   const recorder = new TimelineRecorder();
   const envLogger = process.env.PINECONE_LOG_LEVEL ? resolveLogger(undefined) : undefined;
-  const pc = new Pinecone({
-    apiKey: 'pinecone-resilient-demo',
-    controllerHost: server.controllerHost,
-    logger: recorder.logger(envLogger),
-    retryConfig: { maxRetries: flags.maxRetries },
-    random: seededRandom(flags.seed),
-  });
+  const clients = Array.from(
+    { length: loaders },
+    (_, i) =>
+      new Pinecone({
+        apiKey: 'pinecone-resilient-demo',
+        controllerHost: server.controllerHost,
+        logger: recorder.logger(envLogger),
+        retryConfig: { maxRetries: flags.maxRetries },
+        random: seededRandom(flags.seed + i),
+        coordination: coordinators[i],
+      }),
+  );
+  const pc = clients[0] as Pinecone;
   const controller = new AbortController();
   const onSigint = () => controller.abort(new Error('interrupted (SIGINT)'));
   process.once('SIGINT', onSigint);
   try {
     await pc.createIndex({ name: DEMO_INDEX, dimension: flags.dimension, metric: 'cosine' });
-    const index: DataPlane = flags.grpc
-      ? await grpcIndex(pc, server.grpcHost(DEMO_INDEX), flags.maxRetries)
-      : pc.index({ name: DEMO_INDEX });
+    const indexes: DataPlane[] = await Promise.all(
+      clients.map((client) =>
+        flags.grpc
+          ? grpcIndex(client, server.grpcHost(DEMO_INDEX), flags.maxRetries)
+          : client.index({ name: DEMO_INDEX }),
+      ),
+    );
+    const index = indexes[0] as DataPlane;
     await server.setFaults(DEMO_INDEX, {
       // A bucket of one second's tokens: the plain reading of "R requests per second".
       rateLimit: { rps: flags.rps, burst: demoBurst(flags) },
@@ -90,32 +118,49 @@ export async function runDemo(flags: DemoFlags): Promise<number> {
     });
     const limitSetAt = performance.now();
     const requestsNeeded = Math.ceil(flags.vectors / flags.batchSize);
-    printIntro(flags, server, requestsNeeded);
+    printIntro(flags, server, requestsNeeded, loaders);
 
     const view = new ProgressView({
       total: flags.vectors,
       intervalMs: flags.progressInterval,
       label: 'demo',
     });
-    let last: UpsertProgress = { upserted: 0, inFlight: 0, limit: 0, throttled: 0 };
+    const idle: UpsertProgress = { upserted: 0, inFlight: 0, limit: 0, throttled: 0 };
+    // Each loader's latest progress; the bar and the timeline show their sum.
+    const progress: UpsertProgress[] = indexes.map(() => idle);
+    let last = idle;
     server.resetStats(DEMO_INDEX);
     const wallStart = Date.now();
     recorder.start(200);
     const idleSeconds = (performance.now() - limitSetAt) / 1000;
+    const started = performance.now();
+    const loaderSeconds: number[] = indexes.map(() => 0);
     view.start();
-    let upserted: number;
+    let upserted = 0;
     try {
-      ({ upsertedCount: upserted } = await index.upsert({
-        vectors: syntheticVectors(flags.vectors, flags.dimension, flags.seed),
-        batchSize: flags.batchSize,
-        maxConcurrency: flags.maxConcurrency,
-        signal: controller.signal,
-        onProgress: (p) => {
-          last = p;
-          view.update(p);
-          recorder.observe(p);
-        },
-      }));
+      const counts = await Promise.all(
+        indexes.map(async (loader, i) => {
+          const { upsertedCount } = await loader.upsert({
+            vectors: share(flags, i, loaders),
+            batchSize: flags.batchSize,
+            maxConcurrency: flags.maxConcurrency,
+            signal: controller.signal,
+            onProgress: (p) => {
+              progress[i] = p;
+              last = sumProgress(progress);
+              view.update(last);
+              recorder.observe(last);
+            },
+          });
+          loaderSeconds[i] = (performance.now() - started) / 1000;
+          return upsertedCount;
+        }),
+      ).catch((error: unknown) => {
+        // One loader failed: stop the others (their accounting is in their own errors).
+        controller.abort(error);
+        throw error;
+      });
+      upserted = counts.reduce((a, b) => a + b, 0);
     } finally {
       recorder.stop();
       view.stop();
@@ -124,7 +169,14 @@ export async function runDemo(flags: DemoFlags): Promise<number> {
     const snapshot = server.stats(DEMO_INDEX);
     const verification = await verifyDemoIndex(index, flags, controller.signal);
     const bound = lowerBound(
-      { ...flags, requests: requestsNeeded, burst: demoBurst(flags), idleSeconds },
+      {
+        ...flags,
+        // The loaders' ceilings add up: the client side carries that many in flight.
+        maxConcurrency: flags.maxConcurrency * loaders,
+        requests: requestsNeeded,
+        burst: demoBurst(flags),
+        idleSeconds,
+      },
       snapshot.requests.throttled,
     );
     const figures: DemoFigures = {
@@ -139,6 +191,7 @@ export async function runDemo(flags: DemoFlags): Promise<number> {
       increases: recorder.increases,
       finalLimit: last.limit,
       verification,
+      loaderSeconds,
     };
     const rows = summaryRows(flags, figures, (performance.now() - totalStart) / 1000);
     process.stdout.write(`\n${keyValueTable('Demo summary', rows)}\n`);
@@ -167,9 +220,24 @@ export async function runDemo(flags: DemoFlags): Promise<number> {
     return code;
   } finally {
     process.off('SIGINT', onSigint);
-    await pc.close();
+    await Promise.all(clients.map((client) => client.close()));
     await server.close();
   }
+}
+
+/** Loader `i` of `loaders`' share of the data set: records `i`, `i + loaders`, ... (lazily). */
+function* share(flags: DemoFlags, i: number, loaders: number): Generator<Vector, void, undefined> {
+  for (let r = i; r < flags.vectors; r += loaders) yield syntheticVector(r, flags.dimension, flags.seed);
+}
+
+/** Several loaders' progress as one: counts summed; the limit is the sum of their limits. */
+function sumProgress(all: readonly UpsertProgress[]): UpsertProgress {
+  return all.reduce((a, p) => ({
+    upserted: a.upserted + p.upserted,
+    inFlight: a.inFlight + p.inFlight,
+    limit: a.limit + p.limit,
+    throttled: a.throttled + p.throttled,
+  }));
 }
 
 /** The token bucket's size: `--burst`, else one second of `--rps`. */
@@ -177,12 +245,19 @@ function demoBurst(flags: DemoFlags): number {
   return flags.burst ?? Math.max(1, Math.round(flags.rps));
 }
 
-function printIntro(flags: DemoFlags, server: LocalServer, requests: number): void {
+function printIntro(flags: DemoFlags, server: LocalServer, requests: number, loaders: number): void {
+  const who =
+    loaders === 1
+      ? `at most ${flags.maxConcurrency} in flight (the adaptive limiter tunes below that)`
+      : `${loaders} loaders at once, each its own client with at most ${flags.maxConcurrency} in flight, ` +
+        (flags.redis
+          ? 'sharing one budget through Redis'
+          : 'each learning the limit alone (add --redis to share it)');
   process.stdout.write(
     `Local emulator on ${server.controllerHost}: index "${DEMO_INDEX}" (dimension ${flags.dimension}, cosine), ` +
       `rate limit ${flags.rps} requests/s (burst ${demoBurst(flags)})${flags.latencyMs > 0 ? `, latency ${flags.latencyMs} ms + up to ${flags.latencyMs / 2} ms` : ''}.\n` +
       `Upserting ${formatNumber(flags.vectors)} vectors in ${formatNumber(requests)} batches of ${flags.batchSize} over ` +
-      `${flags.grpc ? 'gRPC' : 'REST'}, at most ${flags.maxConcurrency} in flight (the adaptive limiter tunes below that).\n`,
+      `${flags.grpc ? 'gRPC' : 'REST'}, ${who}.\n`,
   );
 }
 
@@ -199,6 +274,7 @@ export function summaryRows(flags: DemoFlags, f: DemoFigures, totalSeconds: numb
       'Transport, ceiling',
       `${flags.grpc ? 'gRPC' : 'REST'}, --max-concurrency ${flags.maxConcurrency}, maxRetries ${flags.maxRetries}`,
     ],
+    ...loaderRows(flags, f),
     ['Wall time (upsert)', formatSeconds(f.seconds)],
     ['Throughput', `${formatNumber(f.vectorsPerSecond)} vectors/s`],
     ['Lower bound', `${formatSeconds(f.bound.seconds)}, ${f.bound.kind}: ${f.bound.detail}`],
@@ -227,12 +303,33 @@ export function summaryRows(flags: DemoFlags, f: DemoFigures, totalSeconds: numb
   ];
 }
 
+/** With several loaders: how they shared the limit and how far apart they finished. */
+function loaderRows(flags: DemoFlags, f: DemoFigures): [string, string][] {
+  const times = f.loaderSeconds;
+  if (times.length < 2) return [];
+  const fastest = Math.min(...times);
+  const slowest = Math.max(...times);
+  return [
+    [
+      'Loaders',
+      `${times.length} at once, ${flags.redis ? 'one budget shared through Redis (--redis)' : 'each learning the limit alone (no --redis)'}`,
+    ],
+    [
+      'Loaders finished',
+      `fastest ${formatSeconds(fastest)}, slowest ${formatSeconds(slowest)} (${(slowest / Math.max(fastest, 1e-9)).toFixed(2)}×)`,
+    ],
+  ];
+}
+
 function demoCommand(flags: DemoFlags): string {
+  const loaders = flags.loaders ?? 1;
   return (
     `pinecone-resilient demo --vectors ${flags.vectors} --dimension ${flags.dimension} --rps ${flags.rps} ` +
     `--max-concurrency ${flags.maxConcurrency} --batch-size ${flags.batchSize} --latency-ms ${flags.latencyMs} ` +
     `--burst ${demoBurst(flags)} ` +
-    `--seed ${flags.seed}${flags.grpc ? ' --grpc' : ''}`
+    `--seed ${flags.seed}${flags.grpc ? ' --grpc' : ''}${loaders > 1 ? ` --loaders ${loaders}` : ''}` +
+    // The URL may carry a password: the report names the flag only.
+    `${flags.redis ? ' --redis <url>' : ''}`
   );
 }
 
@@ -280,6 +377,18 @@ export function registerDemo(program: Command, done: (code: number) => void): Co
       42,
     )
     .option('--progress-interval <ms>', 'without a terminal: ms between progress lines', intOption(100), 2000)
+    .option(
+      '--loaders <n>',
+      'split the load between this many loaders at once, each its own client (as separate processes would be)',
+      intOption(1, 64),
+      1,
+    )
+    .addOption(
+      new Option(
+        '--redis <url>',
+        'the loaders share one budget through this Redis (redis://host:port; needs the package @redis/client)',
+      ).env('PINECONE_REDIS_URL'),
+    )
     .addHelpText(
       'after',
       `
@@ -287,6 +396,8 @@ Examples:
   $ pinecone-resilient demo                                  # 20,000 × 128 at 20 req/s; writes run.html
   $ pinecone-resilient demo --vectors 50000 --rps 40 --max-concurrency 32 --report big.html
   $ pinecone-resilient demo --grpc --seed 7
+  $ pinecone-resilient demo --loaders 4                      # four loaders, each learning the limit alone
+  $ pinecone-resilient demo --loaders 4 --redis redis://127.0.0.1:6379   # the same four, one shared budget
   $ npm run demo                                             # from a clone: build, then the demo`,
     )
     .action(async (flags: DemoFlags) => done(await runDemo(flags)));

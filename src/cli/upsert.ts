@@ -9,10 +9,8 @@
  * of the file never read) and the exact command that finishes the load is printed.
  */
 import { type Command, Option } from 'commander';
-import { type RedisCoordinator, redisCoordinator } from '../coordination/redis-coordinator.js';
 import type { UpsertProgress } from '../data/index.js';
-import { type PineconeError, ValidationError } from '../errors.js';
-import type { Logger } from '../log.js';
+import type { PineconeError } from '../errors.js';
 import {
   addTargetOptions,
   apiKeyFromEnv,
@@ -22,6 +20,7 @@ import {
   positiveNumberOption,
   type TargetFlags,
 } from './common.js';
+import { coordinatorFor } from './coordination.js';
 import { CliError, EXIT } from './exit.js';
 import { formatNumber, formatSeconds } from './format.js';
 import { describeError } from './hints.js';
@@ -47,28 +46,10 @@ export interface UpsertFlags extends TargetFlags {
   redisTimeout?: number;
 }
 
-/** Coordination warnings (Redis unavailable, back again) on stderr: the CLI is silent otherwise. */
-const coordinationLog: Logger = {
-  debug: () => {},
-  info: (message) => process.stderr.write(`${message}\n`),
-  warn: (message) => process.stderr.write(`warning: ${message}\n`),
-};
-
-/** The coordinator `--redis` asks for; a bad URL is a usage error. */
-function coordinatorFor(url: string | undefined, timeout?: number): RedisCoordinator | undefined {
-  if (url === undefined) return undefined;
-  try {
-    return redisCoordinator({ url, logger: coordinationLog, timeout });
-  } catch (error) {
-    if (error instanceof ValidationError) throw new CliError(`--redis: ${error.message}`);
-    throw error;
-  }
-}
-
 /** Load the file; returns the exit code (see `EXIT` in common.ts). */
 export async function runUpsert(flags: UpsertFlags, controllerHostFromCli = false): Promise<number> {
   apiKeyFromEnv(); // the first thing a user must fix, so the first thing checked
-  const coordination = coordinatorFor(flags.redis, flags.redisTimeout);
+  const coordination = coordinatorFor(flags.redis, { timeout: flags.redisTimeout });
   const source = await VectorSource.open(flags.file, { format: flags.format, idPrefix: flags.idPrefix });
   const { pc, index } = await openTarget(flags, {
     maxRetries: flags.maxRetries,

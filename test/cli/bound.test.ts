@@ -64,6 +64,7 @@ describe('the demo summary', () => {
     increases: 23,
     finalLimit: 2,
     verification: { ok: true, stored: 20_000, summary: 'ok', problems: [], latenciesMs: [] },
+    loaderSeconds: [10],
   });
   const row = (rows: [string, string][], label: string) => rows.find(([k]) => k === label)?.[1];
 
