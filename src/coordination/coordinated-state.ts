@@ -43,12 +43,11 @@ import { SlotReservoir } from './slot-reservoir.js';
 /** How far a fleet rate is cut at a congestion event (the local pacer's factor). */
 const FLEET_DECREASE = 0.7;
 
-/**
- * Bounds of the first fleet rate as a share of the fleet's send rate (see
- * {@link CoordinatedState.onThrottle}): never a cut that is no cut, nor one to almost nothing.
- */
-const FIRST_CUT_MIN = 0.05;
-const FIRST_CUT_MAX = 0.95;
+/** The shallowest cut a congestion event makes (a cut that is no cut would not be one). */
+const SHALLOWEST_CUT = 0.95;
+
+/** The least share of the fleet's send rate its first rate may be (not one to almost nothing). */
+const FIRST_RATE_MIN_SHARE = 0.05;
 
 /**
  * Recovery per second while the fleet paces and requests succeed, as a fraction of the rate
@@ -291,13 +290,13 @@ export class CoordinatedState implements LimiterState {
     if (fleet.rate !== undefined) {
       if (!(fleet.admittedRate > 0)) return FLEET_DECREASE;
       const toKnee = (BELOW_ADMITTED * fleet.admittedRate) / fleet.rate;
-      return Math.min(FIRST_CUT_MAX, Math.max(FLEET_DECREASE * FLEET_DECREASE, toKnee));
+      return Math.min(SHALLOWEST_CUT, Math.max(FLEET_DECREASE * FLEET_DECREASE, toKnee));
     }
     // Down to one request in flight without local pacing (pacing turned off): the rule before.
     if (local.pacingRate === undefined) return local.limit <= 1 ? FLEET_DECREASE : undefined;
     const sent = this.#sent.rate(now);
     if (!(sent > 0)) return FLEET_DECREASE;
-    return Math.min(FIRST_CUT_MAX, Math.max(FIRST_CUT_MIN, local.pacingRate / sent));
+    return Math.min(SHALLOWEST_CUT, Math.max(FIRST_RATE_MIN_SHARE, local.pacingRate / sent));
   }
 
   /** This process's share of the fleet's pacing rate (req/s): the rate × its share of the fleet's sends. */
@@ -312,7 +311,9 @@ export class CoordinatedState implements LimiterState {
    * Take the fleet's state. `limit`: also take its limit (a fresh process joining, or a
    * report the fleet had already answered: one decrease per event, fleet-wide). A state
    * from before the event last taken (a reservation answered late) is not taken: it would
-   * undo that event's cut.
+   * undo that event's cut. (Should the store's state expire while this process runs on,
+   * its ids restart below the one known here; this process's next report, congestion or
+   * recovery, carries the id it knows and the store takes it up: see scripts.ts.)
    */
   #adopt(fleet: FleetState, limit: boolean): void {
     const known = this.#fleet;

@@ -13,19 +13,19 @@
  * | `limit` | concurrency limit (per process) learned; absent: none yet                |
  * | `event` | id of the last congestion event; absent: 0                               |
  * | `pause` | end of the cool-down after a Retry-After, ms (Redis time); absent: none  |
- * | `sent`  | dispatches reported, a count decaying with a time constant of one second   |
-| `ok`    | successes reported, decaying with `sent`                                  |
+ * | `sent`  | dispatches reported, a count decaying with a time constant of one second |
+ * | `ok`    | successes reported, decaying with `sent`                                 |
  * | `sent_at` | when `sent` was last updated, ms (Redis time)                         |
  * | `sent_since` | start of the current spell of reservations (a gap > 1 s restarts it) |
  *
  * Every script that writes sets the key's TTL again (`PEXPIRE`), so the state of a host
  * nobody talks to any more disappears by itself. Every script answers the state after it
  * ran, `[now, rate, limit, event, pause, sendRate, admittedRate, ...]` (empty string:
- * absent), then its
- * own fields. `sendRate` is the fleet's send rate (dispatches per second, from `sent`, as
- * the processes report them with their reservations and congestion reports; slots
- * reserved are not all used): what a congestion event's cut starts from when the fleet
- * was not pacing yet.
+ * absent), then its own fields. `sendRate` is the fleet's send rate (dispatches per
+ * second, from `sent`, as the processes report them with their reservations and
+ * congestion reports; slots reserved are not all used): what a congestion event's cut
+ * starts from when the fleet was not pacing yet. `admittedRate` is the same for
+ * successes (`ok`): the knee a pacing fleet is cut to lies just under it.
  */
 import { createHash } from 'node:crypto';
 
@@ -58,9 +58,9 @@ local tat = tonumber(f[2]) or 0
 local limit = tonumber(f[3])
 local event = tonumber(f[4]) or 0
 local pause = tonumber(f[5]) or 0
--- The decayed count of slots reserved, as of now (time constant 1 s), and since when the
--- current spell of activity lasts (a gap of over a second starts a new one): at a steady
--- pace the count over the part of the window the spell covers is the fleet's sends/s.
+-- The decayed counts of dispatches and successes reported, as of now (time constant 1 s),
+-- and since when the current spell of activity lasts (a gap of over a second starts a new
+-- one): at a steady pace a count over the part of the window the spell covers is per second.
 local sent = tonumber(f[6]) or 0
 local sent_at = tonumber(f[7]) or now
 local sent_since = tonumber(f[8]) or now
@@ -146,9 +146,9 @@ export const JOIN = script('join', 'return state()');
  * ARGV: ttl, count, then a recovery step (eventSeen, rate, limit; empty strings when none),
  * then the dispatches and successes since the caller's last report ('' : count sends,
  * none admitted). Answers the state, the first slot (ms, Redis time), the interval
- * between slots (ms; 0 when not pacing) and the number of slots granted: all asked for, except that while
- * pacing no slot lies more than {@link RESERVE_WINDOW_MS} past the first. Slots start at
- * the latest of now, the cool-down's end, and `tat`.
+ * between slots (ms; 0 when not pacing) and the number of slots granted: all asked for,
+ * except that while pacing no slot lies more than {@link RESERVE_WINDOW_MS} past the
+ * first. Slots start at the latest of now, the cool-down's end, and `tat`.
  */
 export const RESERVE = script(
   'reserve',
