@@ -138,7 +138,7 @@ function checkReport(report: RateReport | CongestionReport): void {
 }
 
 /** A count reported to the store (dispatches, slots handed back). */
-function checkSent(count: number | undefined, field = 'sent'): void {
+function checkCount(count: number | undefined, field = 'sent'): void {
   check(count === undefined || (Number.isInteger(count) && count >= 0), field, 'must be a whole number >= 0');
 }
 
@@ -254,8 +254,8 @@ export class RedisCoordinator implements Coordinator {
   async reserve(host: string, count: number, counts?: SendCounts): Promise<SlotGrant | undefined> {
     checkHost(host);
     check(Number.isInteger(count) && count >= 1 && count <= MAX_RESERVATION, 'count', 'must be 1..1000');
-    checkSent(counts?.sent);
-    checkSent(counts?.admitted, 'admitted');
+    checkCount(counts?.sent);
+    checkCount(counts?.admitted, 'admitted');
     const recovery = this.#pending.get(host);
     this.#pending.delete(host);
     const stored = await this.#guard.run(() => this.#store.reserve(host, count, recovery, counts));
@@ -276,9 +276,9 @@ export class RedisCoordinator implements Coordinator {
     check(cut === undefined || (cut > 0 && cut < 1), 'cut', 'must be between 0 and 1');
     const wait = report.retryAfterMs;
     check(wait === undefined || (Number.isFinite(wait) && wait >= 0), 'retryAfterMs', 'must be >= 0');
-    checkSent(report.sent);
-    checkSent(report.returned, 'returned');
-    checkSent(report.admitted, 'admitted');
+    checkCount(report.sent);
+    checkCount(report.returned, 'returned');
+    checkCount(report.admitted, 'admitted');
     const stored = await this.#guard.run(() => this.#store.reportCongestion(host, report));
     return stored && { accepted: stored.accepted, state: this.#local(stored, this.#now()).state };
   }
