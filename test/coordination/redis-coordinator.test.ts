@@ -193,6 +193,11 @@ it('rejects bad reports before anything is sent', async () => {
   await expect(c.reportCongestion('h', { eventSeen: 0, rate: 0 })).rejects.toThrow(/rate/);
   await expect(c.reportCongestion('h', { eventSeen: 0, limit: 1.5 })).rejects.toThrow(/limit/);
   expect(() => c.reportRate('h', { eventSeen: 0, limit: Number.POSITIVE_INFINITY })).toThrow(/limit/);
+  // The counts a process reports: whole numbers, never negative.
+  await expect(c.reserve('h', 1, { sent: -1 })).rejects.toThrow(/sent/);
+  await expect(c.reserve('h', 1, { admitted: 0.5 })).rejects.toThrow(/admitted/);
+  await expect(c.reportCongestion('h', { eventSeen: 0, returned: Number.NaN })).rejects.toThrow(/returned/);
+  await expect(c.reportCongestion('h', { eventSeen: 0, sent: 2, admitted: -3 })).rejects.toThrow(ValidationError);
   expect(c.stats().commands).toBe(0);
   await c.dispose();
 });
