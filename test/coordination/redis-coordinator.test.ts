@@ -197,7 +197,9 @@ it('rejects bad reports before anything is sent', async () => {
   await expect(c.reserve('h', 1, { sent: -1 })).rejects.toThrow(/sent/);
   await expect(c.reserve('h', 1, { admitted: 0.5 })).rejects.toThrow(/admitted/);
   await expect(c.reportCongestion('h', { eventSeen: 0, returned: Number.NaN })).rejects.toThrow(/returned/);
-  await expect(c.reportCongestion('h', { eventSeen: 0, sent: 2, admitted: -3 })).rejects.toThrow(ValidationError);
+  await expect(c.reportCongestion('h', { eventSeen: 0, sent: 2, admitted: -3 })).rejects.toThrow(
+    ValidationError,
+  );
   expect(c.stats().commands).toBe(0);
   await c.dispose();
 });
