@@ -15,7 +15,6 @@ import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { Pinecone } from '../client.js';
 import type { UpsertProgress } from '../data/index.js';
-import type { Vector } from '../data/types.js';
 import { type LocalServer, startLocalServer } from '../local/server.js';
 import type { IndexStatsSnapshot } from '../local/stats.js';
 import { resolveLogger } from '../log.js';
@@ -28,7 +27,7 @@ import { formatNumber, formatSeconds, keyValueTable } from './format.js';
 import { describeError } from './hints.js';
 import { ProgressView } from './progress.js';
 import { writeReport } from './report.js';
-import { syntheticVector } from './synthetic.js';
+import { syntheticVectors } from './synthetic.js';
 import { TimelineRecorder } from './timeline.js';
 import { type Verification, verifyDemoIndex } from './verify.js';
 
@@ -141,7 +140,8 @@ export async function runDemo(flags: DemoFlags): Promise<number> {
       const counts = await Promise.all(
         indexes.map(async (loader, i) => {
           const { upsertedCount } = await loader.upsert({
-            vectors: share(flags, i, loaders),
+            // Loader i's share of the data set: records i, i + loaders, ...
+            vectors: syntheticVectors(flags.vectors, flags.dimension, flags.seed, i, loaders),
             batchSize: flags.batchSize,
             maxConcurrency: flags.maxConcurrency,
             signal: controller.signal,
@@ -223,11 +223,6 @@ export async function runDemo(flags: DemoFlags): Promise<number> {
     await Promise.all(clients.map((client) => client.close()));
     await server.close();
   }
-}
-
-/** Loader `i` of `loaders`' share of the data set: records `i`, `i + loaders`, ... (lazily). */
-function* share(flags: DemoFlags, i: number, loaders: number): Generator<Vector, void, undefined> {
-  for (let r = i; r < flags.vectors; r += loaders) yield syntheticVector(r, flags.dimension, flags.seed);
 }
 
 /** Several loaders' progress as one: counts summed; the limit is the sum of their limits. */

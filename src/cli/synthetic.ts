@@ -25,11 +25,16 @@ export function syntheticVector(i: number, dimension: number, seed: number): Vec
   };
 }
 
-/** Records `0 .. count-1`, generated lazily. */
+/**
+ * Records `first, first + step, ...` below `count`, generated lazily (by default all of
+ * `0 .. count-1`; one loader of `step` takes `first = i`).
+ */
 export function* syntheticVectors(
   count: number,
   dimension: number,
   seed: number,
+  first = 0,
+  step = 1,
 ): Generator<Vector, void, undefined> {
-  for (let i = 0; i < count; i++) yield syntheticVector(i, dimension, seed);
+  for (let i = first; i < count; i += step) yield syntheticVector(i, dimension, seed);
 }
