@@ -20,7 +20,9 @@
  *   out; a cut whose trial finds noise is undone fleet-wide; while the fleet paces its
  *   schedule is the brake, so a process may keep its share of the rate in flight whatever
  *   its concurrency limit;
- * - **a fresh process starts from the fleet's state**: its limit and rate, no slow start.
+ * - **a fresh process starts from the fleet's state**: its limit and rate, no slow start;
+ * - **an equal turn**: every busy process reserves the same few slots at a time, and a state
+ *   going away releases its last counts and the slots it did not use.
  *
  * It fails open: while the coordinator is unavailable (Redis down, slow or frozen: its
  * calls answer `undefined` within their bound) every decision is the local state's own,
@@ -37,7 +39,12 @@ import type {
   ThrottleVerdict,
 } from '../resilience/limiter-state.js';
 import { SendRateMeter } from '../resilience/pacer.js';
-import type { Coordinator, FleetState } from './coordinator.js';
+import {
+  type CongestionReport,
+  type Coordinator,
+  type FleetState,
+  RESERVE_WINDOW_MS,
+} from './coordinator.js';
 import { SlotReservoir } from './slot-reservoir.js';
 
 /** How far a fleet rate is cut at a congestion event (the local pacer's factor). */
@@ -66,6 +73,17 @@ const NEAR_KNEE = 1.15;
 
 /** A cut goes to this share of the fleet's admitted rate (the knee); a first rate too. */
 const BELOW_ADMITTED = 0.95;
+
+/** The fleet's rate is in use while it sends at least this share of it: only then does it rise. */
+const IN_USE = 0.9;
+
+/**
+ * Most send slots one reservation takes. Every busy process asks for as many, so each gets
+ * an equal turn at the fleet's schedule; a batch that grew with a process's recent sends let
+ * the processes that happened to send more reserve more, and one finished in half the time
+ * of another.
+ */
+const FAIR_BATCH = 4;
 
 /** While no slot is held yet, look again this soon (ms): a reservation is a loopback round trip. */
 const SLOT_POLL_MS = 2;
@@ -114,7 +132,7 @@ export class CoordinatedState implements LimiterState {
     this.#coordinator = options.coordinator;
     this.#host = options.host;
     this.#clock = options.clock;
-    this.#slots = new SlotReservoir(this.#coordinator, this.#host);
+    this.#slots = new SlotReservoir(this.#coordinator, this.#host, { maxBatch: FAIR_BATCH });
     // A fresh process starts from what the fleet learned.
     void this.#coordinator.join(this.#host).then(
       (fleet) => {
@@ -187,7 +205,11 @@ export class CoordinatedState implements LimiterState {
     if (after.restores > before.restores) this.#undoCut();
     // Recovery travels with the next reservation (no call of its own).
     let rate: number | undefined;
-    if (fleet.rate !== undefined) {
+    // The rate rises only while the fleet uses it: a rate the fleet does not reach (its
+    // processes' limits or their work hold it under) says nothing about the server's limit,
+    // and raised anyway it climbed far past it (to 90/s over a bucket of 60/s), unchecked
+    // until the fleet could suddenly send at it, at the end of a run, and was throttled.
+    if (fleet.rate !== undefined && Math.max(fleet.sendRate, this.#sent.rate(now)) >= IN_USE * fleet.rate) {
       const dt = Math.min(Math.max(0, now - this.#lastRecovery), 1000);
       this.#lastRecovery = now;
       const set = this.#eventRate ?? fleet.rate;
@@ -212,6 +234,7 @@ export class CoordinatedState implements LimiterState {
     const fleet = this.#fleet!;
     const local = this.#local.snapshot();
     const cut = this.#cut(now, fleet, local);
+    const rtt = local.smoothedRttMs ?? 0;
     const retryAfterMs =
       info?.retryAfterMs === undefined
         ? undefined
@@ -222,7 +245,8 @@ export class CoordinatedState implements LimiterState {
     void this.#coordinator
       .reportCongestion(this.#host, {
         eventSeen,
-        cut,
+        ...cut,
+        settleMs: RESERVE_WINDOW_MS + 2 * rtt,
         limit: local.limit,
         retryAfterMs,
         ...this.#slots.takeCounts(),
@@ -271,32 +295,47 @@ export class CoordinatedState implements LimiterState {
   }
 
   dispose(): void {
+    if (this.#disposed) return;
     this.#disposed = true;
-    this.#slots.clear();
+    // The last sends and successes, and the slots held unused, go back to the fleet.
+    const returned = this.#slots.clear(this.#clock.now());
+    const counts = this.#slots.takeCounts();
+    if (this.#coordinator.available && (counts.sent > 0 || counts.admitted > 0 || returned > 0)) {
+      this.#coordinator.release?.(this.#host, { ...counts, returned });
+    }
   }
 
   /**
-   * The fleet's rate after a congestion event, as a factor of a rate the store holds (a
-   * process's copy may be stale). When the fleet paces: down to the knee, 0.95 × what the
-   * server admitted the fleet lately (a cut of 0.95 at least, 0.49 at most; 0.7 before any
-   * success was counted): a rate limit lies just above what it admits, and a 0.7 cut at
-   * every event kept the fleet at about 0.8 of it. When it does not pace yet: of what the
+   * The fleet's rate after a congestion event, as the store is to take it from the figures
+   * it holds (a process's copy may be stale: one read 19/s admitted where the store counted
+   * 42/s). When the fleet paces: down to the knee, 0.95 × what the server admitted the
+   * fleet lately, as the store counts it when the report lands (a cut of 0.95 at least, 0.49
+   * at most; 0.7 before any success was counted): a rate limit lies just above what it
+   * admits, and a 0.7 cut at every event kept the fleet at about 0.8 of it. When it does not pace yet: of what the
    * fleet has been sending, by the share of its own sends this process's controller now
    * paces at (alone: the fleet's rate is the local pacing rate, set from what the server
    * admitted, not 0.7 × a send rate that included the refused requests). No rate while the
    * local controller does not pace either (its limit is the brake).
    */
-  #cut(now: number, fleet: FleetState, local: LimiterSnapshot): number | undefined {
+  #cut(
+    now: number,
+    fleet: FleetState,
+    local: LimiterSnapshot,
+  ): Pick<CongestionReport, 'cut' | 'knee' | 'deepest' | 'shallowest'> {
     if (fleet.rate !== undefined) {
-      if (!(fleet.admittedRate > 0)) return FLEET_DECREASE;
-      const toKnee = (BELOW_ADMITTED * fleet.admittedRate) / fleet.rate;
-      return Math.min(SHALLOWEST_CUT, Math.max(FLEET_DECREASE * FLEET_DECREASE, toKnee));
+      // The store takes the knee from its own count of successes, fresher than this copy.
+      return {
+        cut: FLEET_DECREASE,
+        knee: BELOW_ADMITTED,
+        deepest: FLEET_DECREASE * FLEET_DECREASE,
+        shallowest: SHALLOWEST_CUT,
+      };
     }
     // Down to one request in flight without local pacing (pacing turned off): the rule before.
-    if (local.pacingRate === undefined) return local.limit <= 1 ? FLEET_DECREASE : undefined;
+    if (local.pacingRate === undefined) return { cut: local.limit <= 1 ? FLEET_DECREASE : undefined };
     const sent = this.#sent.rate(now);
-    if (!(sent > 0)) return FLEET_DECREASE;
-    return Math.min(SHALLOWEST_CUT, Math.max(FIRST_RATE_MIN_SHARE, local.pacingRate / sent));
+    if (!(sent > 0)) return { cut: FLEET_DECREASE };
+    return { cut: Math.min(SHALLOWEST_CUT, Math.max(FIRST_RATE_MIN_SHARE, local.pacingRate / sent)) };
   }
 
   /** This process's share of the fleet's pacing rate (req/s): the rate × its share of the fleet's sends. */

@@ -15,6 +15,9 @@
 import type { Logger } from '../log.js';
 import type { Clock } from '../resilience/clock.js';
 
+/** The longest stretch of the schedule (ms) one reservation may take, past its first slot. */
+export const RESERVE_WINDOW_MS = 200;
+
 /** What the fleet knows about one host, in the controller's clock. */
 export interface FleetState {
   /**
@@ -49,6 +52,12 @@ export interface SendCounts {
   admitted?: number | undefined;
 }
 
+/** What a process hands back when its state of a host goes away: see {@link Coordinator.release}. */
+export interface ReleaseReport extends SendCounts {
+  /** Send slots it held and did not use, still ahead in the schedule: the fleet takes them back. */
+  returned?: number | undefined;
+}
+
 /** Send slots reserved for one process. */
 export interface SlotGrant {
   /** Fleet state when the slots were reserved. */
@@ -78,6 +87,24 @@ export interface CongestionReport {
    * rather than its own.
    */
   cut?: number | undefined;
+  /**
+   * With `cut`, while the fleet paces and the store has counted successes: the new rate is
+   * this share of the fleet's admitted rate (what the server let through lately, as the
+   * store counts it when the report lands: fresher than any process's copy), kept between
+   * `deepest` × the rate and `shallowest` × the rate. Without successes counted, `cut`.
+   */
+  knee?: number | undefined;
+  /** The deepest cut one event makes with `knee`, a factor in (0, 1). Default: `cut`. */
+  deepest?: number | undefined;
+  /** The shallowest cut one event makes with `knee`, in [`deepest`, 1). Default: `cut`. */
+  shallowest?: number | undefined;
+  /**
+   * A report made under the current event less than this many ms after the event opened
+   * does not open another: processes learn a new rate at their next reservation, so a
+   * throttle that soon was caused by sends at the old one (the fleet still adopts what the
+   * first report set, and a Retry-After still extends the cool-down). Default 0.
+   */
+  settleMs?: number | undefined;
   /** The concurrency limit after this event; omitted leaves it as it is. */
   limit?: number | undefined;
   /**
@@ -160,6 +187,16 @@ export interface Coordinator {
    * {@link reserve} of that host (recovery is not urgent; a round trip per success would be).
    */
   reportRate(host: string, report: RateReport): void;
+  /**
+   * This process's state of `host` goes away (its client closes, or the registry evicts
+   * the host): count what it sent and had admitted since its last report (with any
+   * recovery step not yet sent) and hand back the slots it held unused. Without it a short
+   * job's last sends went uncounted (a fleet of 500-vector jobs read its send rate a third
+   * low) and its unused slots held the schedule for the next. Not awaited by the caller;
+   * `dispose()` waits for it (within the call's timeout). Optional: a coordinator without
+   * it loses only those counts.
+   */
+  release?(host: string, report: ReleaseReport): void;
   /** Whether the store answered its last call (the controller may skip it while not). */
   readonly available: boolean;
   /** Release the connection and stop reconnecting; later calls resolve to `undefined`. */

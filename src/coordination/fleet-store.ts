@@ -5,9 +5,9 @@
  * once (`EVAL`, which caches it again). No timeouts and no fallback here: that is the
  * caller's (fail-open.ts).
  */
-import type { CongestionReport, RateReport, SendCounts } from './coordinator.js';
+import type { CongestionReport, RateReport, ReleaseReport, SendCounts } from './coordinator.js';
 import type { ScriptClient } from './script-client.js';
-import { CONGESTION, JOIN, type LuaScript, RESERVE } from './scripts.js';
+import { CONGESTION, JOIN, type LuaScript, RELEASE, RESERVE } from './scripts.js';
 
 /** One host's shared state as stored, times in the server's clock (ms). */
 export interface StoredState {
@@ -117,6 +117,20 @@ export class FleetStore {
     return { ...state, first: Number(extra[0]), interval: Number(extra[1]), count: Number(extra[2]) };
   }
 
+  /** A process's last call for `host`: its counts, a recovery step, the slots it hands back. */
+  async release(host: string, report: ReleaseReport, recovery?: RateReport): Promise<StoredState> {
+    const step = recovery
+      ? [String(recovery.eventSeen), encodeRate(recovery.rate), encodeOptional(recovery.limit)]
+      : ['', '', ''];
+    const reply = await this.#run(RELEASE, host, [
+      ...step,
+      encodeOptional(report.sent),
+      encodeOptional(report.admitted),
+      encodeOptional(report.returned),
+    ]);
+    return parseReply(reply, STATE_FIELDS, RELEASE.name).state;
+  }
+
   /** Report a congestion event (compare-and-set on the event id). */
   async reportCongestion(host: string, report: CongestionReport): Promise<StoredVerdict> {
     const reply = await this.#run(CONGESTION, host, [
@@ -128,6 +142,10 @@ export class FleetStore {
       encodeOptional(report.sent),
       encodeOptional(report.returned),
       encodeOptional(report.admitted),
+      encodeOptional(report.knee),
+      encodeOptional(report.deepest),
+      encodeOptional(report.settleMs),
+      encodeOptional(report.shallowest),
     ]);
     const { state, extra } = parseReply(reply, STATE_FIELDS + 1, CONGESTION.name);
     return { ...state, accepted: extra[0] === '1' };

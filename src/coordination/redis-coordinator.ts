@@ -16,6 +16,7 @@ import type {
   CoordinatorContext,
   FleetState,
   RateReport,
+  ReleaseReport,
   SendCounts,
   SlotGrant,
 } from './coordinator.js';
@@ -155,6 +156,8 @@ export class RedisCoordinator implements Coordinator {
   readonly #guard: FailOpenGuard;
   readonly #owned: NodeRedisConnection | undefined;
   readonly #pending = new Map<string, RateReport>();
+  /** {@link release} calls under way: `dispose()` lets them land first. */
+  readonly #releasing = new Set<Promise<void>>();
   #logger: Logger | undefined;
   #clock: Clock | undefined;
   #contextLogger: Logger | undefined;
@@ -274,6 +277,15 @@ export class RedisCoordinator implements Coordinator {
     checkReport(report);
     const cut = report.cut;
     check(cut === undefined || (cut > 0 && cut < 1), 'cut', 'must be between 0 and 1');
+    const { knee, deepest, shallowest, settleMs } = report;
+    check(knee === undefined || (knee > 0 && knee <= 1), 'knee', 'must be in (0, 1]');
+    check(deepest === undefined || (deepest > 0 && deepest < 1), 'deepest', 'must be between 0 and 1');
+    check(
+      shallowest === undefined || (shallowest >= (deepest ?? 0) && shallowest < 1),
+      'shallowest',
+      'must be in [deepest, 1)',
+    );
+    check(settleMs === undefined || (Number.isFinite(settleMs) && settleMs >= 0), 'settleMs', 'must be >= 0');
     const wait = report.retryAfterMs;
     check(wait === undefined || (Number.isFinite(wait) && wait >= 0), 'retryAfterMs', 'must be >= 0');
     checkCount(report.sent);
@@ -299,7 +311,26 @@ export class RedisCoordinator implements Coordinator {
     this.#pending.set(host, report);
   }
 
+  release(host: string, report: ReleaseReport): void {
+    checkHost(host);
+    checkCount(report.sent);
+    checkCount(report.admitted, 'admitted');
+    checkCount(report.returned, 'returned');
+    const recovery = this.#pending.get(host);
+    this.#pending.delete(host);
+    const call = this.#guard
+      .run(() => this.#store.release(host, report, recovery))
+      .then(
+        () => {},
+        () => {},
+      )
+      .finally(() => this.#releasing.delete(call));
+    this.#releasing.add(call);
+  }
+
   async dispose(): Promise<void> {
+    // The last counts of states released just before (each call bounded by the timeout).
+    await Promise.all(this.#releasing);
     this.#guard.close();
     this.#pending.clear();
     await this.#owned?.close();

@@ -12,6 +12,7 @@
  * | `tat`   | GCRA's theoretical arrival time: the next free send slot, ms (Redis time) |
  * | `limit` | concurrency limit (per process) learned; absent: none yet                |
  * | `event` | id of the last congestion event; absent: 0                               |
+ * | `event_at` | when that event opened, ms (Redis time)                               |
  * | `pause` | end of the cool-down after a Retry-After, ms (Redis time); absent: none  |
  * | `sent`  | dispatches reported, a count decaying with a time constant of one second |
  * | `ok`    | successes reported, decaying with `sent`                                 |
@@ -28,6 +29,9 @@
  * successes (`ok`): the knee a pacing fleet is cut to lies just under it.
  */
 import { createHash } from 'node:crypto';
+import { RESERVE_WINDOW_MS } from './coordinator.js';
+
+export { RESERVE_WINDOW_MS };
 
 /** A script and its SHA-1 (what `EVALSHA` names it by). */
 export interface LuaScript {
@@ -41,9 +45,6 @@ function script(name: string, body: string): LuaScript {
   return { name, source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
-/** The longest stretch of the schedule (ms) one reservation may take, past its first slot. */
-export const RESERVE_WINDOW_MS = 200;
-
 /** Shared head: clock, current state, formatting, the state reply, the recovery merge. */
 const PRELUDE = `
 local RESERVE_WINDOW_MS = ${RESERVE_WINDOW_MS}
@@ -52,7 +53,7 @@ local key = KEYS[1]
 local ttl = ARGV[1]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local f = redis.call('HMGET', key, 'rate', 'tat', 'limit', 'event', 'pause', 'sent', 'sent_at', 'sent_since', 'ok')
+local f = redis.call('HMGET', key, 'rate', 'tat', 'limit', 'event', 'pause', 'sent', 'sent_at', 'sent_since', 'ok', 'event_at')
 local rate = tonumber(f[1])
 local tat = tonumber(f[2]) or 0
 local limit = tonumber(f[3])
@@ -65,6 +66,7 @@ local sent = tonumber(f[6]) or 0
 local sent_at = tonumber(f[7]) or now
 local sent_since = tonumber(f[8]) or now
 local ok = tonumber(f[9]) or 0
+local event_at = tonumber(f[10])
 if now - sent_at > 1000 then
   sent = 0
   ok = 0
@@ -178,15 +180,39 @@ return state(num(first), num(interval), int(count))
 );
 
 /**
+ * ARGV: ttl, a recovery step (eventSeen, rate, limit; empty strings when none), the
+ * dispatches and successes since the caller's last report, the slots it drops unused that
+ * are still ahead (`tat` moves back by them at the current rate, never before now). The
+ * last call of a process's state of a host. Answers the state.
+ */
+export const RELEASE = script(
+  'release',
+  `
+merge_recovery(ARGV[2], ARGV[3], ARGV[4])
+tally(ARGV[5], ARGV[6])
+local returned = tonumber(ARGV[7])
+if returned ~= nil and returned > 0 and rate ~= nil and tat > now then
+  tat = math.max(now, tat - returned * 1000 / rate)
+  redis.call('HSET', key, 'tat', num(tat))
+end
+redis.call('PEXPIRE', key, ttl)
+return state()
+`,
+);
+
+/**
  * ARGV: ttl, eventSeen, rate ('' | 'inf' | req/s), limit ('' | n), retryAfterMs ('' | ms),
  * cut ('' | a factor in (0, 1): the new rate is that factor of the fleet's rate, or of its
  * send rate when it is not pacing; used when no rate is given), sent ('' | dispatches
  * since the caller's last report, counted into the send rate first), returned ('' | slots
  * the caller dropped unused, still ahead: `tat` moves back by them at the rate before),
- * admitted ('' | successes since the caller's last report).
+ * admitted ('' | successes since the caller's last report), knee ('' | with cut, while
+ * pacing and successes are counted: the new rate is this share of the admitted rate,
+ * between deepest × and shallowest × the rate), deepest ('' : cut), settle ('' | ms after
+ * an event opened during which a report under it opens no other), shallowest ('' : cut).
  * Compare-and-set on the event id: a report made under the current event (or a later one,
- * when the state expired meanwhile) opens the next event and sets rate and limit; an older
- * one changes neither. A Retry-After extends the cool-down either way, and leaves a rate
+ * when the state expired meanwhile) opens the next event and sets rate and limit, unless
+ * the current event opened less than `settle` ms ago; an older one changes neither. A Retry-After extends the cool-down either way, and leaves a rate
  * behind so the cool-down's end is spread over send slots instead of a stampede.
  * Answers the state and `1` (opened a new event) or `0`.
  */
@@ -202,16 +228,30 @@ if returned ~= nil and returned > 0 and rate ~= nil and tat > now then
   tat = math.max(now, tat - returned * 1000 / rate)
   redis.call('HSET', key, 'tat', num(tat))
 end
-if seen >= event then
+local settle = tonumber(ARGV[12])
+local settling = seen == event and event_at ~= nil and settle ~= nil and now - event_at < settle
+if seen >= event and not settling then
   accepted = 1
   event = seen + 1
-  redis.call('HSET', key, 'event', int(event))
+  redis.call('HSET', key, 'event', int(event), 'event_at', num(now))
+  local cut = tonumber(ARGV[6])
+  local knee = tonumber(ARGV[10])
   if ARGV[3] ~= '' then
     set_rate(ARGV[3])
-  elseif ARGV[6] ~= nil and ARGV[6] ~= '' then
+  elseif cut ~= nil and knee ~= nil and rate ~= nil then
+    -- Pacing: down to the knee, just under what the server admitted lately.
+    local admitted = admitted_rate()
+    local to = cut * rate
+    if admitted > 0 then
+      local deepest = tonumber(ARGV[11]) or cut
+      local shallowest = tonumber(ARGV[13]) or cut
+      to = math.min(shallowest * rate, math.max(deepest * rate, knee * admitted))
+    end
+    set_rate(num(to))
+  elseif cut ~= nil then
     -- The rate this event happened at, cut by the factor.
     local from = rate or send_rate()
-    if from > 0 then set_rate(num(tonumber(ARGV[6]) * from)) end
+    if from > 0 then set_rate(num(cut * from)) end
   end
   if ARGV[4] ~= '' then
     limit = tonumber(ARGV[4])

@@ -13,6 +13,9 @@ import { type Clock, systemClock } from '../../src/resilience/clock.js';
 import { recordingLogger } from '../helpers/clocks.js';
 import { describeWithRedis, eventually, uniqueHost } from './redis-fixture.js';
 
+/** An event settles for 200 ms + 2 round trips (50 ms here) before a report under it opens another. */
+const SETTLE_MS = 300;
+
 /** Real time: the coordinator converts Redis time to it. */
 const clock: Clock = { now: () => performance.now(), sleep: systemClock.sleep };
 
@@ -61,6 +64,7 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     for (const p of [a, b]) {
       expect(await eventually(() => p.shared.snapshot().pacingRate === 20, 2000)).toBe(true);
     }
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     // Both send under event 1 and both are throttled: one event.
     const now = clock.now();
     const da = a.shared.dispatch(now, 16, 0);
@@ -69,11 +73,19 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     expect(await eventually(async () => (await seed.join(host))?.event === 2, 2000)).toBe(true);
     expect(b.shared.onThrottle(now + 51, db)).toBe('congestion');
     // B's report is answered with the state A's set: B adopts it instead of cutting again.
-    expect(await eventually(() => b.shared.snapshot().pacingRate === 14, 2000)).toBe(true);
+    await eventually(() => b.shared.snapshot().pacingRate === 14, 2000);
+    expect(b.shared.snapshot().pacingRate).toBe(14);
     const after = await seed.join(host);
     expect(after?.event).toBe(2);
     expect(after?.rate).toBeCloseTo(14, 6);
-    // A throttle of a request sent after the event is a new one: the fleet is cut again.
+    // A throttle of a request sent just after the event: the other processes may not have
+    // heard of the new rate yet (they do at their next reservation), so no second cut.
+    const soon = b.shared.dispatch(clock.now(), 16, 0);
+    b.shared.onThrottle(clock.now(), soon);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await seed.join(host))?.event).toBe(2);
+    // Once the event has settled, a throttle under it is a new one: the fleet is cut again.
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     const later = b.shared.dispatch(clock.now(), 16, 0);
     b.shared.onThrottle(clock.now(), later);
     expect(await eventually(async () => (await seed.join(host))?.event === 3, 2000)).toBe(true);
@@ -120,6 +132,8 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     await seed.reportCongestion(host, { eventSeen: 0, limit: 1 });
     const p = state(host, c);
     expect(await eventually(() => p.shared.snapshot().limit === 1, 2000)).toBe(true);
+    // Past the seeded event's settling time (a report under it within 300 ms opens none).
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS - 12 * 15));
     const sent = [];
     for (let i = 0; i < 12; i++) {
       await new Promise((resolve) => setTimeout(resolve, 15));
@@ -209,6 +223,7 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     const shared = new CoordinatedState({ local: l, coordinator: coordinator(), host, clock });
     expect(await eventually(() => shared.snapshot().pacingRate === 100, 2000)).toBe(true);
     const joined = (await seed.join(host))!;
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS - 6 * 50));
     const sent = [];
     let now = clock.now();
     for (let i = 0; i < 10; i++) {
@@ -240,6 +255,84 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     // A second of successes: 5 % of the knee (0.3 of the rate the event set, the rule before).
     shared.onSuccess(clock.now() + 1000, shared.dispatch(clock.now(), 16, 0));
     expect(shared.snapshot().pacingRate).toBeCloseTo(knee * 1.05, 0);
+  });
+
+  it('raises the fleet’s rate only while the fleet sends near it', async () => {
+    // A rate the fleet does not reach says nothing of the server's limit: raised anyway it
+    // climbed to 90/s over a bucket of 60/s, and the run's last requests were throttled.
+    const host = uniqueHost('in-use');
+    const seed = coordinator();
+    await seed.reportCongestion(host, { eventSeen: 0, rate: 100, limit: 4 });
+    const { shared } = state(host);
+    expect(await eventually(() => shared.snapshot().pacingRate === 100, 2000)).toBe(true);
+    shared.onSuccess(clock.now() + 1000, shared.dispatch(clock.now(), 16, 0));
+    expect(shared.snapshot().pacingRate).toBe(100);
+    // A fleet that sends at its rate (100/s reported) recovers as before.
+    const busy = await overTheLimit(uniqueHost('in-use-busy'));
+    busy.shared.onSuccess(clock.now() + 1000, busy.shared.dispatch(clock.now(), 16, 0));
+    expect(busy.shared.snapshot().pacingRate).toBeGreaterThan(100);
+  });
+
+  it('reserves a few slots at a time however fast it sends: each busy process an equal turn', async () => {
+    const host = uniqueHost('fair');
+    const real = coordinator();
+    const asked: number[] = [];
+    const counting: Coordinator = {
+      attach: (context) => real.attach(context),
+      join: (h) => real.join(h),
+      reserve: (h, count, sent) => {
+        asked.push(count);
+        return real.reserve(h, count, sent);
+      },
+      reportCongestion: (h, report) => real.reportCongestion(h, report),
+      reportRate: (h, report) => real.reportRate(h, report),
+      get available() {
+        return real.available;
+      },
+      dispose: () => real.dispose(),
+    };
+    const seed = coordinator();
+    await seed.reportCongestion(host, { eventSeen: 0, rate: 1000, limit: 16 });
+    const { shared } = state(host, counting);
+    expect(await eventually(() => shared.snapshot().pacingRate === 1000, 2000)).toBe(true);
+    // 40 sends over 200 ms, each on a slot as the limiter takes them.
+    for (let sent = 0; sent < 40; ) {
+      const now = clock.now();
+      if (shared.sendAt(now) <= now) {
+        shared.dispatch(now, 16, 0);
+        sent += 1;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    // The rule before asked for as many as it had sent in the last 500 ms (up to 16): the
+    // processes that happened to send more reserved more, and finished in half the time.
+    expect(asked.length).toBeGreaterThan(5);
+    expect(Math.max(...asked)).toBeLessThanOrEqual(4);
+  });
+
+  it('hands its last counts and its unused slots back to the fleet when it goes away', async () => {
+    // A 500-vector job's client closed before its last sends were counted: the fleet read
+    // its send rate a third low, its rate never counted as in use, and 48 such jobs in a row
+    // took 3.4× the bound in one run (1.03-1.30× with the release).
+    const host = uniqueHost('release');
+    const seed = coordinator();
+    await seed.reportCongestion(host, { eventSeen: 0, rate: 50, limit: 4 });
+    const { shared } = state(host);
+    expect(await eventually(() => shared.snapshot().pacingRate === 50, 2000)).toBe(true);
+    let sent = 0;
+    while (sent < 6) {
+      const now = clock.now();
+      if (shared.sendAt(now) <= now) {
+        shared.onSuccess(now + 1, shared.dispatch(now, 16, 0));
+        sent += 1;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const before = (await seed.join(host))!;
+    shared.dispose();
+    expect(
+      await eventually(async () => ((await seed.join(host))?.sendRate ?? 0) > before.sendRate + 0.5, 2000),
+    ).toBe(true);
   });
 
   it('keeps its share of the fleet’s rate in flight whatever its own limit while the fleet paces', async () => {

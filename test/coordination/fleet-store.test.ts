@@ -85,6 +85,68 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     expect(later.admittedRate).toBeCloseTo(later.sendRate / 2, 1);
   });
 
+  it('cuts a pacing fleet to the knee of the admitted rate it counts when the report lands', async () => {
+    // The process's own copy of the admitted rate may be a reservation old (one read 19/s
+    // where the store counted 42/s, and the fleet was cut to 22/s under a 60/s limit).
+    const host = uniqueHost('knee');
+    await store.reportCongestion(host, { eventSeen: 0, rate: 100 });
+    const counted = await store.reserve(host, 1, undefined, { sent: 10, admitted: 6 });
+    const v = await store.reportCongestion(host, {
+      eventSeen: 1,
+      cut: 0.7,
+      knee: 0.95,
+      deepest: 0.49,
+      shallowest: 0.95,
+    });
+    expect(v.accepted).toBe(true);
+    expect(v.rate).toBeCloseTo(0.95 * v.admittedRate, 0);
+    expect(v.admittedRate).toBeGreaterThan(0.9 * counted.admittedRate);
+    // Never deeper than `deepest`, never shallower than `shallowest`.
+    await store.reserve(host, 1, undefined, { sent: 1, admitted: 1000 });
+    const shallow = await store.reportCongestion(host, {
+      eventSeen: 2,
+      cut: 0.7,
+      knee: 0.95,
+      deepest: 0.49,
+      shallowest: 0.95,
+    });
+    expect(shallow.rate).toBeCloseTo(0.95 * v.rate!, 3);
+    // No successes counted: the plain cut.
+    const bare = uniqueHost('knee-bare');
+    await store.reportCongestion(bare, { eventSeen: 0, rate: 100 });
+    expect(
+      (
+        await store.reportCongestion(bare, {
+          eventSeen: 1,
+          cut: 0.7,
+          knee: 0.95,
+          deepest: 0.49,
+          shallowest: 0.95,
+        })
+      ).rate,
+    ).toBeCloseTo(70, 3);
+  });
+
+  it('opens no second event while the last one settles, and the next one after', async () => {
+    const host = uniqueHost('settle');
+    await store.reportCongestion(host, { eventSeen: 0, rate: 40 });
+    const soon = await store.reportCongestion(host, {
+      eventSeen: 1,
+      cut: 0.5,
+      settleMs: 150,
+      retryAfterMs: 500,
+    });
+    expect(soon).toMatchObject({ accepted: false, event: 1, rate: 40 });
+    // A Retry-After still holds the fleet.
+    expect(soon.pause).toBeGreaterThan(soon.now + 400);
+    await new Promise((resolve) => setTimeout(resolve, 160));
+    const later = await store.reportCongestion(host, { eventSeen: 1, cut: 0.5, settleMs: 150 });
+    expect(later).toMatchObject({ accepted: true, event: 2, rate: 20 });
+    // An expired state (a report from an event the store no longer knows) is never held back.
+    const ahead = await store.reportCongestion(host, { eventSeen: 7, cut: 0.5, settleMs: 10_000 });
+    expect(ahead).toMatchObject({ accepted: true, event: 8 });
+  });
+
   it('takes back the slots a congestion report hands back, so no gap follows the cut', async () => {
     const host = uniqueHost('returned');
     await store.reportCongestion(host, { eventSeen: 0, rate: 20 });
@@ -231,6 +293,7 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     const hash = await raw.hGetAll(store.key(host));
     expect(Object.keys(hash).sort()).toEqual([
       'event',
+      'event_at',
       'limit',
       'ok',
       'pause',

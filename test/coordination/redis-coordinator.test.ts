@@ -73,6 +73,27 @@ describeWithRedis(
       expect(grant?.state).toMatchObject({ event: 1, rate: 13, limit: 3 });
     });
 
+    it('releases a state’s last counts and unused slots, and lets them land before closing', async () => {
+      const host = uniqueHost('release');
+      const seed = coordinator();
+      await seed.reportCongestion(host, { eventSeen: 0, rate: 10 });
+      const c = coordinator();
+      const grant = await c.reserve(host, 3, { sent: 0 });
+      expect(grant?.slots).toHaveLength(3);
+      c.reportRate(host, { eventSeen: 1, rate: 12 });
+      // Two of the three slots unused and ahead; 5 sends and 4 successes not reported yet.
+      c.release(host, { sent: 5, admitted: 4, returned: 2 });
+      await c.dispose();
+      const after = (await seed.join(host))!;
+      // The recovery step it still held went with it; the counts are in the fleet's rates.
+      expect(after.rate).toBe(12);
+      expect(after.sendRate).toBeGreaterThan(0);
+      expect(after.admittedRate).toBeGreaterThan(0);
+      // The schedule the two slots held is free again: the next slot follows the one used.
+      const next = (await seed.reserve(host, 1))!;
+      expect(next.slots[0]! - grant!.slots[0]!).toBeLessThan(2 * 100 - 10);
+    });
+
     it('starts a fresh process from the fleet’s rate and limit', async () => {
       const host = uniqueHost('fresh');
       await coordinator().reportCongestion(host, { eventSeen: 0, rate: 42, limit: 3 });
@@ -200,6 +221,15 @@ it('rejects bad reports before anything is sent', async () => {
   await expect(c.reportCongestion('h', { eventSeen: 0, sent: 2, admitted: -3 })).rejects.toThrow(
     ValidationError,
   );
+  // The new report fields: factors in range, a settling time that is a time.
+  await expect(c.reportCongestion('h', { eventSeen: 0, cut: 0.7, knee: 1.5 })).rejects.toThrow(/knee/);
+  await expect(c.reportCongestion('h', { eventSeen: 0, cut: 0.7, deepest: 0 })).rejects.toThrow(/deepest/);
+  await expect(
+    c.reportCongestion('h', { eventSeen: 0, cut: 0.7, deepest: 0.5, shallowest: 0.4 }),
+  ).rejects.toThrow(/shallowest/);
+  await expect(c.reportCongestion('h', { eventSeen: 0, settleMs: -1 })).rejects.toThrow(/settleMs/);
+  expect(() => c.release('h', { sent: -1 })).toThrow(/sent/);
+  expect(() => c.release('h', { returned: 0.5 })).toThrow(/returned/);
   expect(c.stats().commands).toBe(0);
   await c.dispose();
 });
