@@ -311,31 +311,39 @@ export class CoordinatedState implements LimiterState {
    * 42/s). When the fleet paces: down to the knee, 0.95 × what the server admitted the
    * fleet lately, as the store counts it when the report lands (a cut of 0.95 at least, 0.49
    * at most; 0.7 before any success was counted): a rate limit lies just above what it
-   * admits, and a 0.7 cut at every event kept the fleet at about 0.8 of it. When it does not pace yet: of what the
-   * fleet has been sending, by the share of its own sends this process's controller now
-   * paces at (alone: the fleet's rate is the local pacing rate, set from what the server
-   * admitted, not 0.7 × a send rate that included the refused requests). No rate while the
-   * local controller does not pace either (its limit is the brake).
+   * admits, and a 0.7 cut at every event kept the fleet at about 0.8 of it. When it does
+   * not pace yet: of what the fleet has been sending, by the share of its own sends this
+   * process's controller now paces at (alone: the fleet's rate is the local pacing rate, set
+   * from what the server admitted, not 0.7 × a send rate that included the refused
+   * requests). (Capping that first rate at the knee was tried: the admitted rate read
+   * during slow start is what the fleet sent, not the limit, and four processes started at
+   * 14/s under a bucket of 60/s.) No rate while the local controller does not pace either
+   * (its limit is the brake). Which rule applies is the store's to know: the knee goes
+   * with every cut.
    */
   #cut(
     now: number,
     fleet: FleetState,
     local: LimiterSnapshot,
   ): Pick<CongestionReport, 'cut' | 'knee' | 'deepest' | 'shallowest'> {
-    if (fleet.rate !== undefined) {
-      // The store takes the knee from its own count of successes, fresher than this copy.
-      return {
-        cut: FLEET_DECREASE,
-        knee: BELOW_ADMITTED,
-        deepest: FLEET_DECREASE * FLEET_DECREASE,
-        shallowest: SHALLOWEST_CUT,
-      };
-    }
+    // The store takes the knee from its own count of successes, fresher than this copy, and
+    // knows whether the fleet paces (this copy may not: a copy that thought it did not, after
+    // undoing a first rate, cut a pacing fleet by 0.95 where the knee was 0.65 of it, and
+    // four processes were refused a batch's attempts).
+    const knee = {
+      knee: BELOW_ADMITTED,
+      deepest: FLEET_DECREASE * FLEET_DECREASE,
+      shallowest: SHALLOWEST_CUT,
+    };
+    if (fleet.rate !== undefined) return { cut: FLEET_DECREASE, ...knee };
     // Down to one request in flight without local pacing (pacing turned off): the rule before.
-    if (local.pacingRate === undefined) return { cut: local.limit <= 1 ? FLEET_DECREASE : undefined };
+    if (local.pacingRate === undefined) {
+      return local.limit <= 1 ? { cut: FLEET_DECREASE, ...knee } : { cut: undefined };
+    }
     const sent = this.#sent.rate(now);
-    if (!(sent > 0)) return { cut: FLEET_DECREASE };
-    return { cut: Math.min(SHALLOWEST_CUT, Math.max(FIRST_RATE_MIN_SHARE, local.pacingRate / sent)) };
+    if (!(sent > 0)) return { cut: FLEET_DECREASE, ...knee };
+    const share = Math.min(SHALLOWEST_CUT, Math.max(FIRST_RATE_MIN_SHARE, local.pacingRate / sent));
+    return { cut: share, ...knee };
   }
 
   /** This process's share of the fleet's pacing rate (req/s): the rate × its share of the fleet's sends. */
