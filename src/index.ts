@@ -12,6 +12,7 @@ export type {
   CoordinatorContext,
   FleetState,
   RateReport,
+  ReleaseReport,
   SendCounts,
   SlotGrant,
 } from './coordination/coordinator.js';
