@@ -58,6 +58,13 @@ function encodeOptional(value: number | undefined): string {
   return value === undefined ? '' : String(value);
 }
 
+/** A recovery step as three script arguments (eventSeen, rate, limit), empty when none. */
+function encodeRecovery(recovery: RateReport | undefined): string[] {
+  return recovery
+    ? [String(recovery.eventSeen), encodeRate(recovery.rate), encodeOptional(recovery.limit)]
+    : ['', '', ''];
+}
+
 /** Run `script`, by SHA first, by source when the server does not have it cached. */
 export async function runScript(
   client: ScriptClient,
@@ -105,9 +112,7 @@ export class FleetStore {
     recovery?: RateReport,
     counts?: SendCounts,
   ): Promise<StoredReservation> {
-    const step = recovery
-      ? [String(recovery.eventSeen), encodeRate(recovery.rate), encodeOptional(recovery.limit)]
-      : ['', '', ''];
+    const step = encodeRecovery(recovery);
     const tally = [encodeOptional(counts?.sent), encodeOptional(counts?.admitted)];
     const { state, extra } = parseReply(
       await this.#run(RESERVE, host, [String(count), ...step, ...tally]),
@@ -119,11 +124,8 @@ export class FleetStore {
 
   /** A process's last call for `host`: its counts, a recovery step, the slots it hands back. */
   async release(host: string, report: ReleaseReport, recovery?: RateReport): Promise<StoredState> {
-    const step = recovery
-      ? [String(recovery.eventSeen), encodeRate(recovery.rate), encodeOptional(recovery.limit)]
-      : ['', '', ''];
     const reply = await this.#run(RELEASE, host, [
-      ...step,
+      ...encodeRecovery(recovery),
       encodeOptional(report.sent),
       encodeOptional(report.admitted),
       encodeOptional(report.returned),

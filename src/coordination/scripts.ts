@@ -31,8 +31,6 @@
 import { createHash } from 'node:crypto';
 import { RESERVE_WINDOW_MS } from './coordinator.js';
 
-export { RESERVE_WINDOW_MS };
-
 /** A script and its SHA-1 (what `EVALSHA` names it by). */
 export interface LuaScript {
   readonly name: string;
@@ -109,6 +107,15 @@ local function tally(sent_arg, ok_arg)
   lump_sent = math.max(n, 0) / 2
   lump_ok = math.max(a, 0) / 2
   redis.call('HSET', key, 'sent', num(sent), 'ok', num(ok), 'sent_at', num(now), 'sent_since', num(sent_since))
+end
+-- Slots a process hands back unused (ARGV string, '' when none): the schedule they held
+-- is free again, at the current rate (never before now).
+local function give_back(returned_arg)
+  local returned = tonumber(returned_arg)
+  if returned ~= nil and returned > 0 and rate ~= nil and tat > now then
+    tat = math.max(now, tat - returned * 1000 / rate)
+    redis.call('HSET', key, 'tat', num(tat))
+  end
 end
 local function set_rate(arg)
   if arg == 'inf' then
@@ -190,11 +197,7 @@ export const RELEASE = script(
   `
 merge_recovery(ARGV[2], ARGV[3], ARGV[4])
 tally(ARGV[5], ARGV[6])
-local returned = tonumber(ARGV[7])
-if returned ~= nil and returned > 0 and rate ~= nil and tat > now then
-  tat = math.max(now, tat - returned * 1000 / rate)
-  redis.call('HSET', key, 'tat', num(tat))
-end
+give_back(ARGV[7])
 redis.call('PEXPIRE', key, ttl)
 return state()
 `,
@@ -222,12 +225,7 @@ export const CONGESTION = script(
 local seen = tonumber(ARGV[2])
 local accepted = 0
 tally(ARGV[7], ARGV[9])
-local returned = tonumber(ARGV[8])
-if returned ~= nil and returned > 0 and rate ~= nil and tat > now then
-  -- Slots handed back: the schedule they held is free again (never before now).
-  tat = math.max(now, tat - returned * 1000 / rate)
-  redis.call('HSET', key, 'tat', num(tat))
-end
+give_back(ARGV[8])
 local settle = tonumber(ARGV[12])
 local settling = seen == event and event_at ~= nil and settle ~= nil and now - event_at < settle
 if seen >= event and not settling then

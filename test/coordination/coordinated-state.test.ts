@@ -16,6 +16,25 @@ import { describeWithRedis, eventually, uniqueHost } from './redis-fixture.js';
 /** An event settles for 200 ms + 2 round trips (50 ms here) before a report under it opens another. */
 const SETTLE_MS = 300;
 
+/** A coordinator passing every call to `real`, except the calls given in `own`. */
+function through(
+  real: Coordinator,
+  own: Partial<Pick<Coordinator, 'reserve' | 'reportCongestion'>>,
+): Coordinator {
+  return {
+    attach: (context) => real.attach(context),
+    join: (h) => real.join(h),
+    reserve: own.reserve ?? ((h, count, sent) => real.reserve(h, count, sent)),
+    reportCongestion: own.reportCongestion ?? ((h, report) => real.reportCongestion(h, report)),
+    reportRate: (h, report) => real.reportRate(h, report),
+    release: (h, report) => real.release?.(h, report),
+    get available() {
+      return real.available;
+    },
+    dispose: () => real.dispose(),
+  };
+}
+
 /** Real time: the coordinator converts Redis time to it. */
 const clock: Clock = { now: () => performance.now(), sleep: systemClock.sleep };
 
@@ -190,20 +209,12 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     const host = uniqueHost('knee-always');
     const real = coordinator();
     const reports: CongestionReport[] = [];
-    const recording: Coordinator = {
-      attach: (context) => real.attach(context),
-      join: (h) => real.join(h),
-      reserve: (h, count, sent) => real.reserve(h, count, sent),
+    const recording = through(real, {
       reportCongestion: (h, report) => {
         reports.push(report);
         return real.reportCongestion(h, report);
       },
-      reportRate: (h, report) => real.reportRate(h, report),
-      get available() {
-        return real.available;
-      },
-      dispose: () => real.dispose(),
-    };
+    });
     const { shared, sent, now } = await atTheFloor(host, recording);
     expect(shared.snapshot().pacingRate).toBeUndefined();
     shared.onThrottle(now + 1, sent.at(-1)!);
@@ -219,21 +230,13 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
       release = resolve;
     });
     // The real coordinator, its answers to reservations held back until released.
-    const late: Coordinator = {
-      attach: (context) => real.attach(context),
-      join: (h) => real.join(h),
+    const late = through(real, {
       reserve: async (h, count, sentCount) => {
         const grant = await real.reserve(h, count, sentCount);
         await held;
         return grant;
       },
-      reportCongestion: (h, report) => real.reportCongestion(h, report),
-      reportRate: (h, report) => real.reportRate(h, report),
-      get available() {
-        return real.available;
-      },
-      dispose: () => real.dispose(),
-    };
+    });
     // A reservation made under event 1 (the first, while the process sends) is held...
     const { shared, seed, sent, now } = await atTheFloor(host, late);
     // ...while a throttle opens event 2 and the process takes the fleet's new rate.
@@ -318,20 +321,12 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     const host = uniqueHost('fair');
     const real = coordinator();
     const asked: number[] = [];
-    const counting: Coordinator = {
-      attach: (context) => real.attach(context),
-      join: (h) => real.join(h),
+    const counting = through(real, {
       reserve: (h, count, sent) => {
         asked.push(count);
         return real.reserve(h, count, sent);
       },
-      reportCongestion: (h, report) => real.reportCongestion(h, report),
-      reportRate: (h, report) => real.reportRate(h, report),
-      get available() {
-        return real.available;
-      },
-      dispose: () => real.dispose(),
-    };
+    });
     const seed = coordinator();
     await seed.reportCongestion(host, { eventSeen: 0, rate: 1000, limit: 16 });
     const { shared } = state(host, counting);

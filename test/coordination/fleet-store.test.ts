@@ -4,10 +4,10 @@
  * cool-down spread, TTL expiry, and reloading a script the server forgot.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { RESERVE_WINDOW_MS } from '../../src/coordination/coordinator.js';
 import { FleetStore, type StoredReservation } from '../../src/coordination/fleet-store.js';
 import type { NodeRedisConnection } from '../../src/coordination/node-redis.js';
 import type { ScriptClient } from '../../src/coordination/script-client.js';
-import { RESERVE_WINDOW_MS } from '../../src/coordination/scripts.js';
 import { connection, describeWithRedis, eventually, inspector, uniqueHost } from './redis-fixture.js';
 
 const PREFIX = 'test-fleet:';
