@@ -6,8 +6,9 @@
  * - **one pacing rate and a send schedule**: every dispatch takes a send slot reserved
  *   from the fleet (GCRA at the fleet's rate, reserved in small batches), so the fleet's
  *   requests are spaced as one client's would be; while the fleet is not pacing the slots
- *   are "now", each process's own pacing (if its controller started it) is the brake, and
- *   the dispatches each process reports make the fleet's send rate;
+ *   are "now" (each send still waits for one, reserved a moment ago, so it leaves knowing
+ *   the fleet's state), each process's own pacing (if its controller started it) is the
+ *   brake, and the dispatches each process reports make the fleet's send rate;
  * - **one decrease per congestion event**: a congestion event this process sees is
  *   reported with the event id its request left under; the first report of an event sets
  *   the fleet's rate (a cut of the fleet's rate; when it was not pacing yet, its send
@@ -16,10 +17,10 @@
  *   late, from before the event last taken, is not taken;
  * - **recovery** by the fastest-recovering process (the fleet keeps the highest rate and
  *   limit reported since the event), gentle just above the knee (what the server admitted
- *   when the event came), and a **cool-down** after a Retry-After that every process waits
- *   out; a cut whose trial finds noise is undone fleet-wide; while the fleet paces its
- *   schedule is the brake, so a process may keep its share of the rate in flight whatever
- *   its concurrency limit;
+ *   when the event came; a rate under it goes to it at once), and a **cool-down** after a
+ *   Retry-After that every process waits out; a cut whose trial finds noise is undone
+ *   fleet-wide; while the fleet paces its schedule is the brake, so a process may keep its
+ *   share of the rate in flight whatever its concurrency limit;
  * - **a fresh process starts from the fleet's state**: its limit and rate, no slow start;
  * - **an equal turn**: every busy process reserves the same few slots at a time, and a state
  *   going away releases its last counts and the slots it did not use.
@@ -74,6 +75,9 @@ const NEAR_KNEE = 1.15;
 /** A cut goes to this share of the fleet's admitted rate (the knee); a first rate too. */
 const BELOW_ADMITTED = 0.95;
 
+/** For this long (ms) after an event reaches a process, its knee takes the admitted rate the store reads. */
+const KNEE_REFINE_MS = 500;
+
 /** The fleet's rate is in use while it sends at least this share of it: only then does it rise. */
 const IN_USE = 0.9;
 
@@ -84,6 +88,20 @@ const IN_USE = 0.9;
  * of another.
  */
 const FAIR_BATCH = 4;
+
+/**
+ * While the fleet paces, a reservation takes what this process sent in the last half second,
+ * at most {@link FAIR_BATCH}. While it does not, what it sent in the last 20 ms (at most 16):
+ * one slot at a time for a process sending as in a start-up, so each send leaves knowing
+ * the fleet's state as of a moment ago and the first congestion event's rate reaches every
+ * process at its next send (8 processes starting together, reserving 4 "now" slots at a
+ * time, ran on at their own slow starts for up to 0.4 s after the fleet's first rate was set,
+ * and each was refused before it heard of it); a process sending fast reserves several, the
+ * next reservation made while a quarter of them is left, so a round trip to Redis never
+ * caps its rate. Those slots are "now": they only count sends.
+ */
+const PACED_RESERVATION = { horizonMs: 500, maxBatch: FAIR_BATCH };
+const UNPACED_RESERVATION = { horizonMs: 20, maxBatch: 16 };
 
 /** While no slot is held yet, look again this soon (ms): a reservation is a loopback round trip. */
 const SLOT_POLL_MS = 2;
@@ -123,6 +141,8 @@ export class CoordinatedState implements LimiterState {
   readonly #sent = new SendRateMeter();
   /** Just under what the server admitted the fleet when the current event came: recovery slows past it. */
   #knee: number | undefined;
+  /** Until when (clock ms) the knee still takes what the store reads as admitted. */
+  #kneeUntil = Number.NEGATIVE_INFINITY;
   /** The fleet event this process's own report opened, and the fleet's rate before it. */
   #ownCut: { event: number; rate: number | undefined } | undefined;
   #disposed = false;
@@ -132,7 +152,7 @@ export class CoordinatedState implements LimiterState {
     this.#coordinator = options.coordinator;
     this.#host = options.host;
     this.#clock = options.clock;
-    this.#slots = new SlotReservoir(this.#coordinator, this.#host, { maxBatch: FAIR_BATCH });
+    this.#slots = new SlotReservoir(this.#coordinator, this.#host, UNPACED_RESERVATION);
     // A fresh process starts from what the fleet learned.
     void this.#coordinator.join(this.#host).then(
       (fleet) => {
@@ -172,7 +192,9 @@ export class CoordinatedState implements LimiterState {
       // The fleet is not pacing: its slots are "now" and only count sends, and this
       // process's own pacing (started by its own events, before the fleet's first rate
       // is known, or on a trial of a cut) is the brake, exactly as without coordination.
-      return Math.max(now, slot ?? now, this.#local.sendAt(now));
+      // A send waits for a slot (see UNPACED_RESERVATION), so it leaves knowing the fleet's
+      // state as of a moment ago.
+      return Math.max(now, slot ?? now + SLOT_POLL_MS, this.#local.sendAt(now));
     }
     // The fleet's slot replaces local pacing; the local pacer keeps its own measure, for
     // when the coordinator goes away.
@@ -217,6 +239,10 @@ export class CoordinatedState implements LimiterState {
       const near = knee !== undefined && fleet.rate >= 0.97 * knee && fleet.rate < NEAR_KNEE * knee;
       rate =
         fleet.rate + ((near ? FLEET_PROBE_PER_SECOND * knee : FLEET_RECOVERY_PER_SECOND * set) * dt) / 1000;
+      // Under the knee the server is known to admit more: go to it at once. (A first rate,
+      // cut from a send rate read while the fleet was still ramping up, lay at 39/s under a
+      // bucket of 60/s whose knee read 48/s, and climbed back for two seconds.)
+      if (knee !== undefined && rate < knee) rate = knee;
       fleet.rate = rate;
     }
     const limit = after.limit > before.limit ? after.limit : undefined;
@@ -282,6 +308,7 @@ export class CoordinatedState implements LimiterState {
       rate: own.rate ?? Number.POSITIVE_INFINITY,
     });
     if (this.#fleet) this.#fleet.rate = own.rate;
+    if (own.rate === undefined) this.#slots.resize(UNPACED_RESERVATION);
     this.#knee = undefined;
   }
 
@@ -370,11 +397,20 @@ export class CoordinatedState implements LimiterState {
     const known = this.#fleet;
     if (known !== undefined && fleet.event < known.event) return;
     this.#fleet = { ...fleet };
+    this.#slots.resize(fleet.rate === undefined ? UNPACED_RESERVATION : PACED_RESERVATION);
+    const now = this.#clock.now();
     if (known === undefined || fleet.event !== known.event) {
       this.#eventRate = fleet.rate;
       this.#knee = fleet.admittedRate > 0 ? BELOW_ADMITTED * fleet.admittedRate : undefined;
+      this.#kneeUntil = now + KNEE_REFINE_MS;
+    } else if (now < this.#kneeUntil && fleet.admittedRate > 0) {
+      // Successes are counted a send or more after they came: the admitted rate read when
+      // an event opens lags what the server was admitting, most when the fleet had just
+      // ramped up (41/s read against a bucket of 60/s, and recovery ran at full pace past
+      // the limit). What it reads in the event's first moments is taken too.
+      this.#knee = Math.max(this.#knee ?? 0, BELOW_ADMITTED * fleet.admittedRate);
     }
-    if (known === undefined || fleet.rate !== known.rate) this.#lastRecovery = this.#clock.now();
+    if (known === undefined || fleet.rate !== known.rate) this.#lastRecovery = now;
     this.#local.adopt(
       { limit: limit ? fleet.limit : undefined, pausedUntil: fleet.pausedUntil },
       this.#ceiling,

@@ -53,8 +53,8 @@ export class SlotReservoir {
   readonly stats: SlotReservoirStats = { taken: 0, reservations: 0, dropped: 0 };
   readonly #coordinator: Pick<Coordinator, 'reserve'>;
   readonly #host: string;
-  readonly #horizon: number;
-  readonly #maxBatch: number;
+  #horizon: number;
+  #maxBatch: number;
   readonly #stale: number;
   readonly #onReserved: (() => void) | undefined;
   #slots: number[] = [];
@@ -81,9 +81,24 @@ export class SlotReservoir {
     if (!(this.#stale > 0)) throw new RangeError(`staleMs must be > 0, got ${this.#stale}`);
   }
 
+  /**
+   * Change how much one reservation covers (`horizonMs`, `maxBatch`: see
+   * {@link SlotReservoirOptions}) from the next reservation on.
+   */
+  resize(options: Pick<SlotReservoirOptions, 'horizonMs' | 'maxBatch'>): void {
+    const horizon = options.horizonMs ?? this.#horizon;
+    const maxBatch = options.maxBatch ?? this.#maxBatch;
+    if (!(horizon > 0)) throw new RangeError(`horizonMs must be > 0, got ${horizon}`);
+    if (!(Number.isInteger(maxBatch) && maxBatch >= 1)) {
+      throw new RangeError(`maxBatch must be a whole number >= 1, got ${maxBatch}`);
+    }
+    this.#horizon = horizon;
+    this.#maxBatch = maxBatch;
+  }
+
   /** Slots the next reservation asks for (before counting callers already waiting). */
   get batchSize(): number {
-    return Math.max(1, this.#recent.length);
+    return Math.max(1, Math.min(this.#maxBatch, this.#recent.length));
   }
 
   /** Slots held now. */

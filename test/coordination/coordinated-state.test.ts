@@ -19,11 +19,11 @@ const SETTLE_MS = 300;
 /** A coordinator passing every call to `real`, except the calls given in `own`. */
 function through(
   real: Coordinator,
-  own: Partial<Pick<Coordinator, 'reserve' | 'reportCongestion'>>,
+  own: Partial<Pick<Coordinator, 'join' | 'reserve' | 'reportCongestion'>>,
 ): Coordinator {
   return {
     attach: (context) => real.attach(context),
-    join: (h) => real.join(h),
+    join: own.join ?? ((h) => real.join(h)),
     reserve: own.reserve ?? ((h, count, sent) => real.reserve(h, count, sent)),
     reportCongestion: own.reportCongestion ?? ((h, report) => real.reportCongestion(h, report)),
     reportRate: (h, report) => real.reportRate(h, report),
@@ -186,8 +186,73 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     expect(shared.onThrottle(now + 1, sent.at(-1)!)).toBe('congestion');
     const rate = local.snapshot().pacingRate;
     expect(rate).toBeDefined();
-    expect(shared.sendAt(now + 1)).toBe(local.sendAt(now + 1));
-    expect(shared.sendAt(now + 1)).toBeGreaterThan(now + 1);
+    // (No later than its slot either: while the fleet does not pace each send waits for one.)
+    expect(shared.sendAt(now + 1)).toBeGreaterThanOrEqual(local.sendAt(now + 1));
+    expect(local.sendAt(now + 1)).toBeGreaterThan(now + 1 + 2);
+  });
+
+  it('sends on a slot of its own each time while the fleet does not pace: it leaves knowing the fleet’s state', async () => {
+    // Sent on a slot reserved a send earlier, 8 processes starting together each ran into
+    // the fleet's first event before it heard of it (up to 0.4 s after the fleet's rate was set).
+    const host = uniqueHost('unpaced-slot');
+    const real = coordinator();
+    const asked: number[] = [];
+    let joined = false;
+    const counting = through(real, {
+      join: async (h) => {
+        const fleet = await real.join(h);
+        joined = true;
+        return fleet;
+      },
+      reserve: (h, count, sent) => {
+        asked.push(count);
+        return real.reserve(h, count, sent);
+      },
+    });
+    const { shared } = state(host, counting);
+    // Until the fleet's state is known the process decides alone.
+    expect(await eventually(() => joined, 2000)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const ready = (): boolean => {
+      const now = clock.now();
+      return shared.sendAt(now) <= now;
+    };
+    expect(await eventually(ready, 2000)).toBe(true);
+    for (let i = 0; i < 3; i++) {
+      shared.onSuccess(clock.now() + 1, shared.dispatch(clock.now(), 16, 0));
+      // Sending as in a start-up (a send every 30 ms here), its slot is used: the next send
+      // waits for the reservation its look starts (the rule before sent at once, on the
+      // slot reserved with the previous send).
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const now = clock.now();
+      expect(shared.sendAt(now)).toBeGreaterThan(now);
+      expect(await eventually(ready, 2000)).toBe(true);
+    }
+    expect(asked.length).toBeGreaterThanOrEqual(4);
+    expect(asked.every((count) => count === 1)).toBe(true);
+    // A process sending fast reserves several at a time, so a round trip per send does not
+    // cap its rate: 100 sends, about one every millisecond, take far fewer reservations.
+    const before = asked.length;
+    for (let sent = 0; sent < 100; ) {
+      if (ready()) {
+        shared.dispatch(clock.now(), 16, 0);
+        sent += 1;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(asked.length - before).toBeLessThan(50);
+    // Once the fleet paces, a reservation takes at most 4 (an equal turn).
+    await coordinator().reportCongestion(host, { eventSeen: 0, rate: 1000, limit: 16 });
+    expect(await eventually(() => ready() && shared.snapshot().pacingRate === 1000, 2000)).toBe(true);
+    const paced = asked.length;
+    for (let sent = 0; sent < 40; ) {
+      if (ready()) {
+        shared.dispatch(clock.now(), 16, 0);
+        sent += 1;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    expect(Math.max(...asked.slice(paced + 1))).toBe(4);
   });
 
   it('starts the fleet at the local pacing rate’s share of what the fleet sent', async () => {
@@ -299,6 +364,38 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     // A second of successes: 5 % of the knee (0.3 of the rate the event set, the rule before).
     shared.onSuccess(clock.now() + 1000, shared.dispatch(clock.now(), 16, 0));
     expect(shared.snapshot().pacingRate).toBeCloseTo(knee * 1.05, 0);
+  });
+
+  it('rises at once to the knee from a rate under it, the knee read in the event’s first moments', async () => {
+    // A first rate cut from a send rate read while the fleet was ramping up lay at 39/s under
+    // a bucket of 60/s whose knee read 48/s: it climbed back for two seconds at 0.3 of 39/s.
+    const host = uniqueHost('to-knee');
+    const seed = coordinator();
+    await seed.reportCongestion(host, { eventSeen: 0, rate: 30, limit: 8 });
+    for (let i = 0; i < 6; i++) {
+      await seed.reserve(host, 1, { sent: 5, admitted: 3 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const { shared } = state(host);
+    expect(await eventually(() => shared.snapshot().pacingRate === 30, 2000)).toBe(true);
+    // The successes of the moments after the event, counted late (30/s more admitted).
+    for (let i = 0; i < 4; i++) {
+      await seed.reserve(host, 1, { sent: 5, admitted: 5 });
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const admitted = (await seed.join(host))!.admittedRate;
+    // The process reads them with its next reservation, and sends on its slot.
+    expect(
+      await eventually(() => {
+        const now = clock.now();
+        return shared.sendAt(now) <= now;
+      }, 2000),
+    ).toBe(true);
+    shared.onSuccess(clock.now() + 10, shared.dispatch(clock.now(), 16, 0));
+    const rate = shared.snapshot().pacingRate!;
+    // The rule before: 30 + a few per cent of it.
+    expect(rate).toBeGreaterThan(0.9 * 0.95 * admitted);
+    expect(rate).toBeLessThan(1.1 * 0.95 * admitted);
   });
 
   it('raises the fleet’s rate only while the fleet sends near it', async () => {
