@@ -114,12 +114,25 @@ interface Row {
 
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
+/** A failure in a few words: `429 after 4 attempts` from the error's message, else its start. */
+function brief(failure: string): string {
+  const m = /HTTP (\d+) .*after (\d+) attempts/.exec(failure);
+  return m ? `${m[1]} after ${m[2]} attempts` : failure.slice(0, 60);
+}
+
 function formatRow(r: Row): string {
   const req = r.stats.requests;
   const commands = r.results.reduce((sum, j) => sum + j.redisCommands, 0);
   const times = r.results.map((j) => j.ms);
   const failures = r.results.filter((j) => j.failure);
-  const note = failures.length ? `${failures.length} failed: ${failures[0]?.failure}` : '';
+  const outages = r.results.reduce((sum, j) => sum + j.redisOutages, 0);
+  const notes = [
+    failures.length ? `${failures.length} failed (${brief(failures[0]?.failure ?? '')})` : '',
+    outages
+      ? `Redis unavailable ${outages}× (a call over its 50 ms or failed: that job decided alone a while)`
+      : '',
+  ];
+  const note = notes.filter(Boolean).join('; ');
   return [
     '',
     r.processes,

@@ -46,6 +46,8 @@ export interface JobResult {
   ms: number;
   /** Redis commands the job's coordinator sent (0 without one). */
   redisCommands: number;
+  /** Times the job's coordinator found Redis unavailable (a call over its timeout or failed). */
+  redisOutages: number;
   failure?: string | undefined;
 }
 
@@ -93,6 +95,7 @@ async function runJob(config: WorkerConfig, job: Job): Promise<JobResult> {
     upserted,
     ms: performance.now() - t0,
     redisCommands: coordination?.stats().commands ?? 0,
+    redisOutages: coordination?.stats().outages ?? 0,
     failure,
   };
 }
