@@ -16,7 +16,9 @@
  * machinery). `--quick`: 6000 vectors, P = 1 and 8. `--noise p`: the emulator also refuses a
  * random share p of requests with 429 whatever the load (with a large `--rps`, throttles that
  * do not depend on load only; compare the variants' walls, the bound being the bucket's).
- * A full run takes about 8 minutes.
+ * A full run takes about 8 minutes. Notes: jobs that failed (after their retries), and how
+ * many times a coordinated cell's processes found Redis unavailable (a call past its bound,
+ * or failed: that process decided alone until a probe answered).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -128,9 +130,7 @@ function formatRow(r: Row): string {
   const outages = r.results.reduce((sum, j) => sum + j.redisOutages, 0);
   const notes = [
     failures.length ? `${failures.length} failed (${brief(failures[0]?.failure ?? '')})` : '',
-    outages
-      ? `Redis unavailable ${outages}× (a call over its 50 ms or failed: that job decided alone a while)`
-      : '',
+    outages ? `Redis unavailable ${outages}×` : '',
   ];
   const note = notes.filter(Boolean).join('; ');
   return [

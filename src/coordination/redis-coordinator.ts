@@ -49,7 +49,11 @@ export interface RedisCoordinatorOptions {
   keyPrefix?: string;
   /** A host's state expires after this long without a write (seconds). Default 600. */
   ttl?: number;
-  /** Bound on each call before falling back to local state (seconds). Default 0.05. */
+  /**
+   * Bound on each call before falling back to local state (seconds). Default 0.05. It counts
+   * the time the process could have read the reply: while the process itself is busy (its
+   * timers fire late), a call may take up to 4× it.
+   */
   timeout?: number;
   /** Bound on connecting, at start-up and when reconnecting (seconds). Default 1. */
   connectTimeout?: number;
