@@ -88,6 +88,7 @@ export function bounded<T>(promise: Promise<T>, ms: number, hold = true): Promis
       timer = setTimeout(() => {
         const fired = performance.now();
         setImmediate(() => {
+          if (settled) return;
           const now = performance.now();
           // Late (the timer, or the turn to the verdict): the process was busy; look again.
           if (Math.max(fired - due, now - fired) > ms / 2 && now < cap) arm(ms / 2);
