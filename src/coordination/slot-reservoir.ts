@@ -53,8 +53,8 @@ export class SlotReservoir {
   readonly stats: SlotReservoirStats = { taken: 0, reservations: 0, dropped: 0 };
   readonly #coordinator: Pick<Coordinator, 'reserve'>;
   readonly #host: string;
-  #horizon: number;
-  #maxBatch: number;
+  #horizon = 500;
+  #maxBatch = 16;
   readonly #stale: number;
   readonly #onReserved: (() => void) | undefined;
   #slots: number[] = [];
@@ -70,14 +70,9 @@ export class SlotReservoir {
   constructor(coordinator: Pick<Coordinator, 'reserve'>, host: string, options: SlotReservoirOptions = {}) {
     this.#coordinator = coordinator;
     this.#host = host;
-    this.#horizon = options.horizonMs ?? 500;
-    this.#maxBatch = options.maxBatch ?? 16;
+    this.resize(options);
     this.#stale = options.staleMs ?? 1000;
     this.#onReserved = options.onReserved;
-    if (!(this.#horizon > 0)) throw new RangeError(`horizonMs must be > 0, got ${this.#horizon}`);
-    if (!(Number.isInteger(this.#maxBatch) && this.#maxBatch >= 1)) {
-      throw new RangeError(`maxBatch must be a whole number >= 1, got ${this.#maxBatch}`);
-    }
     if (!(this.#stale > 0)) throw new RangeError(`staleMs must be > 0, got ${this.#stale}`);
   }
 

@@ -54,9 +54,35 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     return c;
   }
   /** One process's state of `host`: a controller that has measured a 50 ms round trip. */
-  function state(host: string, c: Coordinator = coordinator()) {
-    const local = new AimdState({ initialRttMs: 50, noise: false });
+  function state(
+    host: string,
+    c: Coordinator = coordinator(),
+    local = new AimdState({ initialRttMs: 50, noise: false }),
+  ) {
     return { local, shared: new CoordinatedState({ local, coordinator: c, host, clock }), coordinator: c };
+  }
+  /** Six reports 50 ms apart of 5 sends and 3 successes each: the server admitted about 60/s. */
+  async function admittedAbout60(seed: Coordinator, host: string): Promise<void> {
+    for (let i = 0; i < 6; i++) {
+      await seed.reserve(host, 1, { sent: 5, admitted: 3 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  /**
+   * A fleet a seed set pacing at `rate` with `limit` (then `before(seed)` ran), and a process
+   * (`c`, `local`) that joined it and took its rate.
+   */
+  async function joined(
+    host: string,
+    fleet: { rate: number; limit: number },
+    options: { c?: Coordinator; local?: AimdState; before?: (seed: Coordinator) => Promise<void> } = {},
+  ) {
+    const seed = coordinator();
+    await seed.reportCongestion(host, { eventSeen: 0, ...fleet });
+    await options.before?.(seed);
+    const p = state(host, options.c, options.local);
+    expect(await eventually(() => p.shared.snapshot().pacingRate === fleet.rate, 2000)).toBe(true);
+    return { ...p, seed };
   }
   afterAll(async () => {
     await Promise.all(open.map((c) => c.dispose()));
@@ -322,16 +348,12 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
    * 5 sends and 3 successes each, then a process that joined it and sent 10 requests.
    */
   async function overTheLimit(host: string, local?: AimdState) {
-    const seed = coordinator();
-    await seed.reportCongestion(host, { eventSeen: 0, rate: 100, limit: 8 });
-    for (let i = 0; i < 6; i++) {
-      await seed.reserve(host, 1, { sent: 5, admitted: 3 });
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const l = local ?? new AimdState({ initialRttMs: 50, noise: false });
-    const shared = new CoordinatedState({ local: l, coordinator: coordinator(), host, clock });
-    expect(await eventually(() => shared.snapshot().pacingRate === 100, 2000)).toBe(true);
-    const joined = (await seed.join(host))!;
+    const {
+      seed,
+      shared,
+      local: l,
+    } = await joined(host, { rate: 100, limit: 8 }, { local, before: (seed) => admittedAbout60(seed, host) });
+    const fleet = (await seed.join(host))!;
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS - 6 * 50));
     const sent = [];
     let now = clock.now();
@@ -339,7 +361,7 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
       now += 5;
       sent.push(shared.dispatch(now, 16, 0));
     }
-    return { seed, shared, local: l, sent, now, admitted: joined.admittedRate };
+    return { seed, shared, local: l, sent, now, admitted: fleet.admittedRate };
   }
 
   it('cuts a pacing fleet to just under what the server admitted it, not to 0.7', async () => {
@@ -370,14 +392,11 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     // A first rate cut from a send rate read while the fleet was ramping up lay at 39/s under
     // a bucket of 60/s whose knee read 48/s: it climbed back for two seconds at 0.3 of 39/s.
     const host = uniqueHost('to-knee');
-    const seed = coordinator();
-    await seed.reportCongestion(host, { eventSeen: 0, rate: 30, limit: 8 });
-    for (let i = 0; i < 6; i++) {
-      await seed.reserve(host, 1, { sent: 5, admitted: 3 });
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const { shared } = state(host);
-    expect(await eventually(() => shared.snapshot().pacingRate === 30, 2000)).toBe(true);
+    const { seed, shared } = await joined(
+      host,
+      { rate: 30, limit: 8 },
+      { before: (s) => admittedAbout60(s, host) },
+    );
     // The successes of the moments after the event, counted late (30/s more admitted).
     for (let i = 0; i < 4; i++) {
       await seed.reserve(host, 1, { sent: 5, admitted: 5 });
@@ -401,11 +420,7 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
   it('raises the fleet’s rate only while the fleet sends near it', async () => {
     // A rate the fleet does not reach says nothing of the server's limit: raised anyway it
     // climbed to 90/s over a bucket of 60/s, and the run's last requests were throttled.
-    const host = uniqueHost('in-use');
-    const seed = coordinator();
-    await seed.reportCongestion(host, { eventSeen: 0, rate: 100, limit: 4 });
-    const { shared } = state(host);
-    expect(await eventually(() => shared.snapshot().pacingRate === 100, 2000)).toBe(true);
+    const { shared } = await joined(uniqueHost('in-use'), { rate: 100, limit: 4 });
     shared.onSuccess(clock.now() + 1000, shared.dispatch(clock.now(), 16, 0));
     expect(shared.snapshot().pacingRate).toBe(100);
     // A fleet that sends at its rate (100/s reported) recovers as before.
@@ -424,10 +439,7 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
         return real.reserve(h, count, sent);
       },
     });
-    const seed = coordinator();
-    await seed.reportCongestion(host, { eventSeen: 0, rate: 1000, limit: 16 });
-    const { shared } = state(host, counting);
-    expect(await eventually(() => shared.snapshot().pacingRate === 1000, 2000)).toBe(true);
+    const { shared } = await joined(host, { rate: 1000, limit: 16 }, { c: counting });
     // 40 sends over 200 ms, each on a slot as the limiter takes them.
     for (let sent = 0; sent < 40; ) {
       const now = clock.now();
@@ -448,10 +460,7 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     // its send rate a third low, its rate never counted as in use, and 48 such jobs in a row
     // took 3.4× the bound in one run (1.03-1.30× with the release).
     const host = uniqueHost('release');
-    const seed = coordinator();
-    await seed.reportCongestion(host, { eventSeen: 0, rate: 50, limit: 4 });
-    const { shared } = state(host);
-    expect(await eventually(() => shared.snapshot().pacingRate === 50, 2000)).toBe(true);
+    const { seed, shared } = await joined(host, { rate: 50, limit: 4 });
     let sent = 0;
     while (sent < 6) {
       const now = clock.now();
@@ -469,11 +478,7 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
   });
 
   it('keeps its share of the fleet’s rate in flight whatever its own limit while the fleet paces', async () => {
-    const host = uniqueHost('in-flight');
-    const seed = coordinator();
-    await seed.reportCongestion(host, { eventSeen: 0, rate: 100, limit: 1 });
-    const { shared } = state(host);
-    expect(await eventually(() => shared.snapshot().pacingRate === 100, 2000)).toBe(true);
+    const { shared } = await joined(uniqueHost('in-flight'), { rate: 100, limit: 1 });
     expect(shared.snapshot().limit).toBe(1);
     let now = clock.now();
     for (let i = 0; i < 10; i++) {
