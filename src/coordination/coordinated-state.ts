@@ -70,6 +70,15 @@ const FLEET_RECOVERY_PER_SECOND = 0.3;
  * to a limit 5 % above it in about a second) instead of overshot at the full pace.
  */
 const FLEET_PROBE_PER_SECOND = 0.05;
+
+/**
+ * Recovery per second, as a fraction of the rate itself, once the fleet's trial found the
+ * last cut's throttles arrive whatever the load (no knee, no limit known): the rate doubles
+ * each second (a random 12 % of throttles cut 4 processes to 36/s, and the step of 0.3 of
+ * that rate per second took seconds to climb to the 150-250/s they could send; half of the
+ * rate per second, 3.5 s from 47/s to 250/s).
+ */
+const FLEET_GROWTH_PER_SECOND = 1;
 const NEAR_KNEE = 1.15;
 
 /** A cut goes to this share of the fleet's admitted rate (the knee); a first rate too. */
@@ -80,6 +89,13 @@ const KNEE_REFINE_MS = 500;
 
 /** The fleet's rate is in use while it sends at least this share of it: only then does it rise. */
 const IN_USE = 0.9;
+
+/**
+ * The fleet's rate is in use, too, while this process's sends wait for their slots (within
+ * this many ms): the schedule is what holds it. The fleet's send rate, a count decaying over
+ * a second, lags a rate that just rose: read alone, each rise waited 1.5-2 s for it.
+ */
+const HELD_BY_SCHEDULE_MS = 250;
 
 /**
  * Most send slots one reservation takes. Every busy process asks for as many, so each gets
@@ -145,6 +161,12 @@ export class CoordinatedState implements LimiterState {
   #kneeUntil = Number.NEGATIVE_INFINITY;
   /** The fleet event this process's own report opened, and the fleet's rate before it. */
   #ownCut: { event: number; rate: number | undefined } | undefined;
+  /** When (clock ms) a send of this process last waited for its slot in the fleet's schedule. */
+  #scheduledAt = Number.NEGATIVE_INFINITY;
+  /** Whether the fleet's trial found its current event's throttles were noise (no knee, no limit known). */
+  #unbounded = false;
+  /** The fleet's noise floor as last taken into the local state. */
+  #noiseTaken = 0;
   #disposed = false;
 
   constructor(options: CoordinatedStateOptions) {
@@ -198,7 +220,10 @@ export class CoordinatedState implements LimiterState {
     }
     // The fleet's slot replaces local pacing; the local pacer keeps its own measure, for
     // when the coordinator goes away.
-    if (slot !== undefined) return Math.max(now, slot);
+    if (slot !== undefined) {
+      if (slot > now) this.#scheduledAt = now;
+      return Math.max(now, slot);
+    }
     return now + SLOT_POLL_MS;
   }
 
@@ -213,7 +238,9 @@ export class CoordinatedState implements LimiterState {
     const d = this.#local.dispatch(now, ceiling, inFlight);
     this.#sent.record(now);
     this.#slots.consume(now);
-    const fleetDispatch: FleetDispatch = { ...d, fleetEvent: this.#fleet?.event ?? 0 };
+    const fleetEvent = this.#fleet?.event ?? 0;
+    this.#slots.sentUnder(fleetEvent);
+    const fleetDispatch: FleetDispatch = { ...d, fleetEvent };
     return fleetDispatch;
   }
 
@@ -231,14 +258,28 @@ export class CoordinatedState implements LimiterState {
     // processes' limits or their work hold it under) says nothing about the server's limit,
     // and raised anyway it climbed far past it (to 90/s over a bucket of 60/s), unchecked
     // until the fleet could suddenly send at it, at the end of a run, and was throttled.
-    if (fleet.rate !== undefined && Math.max(fleet.sendRate, this.#sent.rate(now)) >= IN_USE * fleet.rate) {
+    // Nor while the fleet's last cut is on trial: the level holds until it is judged.
+    // A hold earns no recovery credit for when it ends.
+    if (fleet.trying) this.#lastRecovery = now;
+    if (
+      fleet.rate !== undefined &&
+      !fleet.trying &&
+      (Math.max(fleet.sendRate, this.#sent.rate(now)) >= IN_USE * fleet.rate ||
+        now - this.#scheduledAt <= HELD_BY_SCHEDULE_MS)
+    ) {
       const dt = Math.min(Math.max(0, now - this.#lastRecovery), 1000);
       this.#lastRecovery = now;
       const set = this.#eventRate ?? fleet.rate;
       const knee = this.#knee;
       const near = knee !== undefined && fleet.rate >= 0.97 * knee && fleet.rate < NEAR_KNEE * knee;
-      rate =
-        fleet.rate + ((near ? FLEET_PROBE_PER_SECOND * knee : FLEET_RECOVERY_PER_SECOND * set) * dt) / 1000;
+      // Once the fleet's trial found the last cut's throttles arrive whatever the load,
+      // nothing says where a limit lies: the rate grows in proportion to itself.
+      const step = near
+        ? FLEET_PROBE_PER_SECOND * knee
+        : this.#unbounded
+          ? Math.max(FLEET_RECOVERY_PER_SECOND * set, FLEET_GROWTH_PER_SECOND * fleet.rate)
+          : FLEET_RECOVERY_PER_SECOND * set;
+      rate = fleet.rate + (step * dt) / 1000;
       // Under the knee the server is known to admit more: go to it at once. (A first rate,
       // cut from a send rate read while the fleet was still ramping up, lay at 39/s under a
       // bucket of 60/s whose knee read 48/s, and climbed back for two seconds.)
@@ -252,6 +293,11 @@ export class CoordinatedState implements LimiterState {
   }
 
   onThrottle(now: number, d: Dispatch, info?: ThrottleInfo): ThrottleVerdict | undefined {
+    this.#slots.refused((d as FleetDispatch).fleetEvent ?? 0);
+    // While the fleet paces, its trial of a cut decides (see the store's trials); the
+    // process's own, read from its own few requests, misled (one process took a token
+    // bucket's draining burst for noise, and 80 of its requests were refused unreported).
+    this.#local.tryCuts = !(this.#shared && this.#fleet?.rate !== undefined);
     const restores = this.#local.snapshot().restores;
     const verdict = this.#local.onThrottle(now, d, info);
     if (!this.#shared) return verdict;
@@ -281,6 +327,7 @@ export class CoordinatedState implements LimiterState {
         retryAfterMs,
         ...this.#slots.takeCounts(),
         returned,
+        tried: this.#local.triesCuts,
       })
       .then(
         (answer) => {
@@ -396,23 +443,39 @@ export class CoordinatedState implements LimiterState {
   #adopt(fleet: FleetState, limit: boolean): void {
     const known = this.#fleet;
     if (known !== undefined && fleet.event < known.event) return;
+    let takeLimit = limit;
     this.#fleet = { ...fleet };
     this.#slots.resize(fleet.rate === undefined ? UNPACED_RESERVATION : PACED_RESERVATION);
     const now = this.#clock.now();
+    // What the server admits, without the throttles that arrive whatever the load.
+    const admitted = fleet.admittedRate / (1 - fleet.noise);
     if (known === undefined || fleet.event !== known.event) {
+      this.#unbounded = false;
       this.#eventRate = fleet.rate;
-      this.#knee = fleet.admittedRate > 0 ? BELOW_ADMITTED * fleet.admittedRate : undefined;
+      this.#knee = admitted > 0 ? BELOW_ADMITTED * admitted : undefined;
       this.#kneeUntil = now + KNEE_REFINE_MS;
-    } else if (now < this.#kneeUntil && fleet.admittedRate > 0) {
+    } else if (fleet.noise > 0 && fleet.noise !== known.noise) {
+      // The fleet's trial found the last cut's throttles arrive whatever the load (only
+      // such a verdict sets a floor): the admitted rate they lowered was no limit's, and the
+      // limit before the cut is back.
+      takeLimit = true;
+      this.#unbounded = true;
+      this.#knee = undefined;
+      this.#kneeUntil = Number.NEGATIVE_INFINITY;
+    } else if (now < this.#kneeUntil && admitted > 0) {
       // Successes are counted a send or more after they came: the admitted rate read when
       // an event opens lags what the server was admitting, most when the fleet had just
       // ramped up (41/s read against a bucket of 60/s, and recovery ran at full pace past
       // the limit). What it reads in the event's first moments is taken too.
-      this.#knee = Math.max(this.#knee ?? 0, BELOW_ADMITTED * fleet.admittedRate);
+      this.#knee = Math.max(this.#knee ?? 0, BELOW_ADMITTED * admitted);
     }
     if (known === undefined || fleet.rate !== known.rate) this.#lastRecovery = now;
+    // The fleet's noise floor, when its trials found (or forgot) one: throttles within
+    // what it explains are not congestion here either.
+    const noise = fleet.noise !== this.#noiseTaken ? fleet.noise : undefined;
+    this.#noiseTaken = fleet.noise;
     this.#local.adopt(
-      { limit: limit ? fleet.limit : undefined, pausedUntil: fleet.pausedUntil },
+      { limit: takeLimit ? fleet.limit : undefined, pausedUntil: fleet.pausedUntil, noise },
       this.#ceiling,
     );
   }

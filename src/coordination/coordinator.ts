@@ -42,6 +42,28 @@ export interface FleetState {
    * (what the server let through: just under it is where the limit lies).
    */
   admittedRate: number;
+  /**
+   * Whether the fleet's last cut is on trial: until the throttles of the dispatches made
+   * under it tell whether it helped, the rate holds (no recovery) and a throttle opens no
+   * other event unless the share under the cut is heavy. See {@link SendCounts.trial}.
+   */
+  trying: boolean;
+  /**
+   * The share of throttles the fleet found arrive whatever the load (a trial whose cut
+   * did not lower it: the cut was undone); 0 while none is known. A process takes it as
+   * its own noise floor: throttles within what it explains are not congestion.
+   */
+  noise: number;
+}
+
+/** Throttles among the dispatches a process made under one fleet event (a cut on trial). */
+export interface TrialCounts {
+  /** The fleet event the dispatches left under. */
+  event: number;
+  /** Dispatches made under it. */
+  sent: number;
+  /** Those of them refused with a throttle. */
+  refused: number;
 }
 
 /** What one process did since its last reservation or report: counted into the fleet's rates. */
@@ -50,6 +72,13 @@ export interface SendCounts {
   sent?: number | undefined;
   /** Requests that succeeded. */
   admitted?: number | undefined;
+  /** Requests refused with a throttle (the fleet's share of throttles before a cut). */
+  refused?: number | undefined;
+  /**
+   * The dispatches made under the fleet's current event, and the throttles among them
+   * (counted only while that event's cut is on trial): what decides the trial.
+   */
+  trial?: TrialCounts | undefined;
 }
 
 /** What a process hands back when its state of a host goes away: see {@link Coordinator.release}. */
@@ -71,7 +100,7 @@ export interface SlotGrant {
 }
 
 /** A congestion event seen by one process, and what its controller decided. */
-export interface CongestionReport {
+export interface CongestionReport extends SendCounts {
   /** {@link FleetState.event} when the throttled request was dispatched. */
   eventSeen: number;
   /**
@@ -125,6 +154,14 @@ export interface CongestionReport {
    * followed by a pause as long as the schedule they held (up to 200 ms).
    */
   returned?: number | undefined;
+  /**
+   * Put the cut this report makes on trial (a pacing fleet cut to its knee): the rate
+   * holds until the throttles of the dispatches made under the new event decide it, and
+   * when they come at about the share they had before the cut (it did not help: they
+   * arrive whatever the load), the cut is undone and that share becomes the fleet's
+   * noise floor. Leave it out when the process does not tell noise from congestion.
+   */
+  tried?: boolean | undefined;
 }
 
 /** The store's answer to a {@link CongestionReport}. */

@@ -5,7 +5,7 @@
  * once (`EVAL`, which caches it again). No timeouts and no fallback here: that is the
  * caller's (fail-open.ts).
  */
-import type { CongestionReport, RateReport, ReleaseReport, SendCounts } from './coordinator.js';
+import type { CongestionReport, RateReport, ReleaseReport, SendCounts, TrialCounts } from './coordinator.js';
 import type { ScriptClient } from './script-client.js';
 import { CONGESTION, JOIN, type LuaScript, RELEASE, RESERVE } from './scripts.js';
 
@@ -22,6 +22,10 @@ export interface StoredState {
   sendRate: number;
   /** The fleet's admitted rate: successes reported per second lately (decaying with it). */
   admittedRate: number;
+  /** Whether the last cut is on trial. */
+  trying: boolean;
+  /** The fleet's noise floor (0: none known). */
+  noise: number;
 }
 
 /** Answer of {@link FleetStore.reserve}: the slots are `first + i * interval`. */
@@ -56,6 +60,16 @@ function encodeRate(rate: number | undefined): string {
 
 function encodeOptional(value: number | undefined): string {
   return value === undefined ? '' : String(value);
+}
+
+/** The throttles since the last report and a trial's counts, as four script arguments. */
+function encodeThrottles(refused: number | undefined, trial: TrialCounts | undefined): string[] {
+  return [
+    encodeOptional(refused),
+    encodeOptional(trial?.event),
+    encodeOptional(trial?.sent),
+    encodeOptional(trial?.refused),
+  ];
 }
 
 /** A recovery step as three script arguments (eventSeen, rate, limit), empty when none. */
@@ -113,7 +127,11 @@ export class FleetStore {
     counts?: SendCounts,
   ): Promise<StoredReservation> {
     const step = encodeRecovery(recovery);
-    const tally = [encodeOptional(counts?.sent), encodeOptional(counts?.admitted)];
+    const tally = [
+      encodeOptional(counts?.sent),
+      encodeOptional(counts?.admitted),
+      ...encodeThrottles(counts?.refused, counts?.trial),
+    ];
     const { state, extra } = parseReply(
       await this.#run(RESERVE, host, [String(count), ...step, ...tally]),
       STATE_FIELDS + 3,
@@ -129,6 +147,7 @@ export class FleetStore {
       encodeOptional(report.sent),
       encodeOptional(report.admitted),
       encodeOptional(report.returned),
+      ...encodeThrottles(report.refused, report.trial),
     ]);
     return parseReply(reply, STATE_FIELDS, RELEASE.name).state;
   }
@@ -148,6 +167,8 @@ export class FleetStore {
       encodeOptional(report.deepest),
       encodeOptional(report.settleMs),
       encodeOptional(report.shallowest),
+      ...encodeThrottles(report.refused, report.trial),
+      report.tried ? '1' : '',
     ]);
     const { state, extra } = parseReply(reply, STATE_FIELDS + 1, CONGESTION.name);
     return { ...state, accepted: extra[0] === '1' };
@@ -159,12 +180,14 @@ export class FleetStore {
 }
 
 /** Fields of the state every script answers first. */
-const STATE_FIELDS = 7;
+const STATE_FIELDS = 9;
 
 /** Check a script's reply (`length` strings, the state first) and read it. */
 function parseReply(reply: unknown, length: number, name: string): { state: StoredState; extra: string[] } {
   const fields = Array.isArray(reply) ? reply.map(String) : [];
-  const [now, rate, limit, event, pause, sent, ok] = fields as [
+  const [now, rate, limit, event, pause, sent, ok, trying, noise] = fields as [
+    string,
+    string,
     string,
     string,
     string,
@@ -181,6 +204,8 @@ function parseReply(reply: unknown, length: number, name: string): { state: Stor
     pause: Number(pause),
     sendRate: Number(sent),
     admittedRate: Number(ok),
+    trying: trying === '1',
+    noise: Number(noise),
   };
   if (fields.length !== length || !Number.isFinite(state.now) || !Number.isInteger(state.event)) {
     throw new TypeError(`unexpected reply from the ${name} script: ${JSON.stringify(reply)?.slice(0, 200)}`);

@@ -147,6 +147,16 @@ function checkCount(count: number | undefined, field = 'sent'): void {
   check(count === undefined || (Number.isInteger(count) && count >= 0), field, 'must be a whole number >= 0');
 }
 
+/** The throttles and a trial's counts of a report (see {@link SendCounts}). */
+function checkThrottles(counts: SendCounts | undefined): void {
+  checkCount(counts?.refused, 'refused');
+  const trial = counts?.trial;
+  if (trial === undefined) return;
+  checkCount(trial.event, 'trial.event');
+  checkCount(trial.sent, 'trial.sent');
+  checkCount(trial.refused, 'trial.refused');
+}
+
 /** Of two optional values, the larger; `undefined` only when both are. */
 function maxDefined(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined) return b;
@@ -263,6 +273,7 @@ export class RedisCoordinator implements Coordinator {
     check(Number.isInteger(count) && count >= 1 && count <= MAX_RESERVATION, 'count', 'must be 1..1000');
     checkCount(counts?.sent);
     checkCount(counts?.admitted, 'admitted');
+    checkThrottles(counts);
     const recovery = this.#pending.get(host);
     this.#pending.delete(host);
     const stored = await this.#guard.run(() => this.#store.reserve(host, count, recovery, counts));
@@ -295,6 +306,7 @@ export class RedisCoordinator implements Coordinator {
     checkCount(report.sent);
     checkCount(report.returned, 'returned');
     checkCount(report.admitted, 'admitted');
+    checkThrottles(report);
     const stored = await this.#guard.run(() => this.#store.reportCongestion(host, report));
     return stored && { accepted: stored.accepted, state: this.#local(stored, this.#now()).state };
   }
@@ -320,6 +332,7 @@ export class RedisCoordinator implements Coordinator {
     checkCount(report.sent);
     checkCount(report.admitted, 'admitted');
     checkCount(report.returned, 'returned');
+    checkThrottles(report);
     const recovery = this.#pending.get(host);
     this.#pending.delete(host);
     const call = this.#guard
@@ -360,6 +373,8 @@ export class RedisCoordinator implements Coordinator {
         pausedUntil: stored.pause > stored.now ? local(stored.pause) : undefined,
         sendRate: stored.sendRate,
         admittedRate: stored.admittedRate,
+        trying: stored.trying,
+        noise: stored.noise,
       },
     };
   }

@@ -18,15 +18,38 @@
  * | `ok`    | successes reported, decaying with `sent`                                 |
  * | `sent_at` | when `sent` was last updated, ms (Redis time)                         |
  * | `sent_since` | start of the current spell of reservations (a gap > 1 s restarts it) |
+ * | `thr`   | throttles reported, decaying with `sent` (the share before a cut)        |
+ * | `trial` | the event whose cut is on trial; absent: none                            |
+ * | `trial_from`, `trial_before`, `trial_factor` | the rate before that cut, the share of throttles before it, the cut (new rate ÷ old) |
+ * | `trial_n`, `trial_t` | dispatches made under the trial's event, and throttles among them |
+ * | `trial_limit` | the concurrency limit before the cut on trial                   |
+ * | `noise` | the share of throttles found to arrive whatever the load; absent: 0     |
  *
  * Every script that writes sets the key's TTL again (`PEXPIRE`), so the state of a host
  * nobody talks to any more disappears by itself. Every script answers the state after it
- * ran, `[now, rate, limit, event, pause, sendRate, admittedRate, ...]` (empty string:
- * absent), then its own fields. `sendRate` is the fleet's send rate (dispatches per
+ * ran, `[now, rate, limit, event, pause, sendRate, admittedRate, trying, noise, ...]`
+ * (empty string: absent; `trying` 1 or 0), then its own fields. `sendRate` is the fleet's send rate (dispatches per
  * second, from `sent`, as the processes report them with their reservations and
  * congestion reports; slots reserved are not all used): what a congestion event's cut
  * starts from when the fleet was not pacing yet. `admittedRate` is the same for
  * successes (`ok`): the knee a pacing fleet is cut to lies just under it.
+ *
+ * **Trials.** A cut of a pacing fleet reported with `tried`, made when 5 % or more of the
+ * fleet's requests were refused lately, is put on trial, as the local controller tries its
+ * own cuts (`throttle-evidence.ts`, same thresholds): the rate holds
+ * (recovery steps are dropped) and throttles of dispatches made under the new event open
+ * no other event unless their share is heavy (≥ 0.5, ≥ 2), while the processes report
+ * those dispatches and throttles (tagged with the event). After 3 throttles in 16
+ * dispatches or more the share after the cut is compared with the share before it (`thr`
+ * ÷ `sent` when the cut was made): if it fell by less than 30 % of what a load-dependent
+ * limit predicts (and did not rise far above it), the throttles arrive whatever the load:
+ * the rate and limit before the cut come back and the share becomes the fleet's noise floor
+ * (`noise`). Far fewer throttles than the share before draws (or 32 dispatches without a
+ * throttle, 128 with some) end the trial: the cut stands. Under 5 % the two cannot be told
+ * apart in a trial's few throttles: a token bucket's own refusals at 90 % of its rate (sends
+ * jitter) drew 3 in 80 dispatches where 2 % were refused before, and the trial took them
+ * for noise and put the rate back 30 % over the limit; random throttles that rare cost
+ * little.
  */
 import { createHash } from 'node:crypto';
 import { RESERVE_WINDOW_MS } from './coordinator.js';
@@ -46,12 +69,16 @@ function script(name: string, body: string): LuaScript {
 /** Shared head: clock, current state, formatting, the state reply, the recovery merge. */
 const PRELUDE = `
 local RESERVE_WINDOW_MS = ${RESERVE_WINDOW_MS}
+-- The least share of throttles before a cut that puts it on trial (see the header).
+local MIN_TRIAL_SHARE = 0.05
 if redis.replicate_commands then pcall(redis.replicate_commands) end
 local key = KEYS[1]
 local ttl = ARGV[1]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local f = redis.call('HMGET', key, 'rate', 'tat', 'limit', 'event', 'pause', 'sent', 'sent_at', 'sent_since', 'ok', 'event_at')
+local f = redis.call('HMGET', key, 'rate', 'tat', 'limit', 'event', 'pause', 'sent', 'sent_at', 'sent_since', 'ok',
+  'event_at', 'thr', 'trial', 'trial_from', 'trial_before', 'trial_factor', 'trial_n', 'trial_t', 'noise',
+  'trial_limit')
 local rate = tonumber(f[1])
 local tat = tonumber(f[2]) or 0
 local limit = tonumber(f[3])
@@ -65,14 +92,25 @@ local sent_at = tonumber(f[7]) or now
 local sent_since = tonumber(f[8]) or now
 local ok = tonumber(f[9]) or 0
 local event_at = tonumber(f[10])
+local thr = tonumber(f[11]) or 0
+local trial = tonumber(f[12])
+local trial_from = tonumber(f[13])
+local trial_before = tonumber(f[14]) or 0
+local trial_factor = tonumber(f[15]) or 1
+local trial_n = tonumber(f[16]) or 0
+local trial_t = tonumber(f[17]) or 0
+local noise = tonumber(f[18]) or 0
+local trial_limit = tonumber(f[19])
 if now - sent_at > 1000 then
   sent = 0
   ok = 0
+  thr = 0
   sent_since = now
 elseif now > sent_at then
   local decay = math.exp((sent_at - now) / 1000)
   sent = sent * decay
   ok = ok * decay
+  thr = thr * decay
 end
 local function covered()
   return 1 - math.exp(-math.max(now - sent_since, 100) / 1000)
@@ -91,22 +129,89 @@ end
 local function int(x) return string.format('%d', x) end
 local function state(a, b, c)
   local r = {num(now), num(rate), num(limit), int(event), num(pause), num(send_rate()), num(admitted_rate())}
-  if a ~= nil then r[8] = a end
-  if b ~= nil then r[9] = b end
-  if c ~= nil then r[10] = c end
+  if trial ~= nil then r[8] = '1' else r[8] = '0' end
+  r[9] = num(noise)
+  if a ~= nil then r[10] = a end
+  if b ~= nil then r[11] = b end
+  if c ~= nil then r[12] = c end
   return r
 end
--- Dispatches and successes a process reports (ARGV strings, '' when none): both counts
--- decay together.
-local function tally(sent_arg, ok_arg)
+-- Dispatches, successes and throttles a process reports (ARGV strings, '' when none): the
+-- counts decay together. Then the dispatches it made under an event and the throttles
+-- among them: counted when that event's cut is on trial.
+local function tally(sent_arg, ok_arg, thr_arg, under_arg, under_sent_arg, under_thr_arg)
   local n = tonumber(sent_arg) or 0
   local a = tonumber(ok_arg) or 0
-  if n <= 0 and a <= 0 then return end
+  local r = tonumber(thr_arg) or 0
+  if trial ~= nil and tonumber(under_arg) == trial then
+    trial_n = trial_n + math.max(tonumber(under_sent_arg) or 0, 0)
+    trial_t = trial_t + math.max(tonumber(under_thr_arg) or 0, 0)
+    redis.call('HSET', key, 'trial_n', int(trial_n), 'trial_t', int(trial_t))
+  end
+  if n <= 0 and a <= 0 and r <= 0 then return end
   sent = sent + math.max(n, 0)
   ok = ok + math.max(a, 0)
+  thr = thr + math.max(r, 0)
   lump_sent = math.max(n, 0) / 2
   lump_ok = math.max(a, 0) / 2
-  redis.call('HSET', key, 'sent', num(sent), 'ok', num(ok), 'sent_at', num(now), 'sent_since', num(sent_since))
+  redis.call('HSET', key, 'sent', num(sent), 'ok', num(ok), 'thr', num(thr), 'sent_at', num(now),
+    'sent_since', num(sent_since))
+end
+-- The trial of the last cut (see the header), judged on the counts so far: answers
+-- 'noise' (the cut is undone and the share becomes the noise floor), 'congestion' (the
+-- cut stands) or nil (not decided yet, or no trial).
+local function end_trial()
+  trial = nil
+  redis.call('HDEL', key, 'trial', 'trial_from', 'trial_before', 'trial_factor', 'trial_n', 'trial_t', 'trial_limit')
+end
+local function poisson_at_most(k, mu)
+  local term = math.exp(-mu)
+  local sum = term
+  for i = 1, k do
+    term = term * mu / i
+    sum = sum + term
+  end
+  return sum
+end
+local function judge()
+  if trial == nil then return nil end
+  if trial_t >= 3 and trial_n >= 16 then
+    local after = trial_t / trial_n
+    -- What a load-dependent limit would show after the cut (a limit of R at load r
+    -- refuses 1 - R / r); a cut that could not get under one proves nothing.
+    local if_limit = math.max(0, 1 - (1 - trial_before) / trial_factor)
+    local most = trial_before + 3 * math.sqrt(trial_n * trial_before * (1 - trial_before)) / trial_n
+    local verdict = 'congestion'
+    if if_limit <= trial_before / 2 and after >= if_limit + 0.7 * (trial_before - if_limit) and after <= most then
+      verdict = 'noise'
+      if trial_from ~= nil and (rate == nil or trial_from > rate) then
+        rate = trial_from
+        redis.call('HSET', key, 'rate', num(rate))
+      end
+      if trial_limit ~= nil and (limit == nil or trial_limit > limit) then
+        limit = trial_limit
+        redis.call('HSET', key, 'limit', int(limit))
+      end
+      noise = after
+      redis.call('HSET', key, 'noise', num(noise))
+    end
+    end_trial()
+    return verdict
+  end
+  -- A trial holds the fleet's rate: the cut stands after 32 dispatches without a throttle
+  -- (the local controller waits for 64; held that long, a fleet under a token bucket spent
+  -- a second and more at its knee after each event), 128 with some.
+  local odds = 0.01
+  local cap = 128
+  if trial_t == 0 then
+    odds = 0.05
+    cap = 32
+  end
+  if (trial_n >= 8 and poisson_at_most(trial_t, trial_n * trial_before) < odds) or trial_n >= cap then
+    end_trial()
+    return 'congestion'
+  end
+  return nil
 end
 -- Slots a process hands back unused (ARGV string, '' when none): the schedule they held
 -- is free again, at the current rate (never before now).
@@ -138,7 +243,8 @@ local function merge_recovery(seen_arg, rate_arg, limit_arg)
   end
   if rate_arg == 'inf' then
     if rate ~= nil then set_rate('inf') end
-  elseif rate_arg ~= '' and rate ~= nil and tonumber(rate_arg) > rate then
+  elseif rate_arg ~= '' and rate ~= nil and tonumber(rate_arg) > rate and trial == nil then
+    -- While a cut is on trial the rate holds.
     set_rate(rate_arg)
   end
   if limit_arg ~= '' and (limit == nil or tonumber(limit_arg) > limit) then
@@ -154,7 +260,8 @@ export const JOIN = script('join', 'return state()');
 /**
  * ARGV: ttl, count, then a recovery step (eventSeen, rate, limit; empty strings when none),
  * then the dispatches and successes since the caller's last report ('' : count sends,
- * none admitted). Answers the state, the first slot (ms, Redis time), the interval
+ * none admitted), the throttles since, and the trial's counts (event, dispatches under it,
+ * throttles among them; '' when none). Answers the state, the first slot (ms, Redis time), the interval
  * between slots (ms; 0 when not pacing) and the number of slots granted: all asked for,
  * except that while pacing no slot lies more than {@link RESERVE_WINDOW_MS} past the
  * first. Slots start at the latest of now, the cool-down's end, and `tat`.
@@ -176,11 +283,13 @@ if rate ~= nil then
   redis.call('HSET', key, 'tat', num(first + count * interval))
 end
 if ARGV[6] == nil or ARGV[6] == '' then
-  tally(tostring(count), ARGV[7])
+  tally(tostring(count), ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
 else
-  tally(ARGV[6], ARGV[7])
+  tally(ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
 end
-redis.call('HSET', key, 'sent', num(sent), 'ok', num(ok), 'sent_at', num(now), 'sent_since', num(sent_since))
+judge()
+redis.call('HSET', key, 'sent', num(sent), 'ok', num(ok), 'thr', num(thr), 'sent_at', num(now),
+  'sent_since', num(sent_since))
 redis.call('PEXPIRE', key, ttl)
 return state(num(first), num(interval), int(count))
 `,
@@ -189,14 +298,16 @@ return state(num(first), num(interval), int(count))
 /**
  * ARGV: ttl, a recovery step (eventSeen, rate, limit; empty strings when none), the
  * dispatches and successes since the caller's last report, the slots it drops unused that
- * are still ahead (`tat` moves back by them at the current rate, never before now). The
- * last call of a process's state of a host. Answers the state.
+ * are still ahead (`tat` moves back by them at the current rate, never before now), the
+ * throttles since and the trial's counts (as {@link RESERVE}). The last call of a
+ * process's state of a host. Answers the state.
  */
 export const RELEASE = script(
   'release',
   `
 merge_recovery(ARGV[2], ARGV[3], ARGV[4])
-tally(ARGV[5], ARGV[6])
+tally(ARGV[5], ARGV[6], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
+judge()
 give_back(ARGV[7])
 redis.call('PEXPIRE', key, ttl)
 return state()
@@ -212,10 +323,16 @@ return state()
  * admitted ('' | successes since the caller's last report), knee ('' | with cut, while
  * pacing and successes are counted: the new rate is this share of the admitted rate,
  * between deepest × and shallowest × the rate), deepest ('' : cut), settle ('' | ms after
- * an event opened during which a report under it opens no other), shallowest ('' : cut).
+ * an event opened during which a report under it opens no other), shallowest ('' : cut),
+ * then the throttles since the caller's last report and the trial's counts (as
+ * {@link RESERVE}; this report's own throttle among them), and tried ('1': put the cut on
+ * trial, when it is a pacing fleet's cut to the knee).
  * Compare-and-set on the event id: a report made under the current event (or a later one,
  * when the state expired meanwhile) opens the next event and sets rate and limit, unless
- * the current event opened less than `settle` ms ago; an older one changes neither. A Retry-After extends the cool-down either way, and leaves a rate
+ * the current event opened less than `settle` ms ago, or its cut is on trial (unless the
+ * share of throttles under it is heavy: the trial goes on at the deeper cut), or this
+ * report's counts decided the trial for noise, or a noise floor is known and the fleet's
+ * throttles lately are within what it explains; an older one changes neither. A Retry-After extends the cool-down either way, and leaves a rate
  * behind so the cool-down's end is spread over send slots instead of a stampede.
  * Answers the state and `1` (opened a new event) or `0`.
  */
@@ -224,11 +341,22 @@ export const CONGESTION = script(
   `
 local seen = tonumber(ARGV[2])
 local accepted = 0
-tally(ARGV[7], ARGV[9])
+tally(ARGV[7], ARGV[9], ARGV[14], ARGV[15], ARGV[16], ARGV[17])
 give_back(ARGV[8])
+local verdict = judge()
 local settle = tonumber(ARGV[12])
 local settling = seen == event and event_at ~= nil and settle ~= nil and now - event_at < settle
-if seen >= event and not settling then
+-- A trial holds the rate: only a heavy share under its cut cuts again.
+local heavy = trial ~= nil and trial_t >= 2 and trial_t >= 0.5 * trial_n
+local holding = trial ~= nil and seen == trial and not heavy
+-- With a noise floor known, throttles within what it explains (the fleet's decayed counts:
+-- mean + 2.5 standard deviations + 1) are not congestion: a process may report one before
+-- it has heard of the floor.
+local within_floor = false
+if noise > 0 then
+  within_floor = thr <= sent * noise + 2.5 * math.sqrt(sent * noise * (1 - noise)) + 1
+end
+if seen >= event and not settling and not holding and not within_floor and verdict ~= 'noise' then
   accepted = 1
   event = seen + 1
   redis.call('HSET', key, 'event', int(event), 'event_at', num(now))
@@ -237,8 +365,10 @@ if seen >= event and not settling then
   if ARGV[3] ~= '' then
     set_rate(ARGV[3])
   elseif cut ~= nil and knee ~= nil and rate ~= nil then
-    -- Pacing: down to the knee, just under what the server admitted lately.
-    local admitted = admitted_rate()
+    -- Pacing: down to the knee, just under what the server admitted lately (of what it
+    -- would admit without the throttles that arrive whatever the load).
+    local admitted = admitted_rate() / (1 - noise)
+    local from = rate
     local to = cut * rate
     if admitted > 0 then
       local deepest = tonumber(ARGV[11]) or cut
@@ -246,11 +376,40 @@ if seen >= event and not settling then
       to = math.min(shallowest * rate, math.max(deepest * rate, knee * admitted))
     end
     set_rate(num(to))
+    -- The share of throttles before the cut (this report's among them).
+    local before = nil
+    if sent >= 8 then before = math.min(1, thr / sent) end
+    if trial ~= nil then
+      -- A heavy share under a cut on trial: the trial goes on at the deeper cut.
+      trial = event
+      trial_factor = trial_factor * to / from
+      trial_n = 0
+      trial_t = 0
+    elseif before ~= nil and before >= 0.5 then
+      -- Far beyond what a noise floor explains: the trial that taught it misled.
+      noise = 0
+      redis.call('HDEL', key, 'noise')
+    elseif ARGV[18] == '1' and before ~= nil and before >= MIN_TRIAL_SHARE then
+      trial = event
+      trial_from = from
+      trial_limit = limit
+      trial_before = before
+      trial_factor = to / from
+      trial_n = 0
+      trial_t = 0
+    end
+    if trial ~= nil then
+      redis.call('HSET', key, 'trial', int(trial), 'trial_from', num(trial_from), 'trial_before',
+        num(trial_before), 'trial_factor', num(trial_factor), 'trial_n', int(trial_n), 'trial_t', int(trial_t))
+      if trial_limit ~= nil then redis.call('HSET', key, 'trial_limit', int(trial_limit)) end
+    end
   elseif cut ~= nil then
     -- The rate this event happened at, cut by the factor.
     local from = rate or send_rate()
     if from > 0 then set_rate(num(cut * from)) end
   end
+  -- A trial judges its own event's cut only.
+  if trial ~= nil and trial ~= event then end_trial() end
   if ARGV[4] ~= '' then
     limit = tonumber(ARGV[4])
     redis.call('HSET', key, 'limit', int(limit))

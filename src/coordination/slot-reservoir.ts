@@ -16,7 +16,7 @@
  * locally) and reserves the next batch in the background when few are left, calling
  * `onReserved` when it lands.
  */
-import type { Coordinator, FleetState, SendCounts } from './coordinator.js';
+import type { Coordinator, FleetState, TrialCounts } from './coordinator.js';
 
 /** Options of {@link SlotReservoir}. */
 export interface SlotReservoirOptions {
@@ -64,6 +64,9 @@ export class SlotReservoir {
   /** Dispatches and successes since the counts were last handed to the store (the fleet's rates). */
   #dispatched = 0;
   #admitted = 0;
+  #refused = 0;
+  /** Dispatches made under the latest fleet event told, and throttles among them, not reported yet. */
+  #under: TrialCounts = { event: 0, sent: 0, refused: 0 };
   /** Times of the latest takes within the horizon (at most `maxBatch`). */
   #recent: number[] = [];
 
@@ -163,13 +166,39 @@ export class SlotReservoir {
   }
 
   /**
+   * A dispatch (just {@link consume}d) left under fleet event `event`: counted for that
+   * event's trial. Counts of an earlier event are dropped (a trial judges the latest cut).
+   */
+  sentUnder(event: number): void {
+    if (event !== this.#under.event) {
+      if (event < this.#under.event) return;
+      this.#under = { event, sent: 0, refused: 0 };
+    }
+    this.#under.sent += 1;
+  }
+
+  /** A request dispatched under fleet event `event` was refused with a throttle. */
+  refused(event: number): void {
+    this.#refused += 1;
+    if (event === this.#under.event) this.#under.refused += 1;
+  }
+
+  /**
    * The dispatches and successes counted since the last call (or reservation), for a
    * report to the store (a congestion report carries them); the counts start again at zero.
    */
-  takeCounts(): Required<SendCounts> {
-    const counts = { sent: this.#dispatched, admitted: this.#admitted };
+  takeCounts(): { sent: number; admitted: number; refused: number; trial: TrialCounts | undefined } {
+    const under = this.#under;
+    const counts = {
+      sent: this.#dispatched,
+      admitted: this.#admitted,
+      refused: this.#refused,
+      trial: under.sent > 0 || under.refused > 0 ? { ...under } : undefined,
+    };
     this.#dispatched = 0;
     this.#admitted = 0;
+    this.#refused = 0;
+    this.#under = { event: under.event, sent: 0, refused: 0 };
     return counts;
   }
 
@@ -210,6 +239,11 @@ export class SlotReservoir {
       // Not known to have arrived: counted with the next report instead.
       this.#dispatched += counts.sent;
       this.#admitted += counts.admitted;
+      this.#refused += counts.refused;
+      if (counts.trial && counts.trial.event === this.#under.event) {
+        this.#under.sent += counts.trial.sent;
+        this.#under.refused += counts.trial.refused;
+      }
       return false;
     }
     this.#state = grant.state;

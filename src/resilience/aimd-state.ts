@@ -282,7 +282,8 @@ export class AimdState implements LimiterState {
     // Nor is slow start's exit: its share mixes the windows it grew through (mostly
     // successes at levels far below the one that failed), so a cut that was too small
     // (e.g. 8 → 4 at a cap of 3) would look as if it had not helped.
-    const tried = !slowStart && (this.pacer?.rate === undefined ? base : this.widest) >= MIN_TRIED_WINDOW;
+    const tried =
+      this.tryCuts && !slowStart && (this.pacer?.rate === undefined ? base : this.widest) >= MIN_TRIED_WINDOW;
     const saved = tried ? this.level() : undefined;
     this.pause(now, info.retryAfterMs, info.maxWaitMs);
     this.epoch += 1;
@@ -357,10 +358,15 @@ export class AimdState implements LimiterState {
   /**
    * Take what was learned elsewhere (other processes, through a coordinator): a
    * concurrency limit (it ends slow start; a lower one is a cut, so throttles of requests
-   * sent before it count as its event) and a pause. Transitions are told as usual.
+   * sent before it count as its event), a pause, and a noise floor (the share of throttles
+   * that arrive whatever the load; 0 forgets it). Transitions are told as usual.
    */
-  adopt(level: { limit?: number | undefined; pausedUntil?: number | undefined }, ceiling: number): void {
+  adopt(
+    level: { limit?: number | undefined; pausedUntil?: number | undefined; noise?: number | undefined },
+    ceiling: number,
+  ): void {
     if (level.pausedUntil !== undefined) this.pauseEnd = Math.max(this.pauseEnd, level.pausedUntil);
+    if (level.noise !== undefined) this.evidence?.adoptFloor(level.noise);
     const limit = level.limit === undefined ? undefined : Math.max(1, Math.floor(level.limit));
     if (limit === undefined || !(limit >= 1)) return;
     const before = this.limit;
@@ -377,6 +383,19 @@ export class AimdState implements LimiterState {
       this.increases += 1;
       this.emit('increase', before, limit, ceiling);
     }
+  }
+
+  /**
+   * Whether this state puts its own cuts on trial (when it tells noise at all: option
+   * `noise`). A coordinated state turns it off while its fleet paces: the fleet's trial of
+   * its cut is the one that matters, and a process's own, read from its own few requests,
+   * took a token bucket's draining burst for noise and let its refusals run unreported.
+   */
+  tryCuts = true;
+
+  /** Whether this state tells throttles that arrive whatever the load from congestion (option `noise`). */
+  get triesCuts(): boolean {
+    return this.evidence !== undefined;
   }
 
   snapshot(): LimiterSnapshot {

@@ -109,6 +109,15 @@ export class ThrottleEvidence<S> {
     return this.#noise;
   }
 
+  /**
+   * Take a noise floor learned elsewhere (a fleet's trial, through a coordinator); 0
+   * forgets the floor. A trial running here goes on.
+   */
+  adoptFloor(noise: number): void {
+    if (!(noise >= 0 && noise < 1)) throw new RangeError(`noise must be in [0, 1), got ${noise}`);
+    this.#noise = noise;
+  }
+
   /** Whether a cut is on trial. */
   get trying(): boolean {
     return this.#trial !== undefined;

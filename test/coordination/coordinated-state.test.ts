@@ -491,32 +491,139 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     expect(shared.admit(16, 16)).toBe(false);
   });
 
-  it('undoes the fleet’s cut when its trial finds the throttles were noise', async () => {
-    const host = uniqueHost('undo');
-    // Noise detection on: each cut is a trial.
+  it('puts its cut of a pacing fleet on trial, with the dispatches and throttles it reports under it', async () => {
+    const host = uniqueHost('trial-process');
+    // Noise detection on: the process asks for its cut to be tried.
     const { seed, shared, sent, now } = await overTheLimit(host, new AimdState({ initialRttMs: 50 }));
-    // A window of 8 answered, one in eight throttled: the first throttle cuts (a trial).
+    // One in ten of the fleet's requests refused lately.
+    await seed.reserve(host, 1, { sent: 0, refused: 3 });
     let t = now;
     for (const [i, d] of sent.entries()) {
       t += 5;
       if (i === 7) expect(shared.onThrottle(t, d)).toBe('congestion');
       else shared.onSuccess(t, d);
     }
-    expect(await eventually(async () => (await seed.join(host))?.event === 2, 2000)).toBe(true);
+    expect(await eventually(async () => (await seed.join(host))?.trying === true, 2000)).toBe(true);
     const cut = (await seed.join(host))!.rate!;
     expect(cut).toBeLessThan(95);
     expect(await eventually(() => shared.snapshot().pacingRate === cut, 2000)).toBe(true);
-    // After the cut the share stays one in eight: the trial finds noise, the level comes back.
-    for (let i = 0; i < 64 && shared.snapshot().restores === 0; i++) {
+    // Under the cut the share stays one in eight: its counts travel with its reports, and
+    // the fleet's trial finds noise. (The process's own trial is off while the fleet paces.)
+    for (let i = 0; i < 48; i++) {
       t += 5;
+      shared.sendAt(t);
       const d = shared.dispatch(t, 16, 0);
       if (i % 8 === 7) shared.onThrottle(t + 1, d);
       else shared.onSuccess(t + 1, d);
+      await new Promise((resolve) => setTimeout(resolve, 2));
     }
-    expect(shared.snapshot().restores).toBe(1);
-    // The undo travels with the next reservation: the fleet is back at 100/s.
-    shared.sendAt(clock.now());
     expect(await eventually(async () => ((await seed.join(host))?.rate ?? 0) >= 100, 2000)).toBe(true);
+    const fleet = (await seed.join(host))!;
+    expect(fleet).toMatchObject({ event: 2, trying: false });
+    expect(fleet.noise).toBeGreaterThan(0.05);
+    expect(shared.snapshot().restores).toBe(0);
+    expect(
+      await eventually(() => {
+        shared.sendAt(clock.now());
+        return shared.snapshot().noiseShare === fleet.noise;
+      }, 2000),
+    ).toBe(true);
+  });
+
+  /**
+   * A fleet pacing at 1000/s with a limit of 4, refused 12.5 % of 40 dispatches lately, cut
+   * by a process that tells noise: the cut (to the knee, well under 1000/s) is on trial.
+   */
+  async function cutOnTrial(host: string) {
+    const seed = coordinator();
+    await seed.reportCongestion(host, { eventSeen: 0, rate: 1000, limit: 4 });
+    await seed.reserve(host, 1, { sent: 40, admitted: 35, refused: 5 });
+    const verdict = await seed.reportCongestion(host, {
+      eventSeen: 1,
+      cut: 0.7,
+      knee: 0.95,
+      deepest: 0.49,
+      shallowest: 0.95,
+      refused: 1,
+      tried: true,
+    });
+    expect(verdict?.state).toMatchObject({ event: 2, trying: true });
+    expect(verdict!.state.rate).toBeLessThan(900);
+    return { seed, rate: verdict!.state.rate! };
+  }
+  /** The fleet's trial of event 2 finds noise: its 24 dispatches refused at 12.5 %. */
+  async function findNoise(seed: Coordinator, host: string): Promise<void> {
+    const state = await seed.reserve(host, 1, {
+      sent: 24,
+      refused: 3,
+      trial: { event: 2, sent: 24, refused: 3 },
+    });
+    expect(state?.state).toMatchObject({ trying: false, rate: 1000 });
+  }
+
+  it('holds the fleet’s rate while its cut is on trial; once noise is found it doubles a second', async () => {
+    // Random 429s on 12 % cut 4 processes to 36/s, and a step of 0.3 of that rate a second
+    // took seconds to climb back to the 150/s they could send.
+    const host = uniqueHost('trial-hold');
+    const { seed, rate } = await cutOnTrial(host);
+    const { shared } = state(host);
+    expect(await eventually(() => shared.snapshot().pacingRate === rate, 2000)).toBe(true);
+    // A second of successes while the fleet sends at its rate: no recovery.
+    shared.onSuccess(clock.now() + 1000, shared.dispatch(clock.now(), 16, 0));
+    expect(shared.snapshot().pacingRate).toBe(rate);
+    await findNoise(seed, host);
+    // The process hears of it with its next reservation: the rate before the cut is back,
+    // with no knee (the admitted rate random refusals lowered is no limit's).
+    expect(
+      await eventually(() => {
+        shared.sendAt(clock.now());
+        return shared.snapshot().pacingRate === 1000;
+      }, 2000),
+    ).toBe(true);
+    // The fleet sends at its rate; the process hears of it with its next reservations.
+    await seed.reserve(host, 1, { sent: 2000 });
+    for (let i = 0; i < 10; i++) {
+      const at = clock.now();
+      if (shared.sendAt(at) <= at) shared.dispatch(at, 16, 0);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    shared.onSuccess(clock.now() + 1000, shared.dispatch(clock.now(), 16, 0));
+    // The rule before: 1000 + 0.3 × the rate the event set (under 1300).
+    expect(shared.snapshot().pacingRate).toBeCloseTo(2000, -1);
+  });
+
+  it('takes the fleet’s noise floor: a throttle within what it explains is noise, not a cut', async () => {
+    const host = uniqueHost('trial-floor');
+    const { seed } = await cutOnTrial(host);
+    await findNoise(seed, host);
+    const { shared } = state(host, undefined, new AimdState({ initialRttMs: 50 }));
+    expect(await eventually(() => shared.snapshot().noiseShare > 0.1, 2000)).toBe(true);
+    let t = clock.now();
+    for (let i = 0; i < 15; i++) {
+      t += 5;
+      shared.onSuccess(t + 1, shared.dispatch(t, 16, 0));
+    }
+    // The rule before: the process knew no floor, and one throttle was a congestion event.
+    expect(shared.onThrottle(t + 2, shared.dispatch(t + 1, 16, 0))).toBe('noise');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await seed.join(host))?.event).toBe(2);
+  });
+
+  it('counts the fleet’s rate in use while its own sends wait for their slots', async () => {
+    // The fleet's send rate decays over a second: read alone, it held each rise of the rate
+    // back 1.5-2 s while the fleet was sending at it.
+    const { shared } = await joined(uniqueHost('in-use-slots'), { rate: 100, limit: 4 });
+    let waited = false;
+    for (let i = 0; i < 500 && !waited; i++) {
+      const now = clock.now();
+      const at = shared.sendAt(now);
+      if (at > now + 2) waited = true;
+      else if (at <= now) shared.dispatch(now, 16, 0);
+      else await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect(waited).toBe(true);
+    shared.onSuccess(clock.now() + 100, shared.dispatch(clock.now(), 16, 0));
+    expect(shared.snapshot().pacingRate).toBeGreaterThan(100);
   });
 
   it('decides alone while Redis is unreachable, exactly as the local controller would', async () => {

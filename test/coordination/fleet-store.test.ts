@@ -147,6 +147,117 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     expect(ahead).toMatchObject({ accepted: true, event: 8 });
   });
 
+  /** The knee cut of a pacing fleet, put on trial (as a process that tells noise reports it). */
+  const TRIED = { cut: 0.7, knee: 0.95, deepest: 0.49, shallowest: 0.95, tried: true } as const;
+
+  it('puts a pacing fleet’s cut on trial: throttles that keep their share undo it and become the floor', async () => {
+    // Random 429s on 12 % of requests cut 4 processes by 5-16 % at every event (the knee,
+    // 0.95 of an admitted rate the random refusals lower too), down to about 20/s.
+    const host = uniqueHost('trial-noise');
+    // A fleet pacing at 1000/s whose counts (read over the moment they cover) make a knee
+    // well under it: a cut deep enough to tell a limit from noise.
+    await store.reportCongestion(host, { eventSeen: 0, rate: 1000, limit: 4 });
+    // Of 40 dispatches lately, 5 refused (12.5 %).
+    await store.reserve(host, 1, undefined, { sent: 40, admitted: 35, refused: 5 });
+    const cut = await store.reportCongestion(host, { eventSeen: 1, ...TRIED, limit: 2, refused: 1 });
+    expect(cut).toMatchObject({ accepted: true, event: 2, limit: 2, trying: true, noise: 0 });
+    expect(cut.rate).toBeLessThan(900);
+    // On trial the rate holds (a recovery step is dropped) and a throttle under the cut opens
+    // no other event.
+    expect((await store.reserve(host, 1, { eventSeen: 2, rate: 2000 })).rate).toBe(cut.rate);
+    const held = await store.reportCongestion(host, {
+      eventSeen: 2,
+      ...TRIED,
+      refused: 1,
+      trial: { event: 2, sent: 10, refused: 1 },
+    });
+    expect(held).toMatchObject({ accepted: false, event: 2, trying: true, rate: cut.rate });
+    // Counts of dispatches made under an earlier event are not the trial's.
+    expect(
+      (await store.reserve(host, 1, undefined, { trial: { event: 1, sent: 40, refused: 9 } })).trying,
+    ).toBe(true);
+    // The dispatches under the cut are refused at about the share before it: it did not help.
+    const judged = await store.reserve(host, 1, undefined, {
+      sent: 14,
+      admitted: 12,
+      refused: 2,
+      trial: { event: 2, sent: 14, refused: 2 },
+    });
+    expect(judged).toMatchObject({ trying: false, rate: 1000, limit: 4, event: 2 });
+    expect(judged.noise).toBeCloseTo(3 / 24, 3);
+    // A throttle the floor explains opens no event (a process may report one before it heard
+    // of the floor); far more than it explains do, and that cut is a trial again.
+    const within = await store.reportCongestion(host, { eventSeen: 2, ...TRIED, refused: 1 });
+    expect(within).toMatchObject({ accepted: false, event: 2, rate: 1000 });
+    const beyond = await store.reportCongestion(host, { eventSeen: 2, ...TRIED, refused: 8 });
+    expect(beyond).toMatchObject({ accepted: true, event: 3, trying: true });
+    expect(beyond.noise).toBeCloseTo(3 / 24, 3);
+    // The knee of a fleet with a floor is what the server admits without the random share.
+    const knee = (0.95 * beyond.admittedRate) / (1 - beyond.noise);
+    expect(beyond.rate).toBeCloseTo(Math.min(0.95 * 1000, Math.max(0.49 * 1000, knee)), 0);
+    // A share of a half or more is far beyond any floor: the trial that taught it misled.
+    const heavy = uniqueHost('trial-heavy');
+    await store.reportCongestion(heavy, { eventSeen: 0, rate: 1000 });
+    await store.reserve(heavy, 1, undefined, { sent: 20, admitted: 5, refused: 15 });
+    expect(await store.reportCongestion(heavy, { eventSeen: 1, ...TRIED, refused: 1 })).toMatchObject({
+      accepted: true,
+      trying: false,
+      noise: 0,
+    });
+  });
+
+  it('lets a cut stand when the throttles stop under it, and only then recovers', async () => {
+    const host = uniqueHost('trial-limit');
+    await store.reportCongestion(host, { eventSeen: 0, rate: 1000 });
+    await store.reserve(host, 1, undefined, { sent: 40, admitted: 36, refused: 4 });
+    const cut = await store.reportCongestion(host, { eventSeen: 1, ...TRIED, refused: 1 });
+    expect(cut).toMatchObject({ accepted: true, event: 2, trying: true });
+    // 20 dispatches, none refused, where the share before would draw 2.5: not decided yet.
+    const some = await store.reserve(host, 1, undefined, {
+      sent: 20,
+      trial: { event: 2, sent: 20, refused: 0 },
+    });
+    expect(some).toMatchObject({ trying: true, rate: cut.rate });
+    // 32 without a throttle: the cut got under a limit. It stands, and recovery goes on.
+    const quiet = await store.reserve(host, 1, undefined, {
+      sent: 12,
+      trial: { event: 2, sent: 12, refused: 0 },
+    });
+    expect(quiet).toMatchObject({ trying: false, rate: cut.rate, noise: 0 });
+    expect((await store.reserve(host, 1, { eventSeen: 2, rate: cut.rate! + 5 })).rate).toBeCloseTo(
+      cut.rate! + 5,
+      3,
+    );
+    // Without `tried` (a process that does not tell noise) a cut is not tried.
+    const untried = uniqueHost('trial-off');
+    await store.reportCongestion(untried, { eventSeen: 0, rate: 1000 });
+    await store.reserve(untried, 1, undefined, { sent: 40, admitted: 36, refused: 4 });
+    expect(
+      await store.reportCongestion(untried, { eventSeen: 1, ...TRIED, tried: false, refused: 1 }),
+    ).toMatchObject({ accepted: true, trying: false });
+  });
+
+  it('cuts again during a trial when the share under its cut is heavy; the trial goes on at the deeper cut', async () => {
+    const host = uniqueHost('trial-deeper');
+    await store.reportCongestion(host, { eventSeen: 0, rate: 1000 });
+    await store.reserve(host, 1, undefined, { sent: 40, admitted: 36, refused: 4 });
+    const first = await store.reportCongestion(host, { eventSeen: 1, ...TRIED, refused: 1 });
+    const deeper = await store.reportCongestion(host, {
+      eventSeen: 2,
+      ...TRIED,
+      refused: 2,
+      trial: { event: 2, sent: 3, refused: 2 },
+    });
+    expect(deeper).toMatchObject({ accepted: true, event: 3, trying: true });
+    expect(deeper.rate).toBeLessThan(first.rate!);
+    // Under the deeper cut the share is still the one before the first: both cuts are undone.
+    const judged = await store.reserve(host, 1, undefined, {
+      sent: 20,
+      trial: { event: 3, sent: 20, refused: 3 },
+    });
+    expect(judged).toMatchObject({ trying: false, rate: 1000, event: 3 });
+  });
+
   it('takes back the slots a congestion report hands back, so no gap follows the cut', async () => {
     const host = uniqueHost('returned');
     await store.reportCongestion(host, { eventSeen: 0, rate: 20 });
@@ -302,6 +413,7 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
       'sent_at',
       'sent_since',
       'tat',
+      'thr',
     ]);
     expect(hash).toMatchObject({ event: '1', limit: '3', rate: '25.000' });
     expect(Number(hash.tat)).toBeGreaterThan(Number(hash.pause));

@@ -29,6 +29,8 @@ function fakeFleet(intervalMs = 10) {
           pausedUntil: undefined,
           sendRate: 0,
           admittedRate: 0,
+          trying: false,
+          noise: 0,
         },
         slots,
       };
