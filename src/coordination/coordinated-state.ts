@@ -297,7 +297,11 @@ export class CoordinatedState implements LimiterState {
     // While the fleet paces, its trial of a cut decides (see the store's trials); the
     // process's own, read from its own few requests, misled (one process took a token
     // bucket's draining burst for noise, and 80 of its requests were refused unreported).
-    this.#local.tryCuts = !(this.#shared && this.#fleet?.rate !== undefined);
+    // Nor does a throttle before this process's first answer pause it: the fleet's
+    // schedule spaces its sends (see AimdState.pauseUnanswered).
+    const paced = this.#shared && this.#fleet?.rate !== undefined;
+    this.#local.tryCuts = !paced;
+    this.#local.pauseUnanswered = !paced;
     const restores = this.#local.snapshot().restores;
     const verdict = this.#local.onThrottle(now, d, info);
     if (!this.#shared) return verdict;
@@ -414,6 +418,12 @@ export class CoordinatedState implements LimiterState {
       shallowest: SHALLOWEST_CUT,
     };
     if (fleet.rate !== undefined) return { cut: FLEET_DECREASE, ...knee };
+    // Refused before it had an answer (a fresh process, its first requests sent at once):
+    // its controller has no level to cut, but the fleet has a send rate. Without a rate,
+    // a fleet of short jobs never paced: each fresh process's first burst was refused and
+    // it paused for a retry delay (500-vector jobs of 170 ms took 0.3-1.8 s, 1.9-2.4x the
+    // bound for 48 of them in a row).
+    if (local.smoothedRttMs === undefined && fleet.sendRate > 0) return { cut: FLEET_DECREASE, ...knee };
     // Down to one request in flight without local pacing (pacing turned off): the rule before.
     if (local.pacingRate === undefined) {
       return local.limit <= 1 ? { cut: FLEET_DECREASE, ...knee } : { cut: undefined };

@@ -626,6 +626,34 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     expect(shared.snapshot().pacingRate).toBeGreaterThan(100);
   });
 
+  it('starts a fleet that sends but does not pace when a fresh process is refused before its first answer, and does not pause it once the fleet paces', async () => {
+    // 48 jobs of 500 vectors in a row, each a fresh client: the fleet never paced (a throttle
+    // before any answer cut nothing), every job's first burst was refused and paused for a
+    // retry delay: 0.3-1.8 s where 170 ms was the bound, 1.9-2.4x for the run.
+    const host = uniqueHost('unanswered');
+    const seed = coordinator();
+    // A fleet that learned a limit but does not pace, and sends.
+    await seed.reportCongestion(host, { eventSeen: 0, limit: 3 });
+    await seed.reserve(host, 1, { sent: 30, admitted: 20 });
+    const { shared } = state(host, undefined, new AimdState({ noise: false }));
+    expect(await eventually(() => shared.snapshot().limit === 3, 2000)).toBe(true);
+    const sendRate = (await seed.join(host))!.sendRate;
+    const info = { retryDelayMs: 400, maxWaitMs: 60_000 };
+    expect(shared.onThrottle(clock.now(), shared.dispatch(clock.now(), 16, 0), info)).toBe('congestion');
+    expect(await eventually(async () => (await seed.join(host))?.rate !== undefined, 2000)).toBe(true);
+    expect((await seed.join(host))!.rate).toBeCloseTo(0.7 * sendRate, -1);
+    // Unpaced, the throttle paused the process for its retry delay, as without coordination.
+    expect(shared.pausedUntil).toBeGreaterThan(clock.now() + 200);
+    // A second fresh process, in the fleet that now paces: refused before its first answer,
+    // it is not paused (the fleet's schedule spaces its sends).
+    const fresh = state(host, undefined, new AimdState({ noise: false }));
+    expect(await eventually(() => fresh.shared.snapshot().pacingRate !== undefined, 2000)).toBe(true);
+    expect(fresh.shared.onThrottle(clock.now(), fresh.shared.dispatch(clock.now(), 16, 0), info)).toBe(
+      'congestion',
+    );
+    expect(fresh.shared.pausedUntil).toBeLessThan(clock.now());
+  });
+
   it('decides alone while Redis is unreachable, exactly as the local controller would', async () => {
     const host = uniqueHost('down');
     // Nothing listens on port 1.

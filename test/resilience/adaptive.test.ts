@@ -669,6 +669,16 @@ describe('AimdState: throttles that arrive whatever the load', () => {
     s.onSuccess(420, s.dispatch(410, 8, 1));
     expect(s.snapshot().limit).toBe(2);
   });
+
+  it('without pauseUnanswered (a paced fleet spaces the sends): no pause, but a Retry-After still pauses', () => {
+    const s = new AimdState({ pacing: false });
+    s.pauseUnanswered = false;
+    s.admit(8, 0);
+    expect(s.onThrottle(1, s.dispatch(0, 8, 1), { retryDelayMs: 400, maxWaitMs: 60_000 })).toBe('congestion');
+    expect(s.pausedUntil).toBeLessThan(1);
+    s.onThrottle(2, s.dispatch(2, 8, 1), { retryDelayMs: 400, retryAfterMs: 1000, maxWaitMs: 60_000 });
+    expect(s.pausedUntil).toBe(1002);
+  });
 });
 
 describe('AimdState: probing at an in-flight cap', () => {
