@@ -165,8 +165,6 @@ export class CoordinatedState implements LimiterState {
   #scheduledAt = Number.NEGATIVE_INFINITY;
   /** Whether the fleet's trial found its current event's throttles were noise (no knee, no limit known). */
   #unbounded = false;
-  /** The fleet's noise floor as last taken into the local state. */
-  #noiseTaken = 0;
   #disposed = false;
 
   constructor(options: CoordinatedStateOptions) {
@@ -331,7 +329,7 @@ export class CoordinatedState implements LimiterState {
         retryAfterMs,
         ...this.#slots.takeCounts(),
         returned,
-        tried: this.#local.triesCuts,
+        tried: this.#local.tellsNoise,
       })
       .then(
         (answer) => {
@@ -482,8 +480,7 @@ export class CoordinatedState implements LimiterState {
     if (known === undefined || fleet.rate !== known.rate) this.#lastRecovery = now;
     // The fleet's noise floor, when its trials found (or forgot) one: throttles within
     // what it explains are not congestion here either.
-    const noise = fleet.noise !== this.#noiseTaken ? fleet.noise : undefined;
-    this.#noiseTaken = fleet.noise;
+    const noise = fleet.noise !== (known?.noise ?? 0) ? fleet.noise : undefined;
     this.#local.adopt(
       { limit: takeLimit ? fleet.limit : undefined, pausedUntil: fleet.pausedUntil, noise },
       this.#ceiling,

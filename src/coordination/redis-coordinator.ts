@@ -147,8 +147,10 @@ function checkCount(count: number | undefined, field = 'sent'): void {
   check(count === undefined || (Number.isInteger(count) && count >= 0), field, 'must be a whole number >= 0');
 }
 
-/** The throttles and a trial's counts of a report (see {@link SendCounts}). */
-function checkThrottles(counts: SendCounts | undefined): void {
+/** The counts a reservation or report carries (see {@link SendCounts}). */
+function checkSendCounts(counts: SendCounts | undefined): void {
+  checkCount(counts?.sent);
+  checkCount(counts?.admitted, 'admitted');
   checkCount(counts?.refused, 'refused');
   const trial = counts?.trial;
   if (trial === undefined) return;
@@ -271,9 +273,7 @@ export class RedisCoordinator implements Coordinator {
   async reserve(host: string, count: number, counts?: SendCounts): Promise<SlotGrant | undefined> {
     checkHost(host);
     check(Number.isInteger(count) && count >= 1 && count <= MAX_RESERVATION, 'count', 'must be 1..1000');
-    checkCount(counts?.sent);
-    checkCount(counts?.admitted, 'admitted');
-    checkThrottles(counts);
+    checkSendCounts(counts);
     const recovery = this.#pending.get(host);
     this.#pending.delete(host);
     const stored = await this.#guard.run(() => this.#store.reserve(host, count, recovery, counts));
@@ -303,10 +303,8 @@ export class RedisCoordinator implements Coordinator {
     check(settleMs === undefined || (Number.isFinite(settleMs) && settleMs >= 0), 'settleMs', 'must be >= 0');
     const wait = report.retryAfterMs;
     check(wait === undefined || (Number.isFinite(wait) && wait >= 0), 'retryAfterMs', 'must be >= 0');
-    checkCount(report.sent);
+    checkSendCounts(report);
     checkCount(report.returned, 'returned');
-    checkCount(report.admitted, 'admitted');
-    checkThrottles(report);
     const stored = await this.#guard.run(() => this.#store.reportCongestion(host, report));
     return stored && { accepted: stored.accepted, state: this.#local(stored, this.#now()).state };
   }
@@ -329,10 +327,8 @@ export class RedisCoordinator implements Coordinator {
 
   release(host: string, report: ReleaseReport): void {
     checkHost(host);
-    checkCount(report.sent);
-    checkCount(report.admitted, 'admitted');
+    checkSendCounts(report);
     checkCount(report.returned, 'returned');
-    checkThrottles(report);
     const recovery = this.#pending.get(host);
     this.#pending.delete(host);
     const call = this.#guard

@@ -406,7 +406,7 @@ export class AimdState implements LimiterState {
   pauseUnanswered = true;
 
   /** Whether this state tells throttles that arrive whatever the load from congestion (option `noise`). */
-  get triesCuts(): boolean {
+  get tellsNoise(): boolean {
     return this.evidence !== undefined;
   }
 
