@@ -125,6 +125,11 @@ const SLOT_POLL_MS = 2;
 /** A dispatch, with the fleet event it left under. */
 interface FleetDispatch extends Dispatch {
   readonly fleetEvent: number;
+  /**
+   * The fleet event its send slot was granted under (what a trial of that event's cut
+   * counts); `undefined` when it left without one of the fleet's slots.
+   */
+  readonly slotEvent: number | undefined;
 }
 
 /** Options of {@link CoordinatedState}. */
@@ -235,10 +240,14 @@ export class CoordinatedState implements LimiterState {
   dispatch(now: number, ceiling: number, inFlight: number): Dispatch {
     const d = this.#local.dispatch(now, ceiling, inFlight);
     this.#sent.record(now);
-    this.#slots.consume(now);
+    const slot = this.#slots.consume(now);
     const fleetEvent = this.#fleet?.event ?? 0;
-    this.#slots.sentUnder(fleetEvent);
-    const fleetDispatch: FleetDispatch = { ...d, fleetEvent };
+    // A trial counts the dispatches sent on its cut's schedule: a slot granted before the
+    // cut, still held when the process heard of it, was the old rate's, and so was one
+    // granted among the old rate's slots.
+    const slotEvent = slot && !slot.early ? slot.state.event : undefined;
+    if (slotEvent !== undefined) this.#slots.sentUnder(slotEvent);
+    const fleetDispatch: FleetDispatch = { ...d, fleetEvent, slotEvent };
     return fleetDispatch;
   }
 
@@ -291,7 +300,7 @@ export class CoordinatedState implements LimiterState {
   }
 
   onThrottle(now: number, d: Dispatch, info?: ThrottleInfo): ThrottleVerdict | undefined {
-    this.#slots.refused((d as FleetDispatch).fleetEvent ?? 0);
+    this.#slots.refused((d as FleetDispatch).slotEvent);
     // While the fleet paces, its trial of a cut decides (see the store's trials); the
     // process's own, read from its own few requests, misled (one process took a token
     // bucket's draining burst for noise, and 80 of its requests were refused unreported).

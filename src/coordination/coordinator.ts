@@ -97,6 +97,13 @@ export interface SlotGrant {
    * the fleet is not pacing they are all "now" (or the cool-down's end).
    */
   slots: number[];
+  /**
+   * How many of `slots`, the first ones, lie among the slots granted before the fleet's
+   * current event (slots handed back at a cut free schedule among the old rate's): sent
+   * beside the old rate's requests, they tell nothing of the cut, and a trial of it does
+   * not count them. Default 0.
+   */
+  early?: number | undefined;
 }
 
 /** A congestion event seen by one process, and what its controller decided. */

@@ -34,6 +34,8 @@ export interface StoredReservation extends StoredState {
   interval: number;
   /** Slots granted (at most those asked for). */
   count: number;
+  /** How many of them, the first ones, lie among the slots granted before the current event. */
+  early: number;
 }
 
 /** Answer of {@link FleetStore.reportCongestion}. */
@@ -134,10 +136,16 @@ export class FleetStore {
     ];
     const { state, extra } = parseReply(
       await this.#run(RESERVE, host, [String(count), ...step, ...tally]),
-      STATE_FIELDS + 3,
+      STATE_FIELDS + 4,
       RESERVE.name,
     );
-    return { ...state, first: Number(extra[0]), interval: Number(extra[1]), count: Number(extra[2]) };
+    return {
+      ...state,
+      first: Number(extra[0]),
+      interval: Number(extra[1]),
+      count: Number(extra[2]),
+      early: Number(extra[3]),
+    };
   }
 
   /** A process's last call for `host`: its counts, a recovery step, the slots it hands back. */

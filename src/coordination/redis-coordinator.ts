@@ -284,7 +284,7 @@ export class RedisCoordinator implements Coordinator {
     }
     const { state, local } = this.#local(stored, this.#now());
     const slots = Array.from({ length: stored.count }, (_, i) => local(stored.first + i * stored.interval));
-    return { state, slots };
+    return { state, slots, early: stored.early };
   }
 
   async reportCongestion(host: string, report: CongestionReport): Promise<CongestionVerdict | undefined> {

@@ -16,7 +16,7 @@
  * locally) and reserves the next batch in the background when few are left, calling
  * `onReserved` when it lands.
  */
-import type { Coordinator, FleetState, TrialCounts } from './coordinator.js';
+import type { Coordinator, FleetState, SlotGrant, TrialCounts } from './coordinator.js';
 
 /** Options of {@link SlotReservoir}. */
 export interface SlotReservoirOptions {
@@ -34,8 +34,10 @@ export interface SlotReservoirOptions {
 export interface TakenSlot {
   /** Send time (clock ms); may be in the past (send at once). */
   at: number;
-  /** The fleet's state when the slot was reserved. */
+  /** The fleet's state when the slot was reserved (its event: the one the slot was granted under). */
   state: FleetState;
+  /** The slot lies among those granted before that event (see {@link SlotGrant.early}). */
+  early: boolean;
 }
 
 /** Counters of a {@link SlotReservoir}. */
@@ -57,7 +59,8 @@ export class SlotReservoir {
   #maxBatch = 16;
   readonly #stale: number;
   readonly #onReserved: (() => void) | undefined;
-  #slots: number[] = [];
+  /** Slots held, each with the state of the reservation that granted it. */
+  #slots: TakenSlot[] = [];
   #state: FleetState | undefined;
   #refill: Promise<boolean> | undefined;
   #waiting = 0;
@@ -121,10 +124,10 @@ export class SlotReservoir {
       // time, so a store whose clock misleads us can never make this loop call it again and again.
       this.#dropStale(now);
       for (;;) {
-        const at = this.#slots.shift();
-        if (at !== undefined && this.#state) {
+        const slot = this.#slots.shift();
+        if (slot !== undefined) {
           this.stats.taken += 1;
-          return { at, state: this.#state };
+          return slot;
         }
         if (!(await this.#startReserve())) return undefined;
       }
@@ -148,16 +151,16 @@ export class SlotReservoir {
         () => {},
       );
     }
-    return this.#slots[0];
+    return this.#slots[0]?.at;
   }
 
   /** A dispatch leaves at `now` on the slot {@link peek} answered; `undefined` if none was held. */
   consume(now: number): TakenSlot | undefined {
     this.#observe(now);
-    const at = this.#slots.shift();
-    if (at === undefined || !this.#state) return undefined;
+    const slot = this.#slots.shift();
+    if (slot === undefined) return undefined;
     this.stats.taken += 1;
-    return { at, state: this.#state };
+    return slot;
   }
 
   /** A request dispatched by this process succeeded (told to the store with the next report). */
@@ -166,8 +169,8 @@ export class SlotReservoir {
   }
 
   /**
-   * A dispatch (just {@link consume}d) left under fleet event `event`: counted for that
-   * event's trial. Counts of an earlier event are dropped (a trial judges the latest cut).
+   * A dispatch (just {@link consume}d) left on a slot granted under fleet event `event`:
+   * counted for that event's trial. Counts of an earlier event are dropped (a trial judges the latest cut).
    */
   sentUnder(event: number): void {
     if (event !== this.#under.event) {
@@ -177,10 +180,13 @@ export class SlotReservoir {
     this.#under.sent += 1;
   }
 
-  /** A request dispatched under fleet event `event` was refused with a throttle. */
-  refused(event: number): void {
+  /**
+   * A request was refused with a throttle; `event`: the fleet event its slot was granted
+   * under, counted for that event's trial (`undefined`: it had no slot of the fleet's).
+   */
+  refused(event: number | undefined): void {
     this.#refused += 1;
-    if (event === this.#under.event) this.#under.refused += 1;
+    if (event !== undefined && event === this.#under.event) this.#under.refused += 1;
   }
 
   /**
@@ -207,7 +213,7 @@ export class SlotReservoir {
    * rate). Answers how many of them lay after `now`: schedule the fleet may take back.
    */
   clear(now = Number.NEGATIVE_INFINITY): number {
-    const ahead = this.#slots.filter((at) => at > now).length;
+    const ahead = this.#slots.filter((slot) => slot.at > now).length;
     this.stats.dropped += this.#slots.length;
     this.#slots = [];
     return ahead;
@@ -222,7 +228,7 @@ export class SlotReservoir {
   }
 
   #dropStale(now: number): void {
-    while (this.#slots.length > 0 && (this.#slots[0] as number) < now - this.#stale) {
+    while (this.#slots.length > 0 && (this.#slots[0] as TakenSlot).at < now - this.#stale) {
       this.#slots.shift();
       this.stats.dropped += 1;
     }
@@ -246,8 +252,10 @@ export class SlotReservoir {
       }
       return false;
     }
-    this.#state = grant.state;
-    this.#slots.push(...grant.slots);
+    const state = grant.state;
+    this.#state = state;
+    const early = grant.early ?? 0;
+    for (const [i, at] of grant.slots.entries()) this.#slots.push({ at, state, early: i < early });
     return true;
   }
 

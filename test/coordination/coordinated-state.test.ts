@@ -4,9 +4,16 @@
  * dispatches take the fleet's send slots while it paces, and with Redis gone every
  * decision is the local controller's own.
  */
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CoordinatedState } from '../../src/coordination/coordinated-state.js';
-import type { CongestionReport, Coordinator } from '../../src/coordination/coordinator.js';
+import type {
+  CongestionReport,
+  Coordinator,
+  FleetState,
+  SendCounts,
+  SlotGrant,
+  TrialCounts,
+} from '../../src/coordination/coordinator.js';
 import { type RedisCoordinator, redisCoordinator } from '../../src/coordination/redis-coordinator.js';
 import { AimdState } from '../../src/resilience/aimd-state.js';
 import { type Clock, systemClock } from '../../src/resilience/clock.js';
@@ -675,5 +682,84 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     expect(shared.snapshot()).toEqual({ ...local.snapshot(), pausedUntil: local.pausedUntil });
     expect(shared.snapshot().limit).toBe(twin.snapshot().limit);
     expect(shared.snapshot().pacingRate).toBe(twin.snapshot().pacingRate);
+  });
+});
+
+describe('CoordinatedState over a scripted coordinator', () => {
+  /** The fleet's state at `event`, pacing at `rate`. */
+  function fleetAt(event: number, rate: number, trying: boolean): FleetState {
+    return {
+      event,
+      rate,
+      limit: 4,
+      pausedUntil: undefined,
+      sendRate: rate,
+      admittedRate: rate,
+      trying,
+      noise: 0,
+    };
+  }
+
+  it('counts for a cut’s trial only the dispatches on slots the cut’s schedule granted', async () => {
+    // 8 processes under a bucket of 60/s: the first dispatches under each trial drew 1-3
+    // throttles, the old rate's sends still landing beside them (slots held from before the
+    // cut, and slots handed back that moved the new schedule in among the old one's); 3 in
+    // 16 took a token bucket's overshoot for noise and the rate went back 30 % over it.
+    let now = 1000;
+    const fake: Clock = { now: () => now, sleep: systemClock.sleep };
+    const grants: SlotGrant[] = [
+      { state: fleetAt(1, 100, false), slots: [1000, 1010, 1020, 1030] },
+      // The cut, on trial: its first two slots lie among the old rate's.
+      { state: fleetAt(2, 50, true), slots: [1035, 1055, 1075, 1095], early: 2 },
+      { state: fleetAt(2, 50, true), slots: [1115, 1135, 1155, 1175] },
+    ];
+    const told: TrialCounts[] = [];
+    const tell = (counts: SendCounts | undefined) => {
+      if (counts?.trial) told.push(counts.trial);
+    };
+    const coordinator: Coordinator = {
+      attach: () => {},
+      join: async () => fleetAt(1, 100, false),
+      reserve: async (_host, _count, counts) => {
+        tell(counts);
+        return grants.shift() ?? { state: fleetAt(2, 50, true), slots: [now + 1000] };
+      },
+      reportCongestion: async (_host, report) => {
+        tell(report);
+        return undefined;
+      },
+      reportRate: () => {},
+      release: async (_host, report) => {
+        tell(report);
+      },
+      available: true,
+      dispose: async () => {},
+    };
+    const local = new AimdState({ initialRttMs: 20, noise: false });
+    const shared = new CoordinatedState({ local, coordinator, host: 'h', clock: fake });
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    await settle();
+    const sent: { at: number; d: ReturnType<CoordinatedState['dispatch']> }[] = [];
+    for (let i = 0; i < 12; i++) {
+      // A reservation started by sendAt lands before the dispatch.
+      shared.sendAt(now);
+      await settle();
+      now = Math.max(now, shared.sendAt(now));
+      sent.push({ at: now, d: shared.dispatch(now, 16, 0) });
+    }
+    expect(sent.map((s) => s.at)).toEqual([
+      1000, 1010, 1020, 1030, 1035, 1055, 1075, 1095, 1115, 1135, 1155, 1175,
+    ]);
+    // Refused: one on an old slot, one on an early slot, two on the cut's own.
+    for (const [i, { d }] of sent.entries()) {
+      if ([2, 5, 6, 9].includes(i)) shared.onThrottle(now + 1, d);
+      else shared.onSuccess(now + 1, d);
+    }
+    shared.dispose();
+    await settle();
+    const underCut = told.filter((t) => t.event === 2);
+    expect(underCut.reduce((n, t) => n + t.sent, 0)).toBe(6);
+    expect(underCut.reduce((n, t) => n + t.refused, 0)).toBe(2);
+    expect(told.filter((t) => t.event === 1).reduce((n, t) => n + t.sent, 0)).toBe(4);
   });
 });

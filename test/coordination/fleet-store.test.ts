@@ -270,6 +270,36 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     expect(next.first).toBeCloseTo(Math.max(next.now, r.first + r.interval), 0);
   });
 
+  it('marks the slots a cut grants among the old rate’s, so a trial does not count them', async () => {
+    // Slots handed back at a cut free schedule among the slots other processes still hold
+    // at the old rate: dispatches sent there tell nothing of the cut (their throttles, 3 of
+    // a trial's first 16 dispatches, took a token bucket's overshoot for noise).
+    const host = uniqueHost('early');
+    await store.reportCongestion(host, { eventSeen: 0, rate: 20 });
+    const mine = await store.reserve(host, 4);
+    const theirs = await store.reserve(host, 4);
+    expect(theirs.first).toBeCloseTo(mine.first + 4 * mine.interval, 3);
+    expect(theirs.early).toBe(0);
+    // This process cuts to 10/s and hands back its three slots still ahead: the schedule
+    // moves back by them, in among `theirs`.
+    const cut = await store.reportCongestion(host, { eventSeen: 1, rate: 10, returned: 3 });
+    expect(cut).toMatchObject({ accepted: true, event: 2 });
+    const next = await store.reserve(host, 4);
+    const oldEnd = theirs.first + 4 * theirs.interval;
+    expect(next.first).toBeLessThan(oldEnd);
+    // 100 ms apart: the ones before the old schedule's end are early, the rest are the cut's.
+    expect(next.early).toBe(Math.ceil((oldEnd - next.first) / next.interval - 1e-9));
+    expect(next.early).toBeGreaterThanOrEqual(1);
+    expect(next.early).toBeLessThan(next.count);
+    const after = await store.reserve(host, 2);
+    expect(after.early).toBe(0);
+    // Without a cut nothing is early: slots handed back by a stale report only move `tat`.
+    const calm = uniqueHost('early-calm');
+    await store.reportCongestion(calm, { eventSeen: 0, rate: 20 });
+    await store.reserve(calm, 4);
+    expect((await store.reserve(calm, 2)).early).toBe(0);
+  });
+
   it('grants at most RESERVE_WINDOW_MS of the schedule in one reservation while pacing', async () => {
     const host = uniqueHost('window');
     await store.reportCongestion(host, { eventSeen: 0, rate: 20 });
@@ -403,6 +433,7 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     await store.reserve(host, 2);
     const hash = await raw.hGetAll(store.key(host));
     expect(Object.keys(hash).sort()).toEqual([
+      'clean_at',
       'event',
       'event_at',
       'limit',
