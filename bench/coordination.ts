@@ -203,7 +203,7 @@ async function main(): Promise<void> {
             latency: { fixedMs: latencyMs },
             ...(noise > 0 ? { errorRates: { 429: noise } } : {}),
           });
-          const config: WorkerConfig = {
+          const config: Omit<WorkerConfig, 'largestJob'> = {
             host,
             variant,
             redisUrl: redis?.url,
@@ -238,12 +238,15 @@ async function scenario(
   processes: number,
   mode: Mode,
   variant: Variant,
-  config: WorkerConfig,
+  config: Omit<WorkerConfig, 'largestJob'>,
   total: number,
   rps: number,
 ): Promise<Omit<Row, 'stats'>> {
   const jobs = jobsFor(mode, processes, total);
-  const workers = await Promise.all(Array.from({ length: processes }, () => Worker.start(config)));
+  const largestJob = Math.max(...jobs.map((job) => job.vectors));
+  const workers = await Promise.all(
+    Array.from({ length: processes }, () => Worker.start({ ...config, largestJob })),
+  );
   const results: JobResult[] = [];
   const t0 = performance.now();
   let wallMs: number;
