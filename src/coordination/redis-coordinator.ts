@@ -52,7 +52,7 @@ export interface RedisCoordinatorOptions {
   /**
    * Bound on each call before falling back to local state (seconds). Default 0.05. It counts
    * the time the process could have read the reply: while the process itself is busy (its
-   * timers fire late), a call may take up to 4× it.
+   * timers fire late), a call may take up to 20× it.
    */
   timeout?: number;
   /** Bound on connecting, at start-up and when reconnecting (seconds). Default 1. */

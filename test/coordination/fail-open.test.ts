@@ -133,6 +133,22 @@ it('gives a reply a little more time when the process itself was busy past the b
   // A slow store, the process not busy: the bound holds.
   const slow = new Promise<string>((resolve) => setTimeout(() => resolve('too late'), 200));
   expect(await bounded(slow, 20)).toEqual({ kind: 'timeout' });
+  // Starved far past the bound (16 processes starting at once on 2 cores: calls of 260-330
+  // ms, the process late all along; the rule before gave up at 4× the bound).
+  const starved = new Promise<string>((resolve) => {
+    answer = resolve;
+  });
+  const patient = bounded(starved, 8);
+  for (let i = 0; i < 4; i++) {
+    // Busy 15 ms, then one turn of the loop: every timer fires late (60 ms in all, 7.5×).
+    const until3 = performance.now() + 15;
+    while (performance.now() < until3) {
+      // busy
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  setTimeout(() => answer('read after a long stall'), 2);
+  expect(await patient).toEqual({ kind: 'ok', value: 'read after a long stall' });
   // Busy, and no reply within the extra time either: a timeout all the same.
   const never = bounded(new Promise(() => {}), 20);
   const until2 = performance.now() + 60;
