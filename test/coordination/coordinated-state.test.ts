@@ -384,15 +384,20 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     expect(rate).toBeLessThan(1.15 * 0.95 * admitted);
   });
 
-  it('recovers gently just above the knee, at the full pace below it', async () => {
+  it('recovers gently just above the knee, faster the longer no event comes, at the full pace below it', async () => {
     const host = uniqueHost('probe');
     const { shared, sent, now } = await overTheLimit(host);
     shared.onThrottle(now + 1, sent.at(-1)!);
     expect(await eventually(() => (shared.snapshot().pacingRate ?? 100) < 95, 2000)).toBe(true);
     const knee = shared.snapshot().pacingRate!;
     // A second of successes: 5 % of the knee (0.3 of the rate the event set, the rule before).
-    shared.onSuccess(clock.now() + 1000, shared.dispatch(clock.now(), 16, 0));
+    const start = clock.now();
+    shared.onSuccess(start + 1000, shared.dispatch(start, 16, 0));
     expect(shared.snapshot().pacingRate).toBeCloseTo(knee * 1.05, 0);
+    // A second more without an event: the pace doubles (a knee read low held 16 processes
+    // 10-17 % under the limit for 3.6 s at the fixed pace).
+    shared.onSuccess(start + 2000, shared.dispatch(start + 1000, 16, 0));
+    expect(shared.snapshot().pacingRate).toBeCloseTo(knee * 1.15, 0);
   });
 
   it('rises at once to the knee from a rate under it, the knee read in the event’s first moments', async () => {
