@@ -362,9 +362,6 @@ export class CoordinatedState implements LimiterState {
           // The cut this process made, to undo if its trial finds the throttles were noise.
           if (answer.accepted) this.#ownCut = { event: answer.state.event, rate: fleet.rate };
           this.#adopt(answer.state, !answer.accepted);
-          // The fleet paces now (this throttle started it, or another process's did): its
-          // schedule spaces the sends, so a pause for a throttle before any answer ends.
-          if (answer.state.rate !== undefined) this.#local.endUnansweredPause(this.#ceiling);
         },
         () => {},
       );

@@ -139,8 +139,6 @@ export class AimdState implements LimiterState {
   private increases = 0;
   private restores = 0;
   private pauseEnd = Number.NEGATIVE_INFINITY;
-  /** The pause a throttle before any answer began: its end, and the pause's end before it. */
-  private unansweredPause: { end: number; before: number } | undefined;
   private readonly pacer: GcraPacer | undefined;
   private readonly evidence: ThrottleEvidence<Level> | undefined;
   private readonly notify: (transition: LimitTransition) => void;
@@ -248,12 +246,8 @@ export class AimdState implements LimiterState {
       // retry delay (jittered, so clients that start together do not come back together),
       // and go on from where it was (slow start continues). A server's Retry-After is
       // honoured whatever `pauseUnanswered` says.
-      if (info.retryAfterMs !== undefined) {
-        this.pause(now, info.retryAfterMs, info.maxWaitMs);
-      } else if (this.pauseUnanswered) {
-        const before = this.pauseEnd;
-        this.pause(now, info.retryDelayMs, info.maxWaitMs);
-        if (this.pauseEnd > before) this.unansweredPause = { end: this.pauseEnd, before };
+      if (this.pauseUnanswered || info.retryAfterMs !== undefined) {
+        this.pause(now, info.retryAfterMs ?? info.retryDelayMs, info.maxWaitMs);
       }
       this.epoch += 1;
       this.congestionEvents += 1;
@@ -410,23 +404,6 @@ export class AimdState implements LimiterState {
    * took 0.6-0.9 s, one or several per run of 48 such jobs).
    */
   pauseUnanswered = true;
-
-  /**
-   * End the pause a throttle before any answer began (see {@link pauseUnanswered}) while it
-   * is still the one in force (a `Retry-After` since keeps its own), telling it as a
-   * `pacing` transition so the limiter sends again. A coordinated state calls it when its
-   * fleet started pacing on that throttle: the fleet's schedule spaces the sends from then
-   * on (a 500-vector job of 170 ms otherwise sat idle for its retry delay, 0.5-0.7 s).
-   * Answers whether a pause ended.
-   */
-  endUnansweredPause(ceiling: number): boolean {
-    const pause = this.unansweredPause;
-    this.unansweredPause = undefined;
-    if (!pause || this.pauseEnd !== pause.end) return false;
-    this.pauseEnd = pause.before;
-    this.emit('pacing', this.limit, this.limit, ceiling);
-    return true;
-  }
 
   /** Whether this state tells throttles that arrive whatever the load from congestion (option `noise`). */
   get tellsNoise(): boolean {

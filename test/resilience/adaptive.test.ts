@@ -679,31 +679,6 @@ describe('AimdState: throttles that arrive whatever the load', () => {
     s.onThrottle(2, s.dispatch(2, 8, 1), { retryDelayMs: 400, retryAfterMs: 1000, maxWaitMs: 60_000 });
     expect(s.pausedUntil).toBe(1002);
   });
-
-  it('ends the pause of a throttle before any answer on request (a fleet now paces), telling it; a Retry-After keeps its own', () => {
-    const told: string[] = [];
-    const s = new AimdState({ pacing: false, notify: (t) => told.push(t.kind) });
-    s.admit(8, 0);
-    expect(s.onThrottle(1, s.dispatch(0, 8, 1), { retryDelayMs: 400, maxWaitMs: 60_000 })).toBe('congestion');
-    expect(s.pausedUntil).toBe(401);
-    expect(s.endUnansweredPause(8)).toBe(true);
-    expect(s.pausedUntil).toBe(Number.NEGATIVE_INFINITY);
-    expect(told).toEqual(['pacing']);
-    expect(s.endUnansweredPause(8)).toBe(false);
-    // A Retry-After since the unanswered pause: it stands.
-    const hinted = new AimdState({ pacing: false });
-    hinted.admit(8, 0);
-    hinted.onThrottle(1, hinted.dispatch(0, 8, 1), { retryDelayMs: 400, maxWaitMs: 60_000 });
-    hinted.adopt({ pausedUntil: 2000 }, 8);
-    expect(hinted.endUnansweredPause(8)).toBe(false);
-    expect(hinted.pausedUntil).toBe(2000);
-    // A Retry-After on the unanswered throttle itself is the server's: it stands too.
-    const own = new AimdState({ pacing: false });
-    own.admit(8, 0);
-    own.onThrottle(1, own.dispatch(0, 8, 1), { retryDelayMs: 400, retryAfterMs: 900, maxWaitMs: 60_000 });
-    expect(own.endUnansweredPause(8)).toBe(false);
-    expect(own.pausedUntil).toBe(901);
-  });
 });
 
 describe('AimdState: probing at an in-flight cap', () => {
