@@ -29,11 +29,11 @@
  * Every script that writes sets the key's TTL again (`PEXPIRE`), so the state of a host
  * nobody talks to any more disappears by itself. Every script answers the state after it
  * ran, `[now, rate, limit, event, pause, sendRate, admittedRate, trying, noise, ...]`
- * (empty string: absent; `trying` 1 or 0), then its own fields. `sendRate` is the fleet's send rate (dispatches per
- * second, from `sent`, as the processes report them with their reservations and
- * congestion reports; slots reserved are not all used): what a congestion event's cut
- * starts from when the fleet was not pacing yet. `admittedRate` is the same for
- * successes (`ok`): the knee a pacing fleet is cut to lies just under it.
+ * (empty string: absent; `trying` 1 or 0), then its own fields. `sendRate` is the fleet's
+ * send rate (dispatches per second, from `sent`, as the processes report them with their
+ * reservations and congestion reports; slots reserved are not all used): what a
+ * congestion event's cut starts from when the fleet was not pacing yet. `admittedRate` is
+ * the same for successes (`ok`): the knee a pacing fleet is cut to lies just under it.
  *
  * **Trials.** A cut of a pacing fleet reported with `tried`, made when 5 % or more of the
  * fleet's requests were refused lately, is put on trial, as the local controller tries its
@@ -44,8 +44,8 @@
  * not counting slots granted before `clean_at`: slots handed back at the cut move the new
  * schedule in among the old rate's, whose throttles fell on the cut's first dispatches, 1-3
  * of them, and 3 in 16 took the cut of a token bucket's overshoot for noise, once in some
- * 40 runs of 8 processes, and put the rate back 30 % over the limit). After 3 throttles in 16
- * dispatches or more the share after the cut is compared with the share before it (`thr`
+ * 40 runs of 8 processes, and put the rate back 30 % over the limit). After 3 throttles in
+ * 16 dispatches or more the share after the cut is compared with the share before it (`thr`
  * ÷ `sent` when the cut was made): if it fell by less than 30 % of what a load-dependent
  * limit predicts (and did not rise far above it), the throttles arrive whatever the load:
  * the rate and limit before the cut come back and the share becomes the fleet's noise floor
@@ -164,9 +164,6 @@ local function tally(sent_arg, ok_arg, thr_arg, under_arg, under_sent_arg, under
   redis.call('HSET', key, 'sent', num(sent), 'ok', num(ok), 'thr', num(thr), 'sent_at', num(now),
     'sent_since', num(sent_since))
 end
--- The trial of the last cut (see the header), judged on the counts so far: answers
--- 'noise' (the cut is undone and the share becomes the noise floor), 'congestion' (the
--- cut stands) or nil (not decided yet, or no trial).
 local function end_trial()
   trial = nil
   redis.call('HDEL', key, 'trial', 'trial_from', 'trial_before', 'trial_factor', 'trial_n', 'trial_t', 'trial_limit')
@@ -180,6 +177,9 @@ local function poisson_at_most(k, mu)
   end
   return sum
 end
+-- The trial of the last cut (see the header), judged on the counts so far: answers
+-- 'noise' (the cut is undone and the share becomes the noise floor), 'congestion' (the
+-- cut stands) or nil (not decided yet, or no trial).
 local function judge()
   if trial == nil then return nil end
   if trial_t >= 3 and trial_n >= 16 then
@@ -268,10 +268,10 @@ export const JOIN = script('join', 'return state()');
  * ARGV: ttl, count, then a recovery step (eventSeen, rate, limit; empty strings when none),
  * then the dispatches and successes since the caller's last report ('' : count sends,
  * none admitted), the throttles since, and the trial's counts (event, dispatches under it,
- * throttles among them; '' when none). Answers the state, the first slot (ms, Redis time), the interval
- * between slots (ms; 0 when not pacing), the number of slots granted (all asked for,
- * except that while pacing no slot lies more than {@link RESERVE_WINDOW_MS} past the
- * first) and how many of them, the first ones, lie before `clean_at` (among the slots
+ * throttles among them; '' when none). Answers the state, the first slot (ms, Redis time),
+ * the interval between slots (ms; 0 when not pacing), the number of slots granted (all
+ * asked for, except that while pacing no slot lies more than {@link RESERVE_WINDOW_MS}
+ * past the first) and how many of them, the first ones, lie before `clean_at` (among the slots
  * granted before the current event). Slots start at the latest of now, the cool-down's
  * end, and `tat`.
  */
@@ -296,11 +296,9 @@ local early = 0
 if interval > 0 and clean_at > first then
   early = math.min(count, math.ceil((clean_at - first) / interval - 1e-9))
 end
-if ARGV[6] == nil or ARGV[6] == '' then
-  tally(tostring(count), ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
-else
-  tally(ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
-end
+local sent_arg = ARGV[6]
+if sent_arg == nil or sent_arg == '' then sent_arg = tostring(count) end
+tally(sent_arg, ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
 judge()
 redis.call('HSET', key, 'sent', num(sent), 'ok', num(ok), 'thr', num(thr), 'sent_at', num(now),
   'sent_since', num(sent_since))
@@ -346,8 +344,9 @@ return state()
  * the current event opened less than `settle` ms ago, or its cut is on trial (unless the
  * share of throttles under it is heavy: the trial goes on at the deeper cut), or this
  * report's counts decided the trial for noise, or a noise floor is known and the fleet's
- * throttles lately are within what it explains; an older one changes neither. A Retry-After extends the cool-down either way, and leaves a rate
- * behind so the cool-down's end is spread over send slots instead of a stampede.
+ * throttles lately are within what it explains; an older one changes neither. A
+ * Retry-After extends the cool-down either way, and leaves a rate behind so the cool-down's
+ * end is spread over send slots instead of a stampede.
  * Answers the state and `1` (opened a new event) or `0`.
  */
 export const CONGESTION = script(
