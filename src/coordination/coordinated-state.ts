@@ -93,9 +93,6 @@ const NEAR_KNEE = 1.15;
 /** A cut goes to this share of the fleet's admitted rate (the knee); a first rate too. */
 const BELOW_ADMITTED = 0.95;
 
-/** For this long (ms) after an event reaches a process, its knee takes the admitted rate the store reads. */
-const KNEE_REFINE_MS = 500;
-
 /** The fleet's rate is in use while it sends at least this share of it: only then does it rise. */
 const IN_USE = 0.9;
 
@@ -169,10 +166,8 @@ export class CoordinatedState implements LimiterState {
   #eventRate: number | undefined;
   /** This process's dispatches per second lately (what its local pacing rate is a share of). */
   readonly #sent = new SendRateMeter();
-  /** Just under what the server admitted the fleet when the current event came: recovery slows past it. */
+  /** The fleet's knee (just under what the server admitted it when the current event came): recovery slows past it. */
   #knee: number | undefined;
-  /** Until when (clock ms) the knee still takes what the store reads as admitted. */
-  #kneeUntil = Number.NEGATIVE_INFINITY;
   /** The fleet event this process's own report opened, and the fleet's rate before it. */
   #ownCut: { event: number; rate: number | undefined } | undefined;
   /** When (clock ms) a send of this process last waited for its slot in the fleet's schedule. */
@@ -480,29 +475,25 @@ export class CoordinatedState implements LimiterState {
     this.#fleet = { ...fleet };
     this.#slots.resize(fleet.rate === undefined ? UNPACED_RESERVATION : PACED_RESERVATION);
     const now = this.#clock.now();
-    // What the server admits, without the throttles that arrive whatever the load.
-    const admitted = fleet.admittedRate / (1 - fleet.noise);
     if (known === undefined || fleet.event !== known.event) {
-      this.#unbounded = false;
-      this.#probeSince = undefined;
       this.#eventRate = fleet.rate;
-      this.#knee = admitted > 0 ? BELOW_ADMITTED * admitted : undefined;
-      this.#kneeUntil = now + KNEE_REFINE_MS;
+      // A process joining a fleet already probing probes as far along as the fleet: from
+      // when the event opened.
+      this.#probeSince = known === undefined ? fleet.eventAt : undefined;
     } else if (fleet.noise > 0 && fleet.noise !== known.noise) {
       // The fleet's trial found the last cut's throttles arrive whatever the load (only
-      // such a verdict sets a floor): the admitted rate they lowered was no limit's, and the
-      // limit before the cut is back.
+      // such a verdict sets a floor): the limit before the cut is back.
       takeLimit = true;
-      this.#unbounded = true;
-      this.#knee = undefined;
-      this.#kneeUntil = Number.NEGATIVE_INFINITY;
-    } else if (now < this.#kneeUntil && admitted > 0) {
-      // Successes are counted a send or more after they came: the admitted rate read when
-      // an event opens lags what the server was admitting, most when the fleet had just
-      // ramped up (41/s read against a bucket of 60/s, and recovery ran at full pace past
-      // the limit). What it reads in the event's first moments is taken too.
-      this.#knee = Math.max(this.#knee ?? 0, BELOW_ADMITTED * admitted);
     }
+    // The knee is the store's, read when the event opened and refined in its first moments
+    // (scripts.ts). Taken by each process from the admitted rate it read itself, it was the
+    // rate the fleet then sent for every process that joined later: each of a fleet's cold
+    // jobs took itself to be just above the knee and probed gently, and one process's jobs
+    // climbed from 45/s to 55/s in 6 s under a bucket of 60/s (210 ms a job against 167).
+    this.#knee = fleet.knee;
+    // A floor known and no knee: the trial found the throttles arrive whatever the load, so
+    // nothing says where a limit lies.
+    this.#unbounded = fleet.noise > 0 && fleet.knee === undefined;
     if (known === undefined || fleet.rate !== known.rate) this.#lastRecovery = now;
     // The fleet's noise floor, when its trials found (or forgot) one: throttles within
     // what it explains are not congestion here either.

@@ -54,6 +54,15 @@ export interface FleetState {
    * its own noise floor: throttles within what it explains are not congestion.
    */
   noise: number;
+  /**
+   * The current event's knee (requests/s): just under what the server admitted the fleet
+   * when the event opened (without the throttles that arrive whatever the load), the highest
+   * read in its first moments. Recovery probes gently just above it. `undefined` when the
+   * event has none (no successes counted, a trial found noise, or the store keeps none).
+   */
+  knee?: number | undefined;
+  /** When the current event opened (clock ms); `undefined` before the first or when the store keeps none. */
+  eventAt?: number | undefined;
 }
 
 /** Throttles among the dispatches a process made under one fleet event (a cut on trial). */

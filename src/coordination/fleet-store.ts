@@ -26,6 +26,10 @@ export interface StoredState {
   trying: boolean;
   /** The fleet's noise floor (0: none known). */
   noise: number;
+  /** The current event's knee, requests/s; `undefined` when none. */
+  knee: number | undefined;
+  /** When the current event opened (server clock, ms); `undefined` before the first. */
+  eventAt: number | undefined;
 }
 
 /** Answer of {@link FleetStore.reserve}: the slots are `first + i * interval`. */
@@ -188,12 +192,14 @@ export class FleetStore {
 }
 
 /** Fields of the state every script answers first. */
-const STATE_FIELDS = 9;
+const STATE_FIELDS = 11;
 
 /** Check a script's reply (`length` strings, the state first) and read it. */
 function parseReply(reply: unknown, length: number, name: string): { state: StoredState; extra: string[] } {
   const fields = Array.isArray(reply) ? reply.map(String) : [];
-  const [now, rate, limit, event, pause, sent, ok, trying, noise] = fields as [
+  const [now, rate, limit, event, pause, sent, ok, trying, noise, knee, eventAt] = fields as [
+    string,
+    string,
     string,
     string,
     string,
@@ -214,6 +220,8 @@ function parseReply(reply: unknown, length: number, name: string): { state: Stor
     admittedRate: Number(ok),
     trying: trying === '1',
     noise: Number(noise),
+    knee: optional(knee),
+    eventAt: optional(eventAt),
   };
   if (fields.length !== length || !Number.isFinite(state.now) || !Number.isInteger(state.event)) {
     throw new TypeError(`unexpected reply from the ${name} script: ${JSON.stringify(reply)?.slice(0, 200)}`);

@@ -371,6 +371,8 @@ export class RedisCoordinator implements Coordinator {
         admittedRate: stored.admittedRate,
         trying: stored.trying,
         noise: stored.noise,
+        knee: stored.knee,
+        eventAt: stored.eventAt === undefined ? undefined : local(stored.eventAt),
       },
     };
   }

@@ -25,11 +25,13 @@
  * | `trial_n`, `trial_t` | dispatches made under the trial's event, and throttles among them |
  * | `trial_limit` | the concurrency limit before the cut on trial                   |
  * | `noise` | the share of throttles found to arrive whatever the load; absent: 0     |
+| `knee`  | just under what the server admitted the fleet when the current event opened, requests/s (refined over its first {@link KNEE_REFINE_MS} ms); absent: none |
+| `knee_f` | the share of the admitted rate the knee is (the reporter's `knee`)     |
  *
  * Every script that writes sets the key's TTL again (`PEXPIRE`), so the state of a host
  * nobody talks to any more disappears by itself. Every script answers the state after it
- * ran, `[now, rate, limit, event, pause, sendRate, admittedRate, trying, noise, ...]`
- * (empty string: absent; `trying` 1 or 0), then its own fields. `sendRate` is the fleet's
+ * ran, `[now, rate, limit, event, pause, sendRate, admittedRate, trying, noise, knee,
+ * eventAt, ...]` (empty string: absent; `trying` 1 or 0), then its own fields. `sendRate` is the fleet's
  * send rate (dispatches per second, from `sent`, as the processes report them with their
  * reservations and congestion reports; slots reserved are not all used): what a
  * congestion event's cut starts from when the fleet was not pacing yet. `admittedRate` is
@@ -59,6 +61,15 @@
 import { createHash } from 'node:crypto';
 import { RESERVE_WINDOW_MS } from './coordinator.js';
 
+/**
+ * For this long (ms) after an event opens, the knee takes the admitted rate the store reads
+ * whenever it is higher: successes are counted a send or more after they came, so the
+ * admitted rate read when an event opens lags what the server was admitting, most when the
+ * fleet had just ramped up (41/s read against a bucket of 60/s, and recovery ran at full
+ * pace past the limit).
+ */
+export const KNEE_REFINE_MS = 500;
+
 /** A script and its SHA-1 (what `EVALSHA` names it by). */
 export interface LuaScript {
   readonly name: string;
@@ -74,6 +85,7 @@ function script(name: string, body: string): LuaScript {
 /** Shared head: clock, current state, formatting, the state reply, the recovery merge. */
 const PRELUDE = `
 local RESERVE_WINDOW_MS = ${RESERVE_WINDOW_MS}
+local KNEE_REFINE_MS = ${KNEE_REFINE_MS}
 -- The least share of throttles before a cut that puts it on trial (see the header).
 local MIN_TRIAL_SHARE = 0.05
 if redis.replicate_commands then pcall(redis.replicate_commands) end
@@ -83,7 +95,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local f = redis.call('HMGET', key, 'rate', 'tat', 'limit', 'event', 'pause', 'sent', 'sent_at', 'sent_since', 'ok',
   'event_at', 'thr', 'trial', 'trial_from', 'trial_before', 'trial_factor', 'trial_n', 'trial_t', 'noise',
-  'trial_limit', 'clean_at')
+  'trial_limit', 'clean_at', 'knee', 'knee_f')
 local rate = tonumber(f[1])
 local tat = tonumber(f[2]) or 0
 local limit = tonumber(f[3])
@@ -107,6 +119,8 @@ local trial_t = tonumber(f[17]) or 0
 local noise = tonumber(f[18]) or 0
 local trial_limit = tonumber(f[19])
 local clean_at = tonumber(f[20]) or 0
+local knee = tonumber(f[21])
+local knee_f = tonumber(f[22])
 if now - sent_at > 1000 then
   sent = 0
   ok = 0
@@ -133,15 +147,38 @@ local function num(x)
   return string.format('%.3f', x)
 end
 local function int(x) return string.format('%d', x) end
-local function state(a, b, c, d)
-  local r = {num(now), num(rate), num(limit), int(event), num(pause), num(send_rate()), num(admitted_rate())}
-  if trial ~= nil then r[8] = '1' else r[8] = '0' end
-  r[9] = num(noise)
-  if a ~= nil then r[10] = a end
-  if b ~= nil then r[11] = b end
-  if c ~= nil then r[12] = c end
-  if d ~= nil then r[13] = d end
+local function state(...)
+  local trying = '0'
+  if trial ~= nil then trying = '1' end
+  local r = {num(now), num(rate), num(limit), int(event), num(pause), num(send_rate()), num(admitted_rate()),
+    trying, num(noise), num(knee), num(event_at)}
+  for _, x in ipairs({...}) do r[#r + 1] = x end
   return r
+end
+-- What the server admits lately, without the throttles that arrive whatever the load.
+local function admitted_clean() return admitted_rate() / (1 - noise) end
+-- The current event's knee: set when it opens (the reporter's share of what the server
+-- admitted), cleared when none applies.
+local function set_knee(share)
+  local admitted = admitted_clean()
+  if share ~= nil and admitted > 0 then
+    knee = share * admitted
+    knee_f = share
+    redis.call('HSET', key, 'knee', num(knee), 'knee_f', num(knee_f))
+  else
+    knee = nil
+    knee_f = nil
+    redis.call('HDEL', key, 'knee', 'knee_f')
+  end
+end
+-- In the event's first moments the knee takes a higher admitted rate read (see KNEE_REFINE_MS).
+local function refine_knee()
+  if knee_f == nil or event_at == nil or now - event_at >= KNEE_REFINE_MS then return end
+  local k = knee_f * admitted_clean()
+  if knee == nil or k > knee then
+    knee = k
+    redis.call('HSET', key, 'knee', num(knee))
+  end
 end
 -- Dispatches, successes and throttles a process reports (ARGV strings, '' when none): the
 -- counts decay together. Then the dispatches it made under an event and the throttles
@@ -201,6 +238,8 @@ local function judge()
       end
       noise = after
       redis.call('HSET', key, 'noise', num(noise))
+      -- The admitted rate the throttles lowered was no limit's: no knee.
+      set_knee(nil)
     end
     end_trial()
     return verdict
@@ -299,6 +338,7 @@ end
 local sent_arg = ARGV[6]
 if sent_arg == nil or sent_arg == '' then sent_arg = tostring(count) end
 tally(sent_arg, ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
+refine_knee()
 judge()
 redis.call('HSET', key, 'sent', num(sent), 'ok', num(ok), 'thr', num(thr), 'sent_at', num(now),
   'sent_since', num(sent_since))
@@ -319,6 +359,7 @@ export const RELEASE = script(
   `
 merge_recovery(ARGV[2], ARGV[3], ARGV[4])
 tally(ARGV[5], ARGV[6], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
+refine_knee()
 judge()
 give_back(ARGV[7])
 redis.call('PEXPIRE', key, ttl)
@@ -355,6 +396,7 @@ export const CONGESTION = script(
 local seen = tonumber(ARGV[2])
 local accepted = 0
 tally(ARGV[7], ARGV[9], ARGV[14], ARGV[15], ARGV[16], ARGV[17])
+refine_knee()
 -- The schedule before this report's slots come back: where a cut it opens starts anew.
 local tat_before = tat
 give_back(ARGV[8])
@@ -377,21 +419,23 @@ if seen >= event and not settling and not holding and not within_floor and verdi
   -- Where the schedule granted before it ends (the reporter's slots handed back lay among
   -- the others'): the new event's slots before it are sent beside the old rate's.
   clean_at = math.max(now, tat_before)
+  event_at = now
   redis.call('HSET', key, 'event', int(event), 'event_at', num(now), 'clean_at', num(clean_at))
   local cut = tonumber(ARGV[6])
-  local knee = tonumber(ARGV[10])
+  local knee_share = tonumber(ARGV[10])
+  -- The event's knee: just under what the server admitted lately (of what it would admit
+  -- without the throttles that arrive whatever the load).
+  set_knee(knee_share)
   if ARGV[3] ~= '' then
     set_rate(ARGV[3])
-  elseif cut ~= nil and knee ~= nil and rate ~= nil then
-    -- Pacing: down to the knee, just under what the server admitted lately (of what it
-    -- would admit without the throttles that arrive whatever the load).
-    local admitted = admitted_rate() / (1 - noise)
+  elseif cut ~= nil and knee_share ~= nil and rate ~= nil then
+    -- Pacing: down to the knee.
     local from = rate
     local to = cut * rate
-    if admitted > 0 then
+    if knee ~= nil then
       local deepest = tonumber(ARGV[11]) or cut
       local shallowest = tonumber(ARGV[13]) or cut
-      to = math.min(shallowest * rate, math.max(deepest * rate, knee * admitted))
+      to = math.min(shallowest * rate, math.max(deepest * rate, knee))
     end
     set_rate(num(to))
     -- The share of throttles before the cut (this report's among them).

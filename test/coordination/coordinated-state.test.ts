@@ -404,11 +404,13 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     // A first rate cut from a send rate read while the fleet was ramping up lay at 39/s under
     // a bucket of 60/s whose knee read 48/s: it climbed back for two seconds at 0.3 of 39/s.
     const host = uniqueHost('to-knee');
-    const { seed, shared } = await joined(
-      host,
-      { rate: 30, limit: 8 },
-      { before: (s) => admittedAbout60(s, host) },
-    );
+    const seed = coordinator();
+    await admittedAbout60(seed, host);
+    // The fleet's first rate, cut from its send rate (about 100/s) to 30/s; its knee is 0.95
+    // of the admitted rate the store counts.
+    await seed.reportCongestion(host, { eventSeen: 0, cut: 0.3, knee: 0.95, limit: 8 });
+    const { shared } = state(host);
+    expect(await eventually(() => shared.snapshot().pacingRate !== undefined, 2000)).toBe(true);
     // The successes of the moments after the event, counted late (30/s more admitted).
     for (let i = 0; i < 4; i++) {
       await seed.reserve(host, 1, { sent: 5, admitted: 5 });
@@ -427,6 +429,48 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     // The rule before: 30 + a few per cent of it.
     expect(rate).toBeGreaterThan(0.9 * 0.95 * admitted);
     expect(rate).toBeLessThan(1.1 * 0.95 * admitted);
+  });
+
+  it('takes the fleet’s knee when it joins late, not the rate it reads admitted then', async () => {
+    // A fleet of cold jobs: each job a fresh process. Each took the admitted rate it read
+    // when it joined (the rate the fleet then sent) for the knee, found itself just above
+    // it and probed gently: one process's jobs climbed from 45/s to 55/s in 6 s under a
+    // bucket of 60/s.
+    const host = uniqueHost('late-knee');
+    const seed = coordinator();
+    await seed.reportCongestion(host, { eventSeen: 0, rate: 200, limit: 8 });
+    await admittedAbout60(seed, host);
+    // Cut as deep as one event goes (0.49 of 200/s), still far above the knee (0.95 × ~60/s).
+    const cut = await seed.reportCongestion(host, {
+      eventSeen: 1,
+      cut: 0.7,
+      knee: 0.95,
+      deepest: 0.49,
+      shallowest: 0.95,
+    });
+    expect(cut?.state.rate).toBeCloseTo(98, 3);
+    const knee = cut!.state.knee!;
+    expect(knee).toBeLessThan(0.75 * 98);
+    // Past the event's first moments, the fleet sends more and the server admits it all;
+    // the fleet's rate has recovered to what it sends.
+    await new Promise((resolve) => setTimeout(resolve, 550));
+    for (let i = 0; i < 8; i++) {
+      await seed.reserve(host, 1, { sent: 16, admitted: 16 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    seed.reportRate(host, { eventSeen: 2, rate: (await seed.join(host))!.admittedRate });
+    const late = (await seed.reserve(host, 1, { sent: 1, admitted: 1 }))!.state;
+    expect(late.knee).toBeCloseTo(knee, 2);
+    const rate = late.rate!;
+    expect(rate).toBeGreaterThan(1.5 * knee);
+    const { shared } = state(host);
+    expect(await eventually(() => shared.snapshot().pacingRate === rate, 2000)).toBe(true);
+    // A second of successes: far above the knee, the full pace (0.3 of the rate a second).
+    // The rule before took 0.95 of the admitted rate it read for the knee, just under the
+    // rate, and probed at 5 % of it.
+    const start = clock.now();
+    shared.onSuccess(start + 1000, shared.dispatch(start, 16, 0));
+    expect(shared.snapshot().pacingRate).toBeCloseTo(rate * 1.3, 0);
   });
 
   it('raises the fleet’s rate only while the fleet sends near it', async () => {

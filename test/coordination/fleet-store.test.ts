@@ -127,6 +127,30 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     ).toBeCloseTo(70, 3);
   });
 
+  it('keeps the current event’s knee for every process: set when it opens, raised in its first half second only', async () => {
+    const host = uniqueHost('knee-kept');
+    const first = await store.reportCongestion(host, { eventSeen: 0, rate: 100 });
+    // An event opened with a rate of its own has no knee.
+    expect(first).toMatchObject({ knee: undefined });
+    expect(first.eventAt).toBe(first.now);
+    await store.reserve(host, 1, undefined, { sent: 10, admitted: 6 });
+    const v = await store.reportCongestion(host, { eventSeen: 1, cut: 0.7, knee: 0.95, deepest: 0.49 });
+    expect(v.knee).toBeCloseTo(0.95 * v.admittedRate, 2);
+    expect(v.rate).toBeCloseTo(v.knee!, 2);
+    expect(v.eventAt).toBe(v.now);
+    // Successes counted in the event's first moments raise it (they came before, counted late).
+    const raised = await store.reserve(host, 1, undefined, { sent: 1, admitted: 20 });
+    expect(raised.knee).toBeCloseTo(0.95 * raised.admittedRate, 2);
+    expect(raised.knee).toBeGreaterThan(v.knee!);
+    // A process that joins reads it.
+    expect((await store.join(host)).knee).toBe(raised.knee);
+    // Past the first half second, what is admitted is what the fleet's rate lets through.
+    await new Promise((resolve) => setTimeout(resolve, 550));
+    const later = await store.reserve(host, 1, undefined, { sent: 1, admitted: 200 });
+    expect(0.95 * later.admittedRate).toBeGreaterThan(raised.knee!);
+    expect(later.knee).toBe(raised.knee);
+  });
+
   it('opens no second event while the last one settles, and the next one after', async () => {
     const host = uniqueHost('settle');
     await store.reportCongestion(host, { eventSeen: 0, rate: 40 });
@@ -185,6 +209,9 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     });
     expect(judged).toMatchObject({ trying: false, rate: 1000, limit: 4, event: 2 });
     expect(judged.noise).toBeCloseTo(3 / 24, 3);
+    // The admitted rate the random throttles lowered was no limit's: no knee.
+    expect(cut.knee).toBeDefined();
+    expect(judged.knee).toBeUndefined();
     // A throttle the floor explains opens no event (a process may report one before it heard
     // of the floor); far more than it explains do, and that cut is a trial again.
     const within = await store.reportCongestion(host, { eventSeen: 2, ...TRIED, refused: 1 });
