@@ -436,15 +436,19 @@ export class CoordinatedState implements LimiterState {
       shallowest: SHALLOWEST_CUT,
     };
     if (fleet.rate !== undefined) return { cut: FLEET_DECREASE, ...knee };
-    // Refused before it had an answer (a fresh process, its first requests sent at once):
-    // its controller has no level to cut, but the fleet has a send rate. Without a rate,
-    // a fleet of short jobs never paced: each fresh process's first burst was refused and
-    // it paused for a retry delay (500-vector jobs of 170 ms took 0.3-1.8 s, 1.9-2.4x the
-    // bound for 48 of them in a row).
-    if (local.smoothedRttMs === undefined && fleet.sendRate > 0) return { cut: FLEET_DECREASE, ...knee };
-    // Down to one request in flight without local pacing (pacing turned off): the rule before.
-    if (local.pacingRate === undefined) {
-      return local.limit <= 1 ? { cut: FLEET_DECREASE, ...knee } : { cut: undefined };
+    // Refused before it had an answer (a fresh process, its first requests sent at once),
+    // or its controller does not pace (its limit is its brake, halved at this event): the
+    // fleet starts pacing at 0.7 of the send rate the store counts all the same (none when
+    // it counts no sends). Limits are no brake on a fleet (16 processes at 2 in flight
+    // each, 20 ms apart, could send 1600/s): 16 processes started 0.5 s apart saw five
+    // events cut only limits in their first 1.5 s, where 26 of their 29 refusals came and
+    // one request was refused three times running; one process's cold jobs, each at the
+    // fleet's limit of 2, sent at 100/s into a bucket of 60/s, and a job's refused request
+    // slept up to 1.4 s. (Before, only a fresh process refused before its first answer
+    // started the fleet pacing: a fleet of short jobs never paced otherwise, each job's first
+    // burst refused, 500-vector jobs of 170 ms taking 0.3-1.8 s.)
+    if (local.smoothedRttMs === undefined || local.pacingRate === undefined) {
+      return { cut: FLEET_DECREASE, ...knee };
     }
     const sent = this.#sent.rate(now);
     if (!(sent > 0)) return { cut: FLEET_DECREASE, ...knee };

@@ -210,6 +210,30 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     return { ...p, seed, sent, now: clock.now() };
   }
 
+  it('starts a fleet that sends pacing at its first event, where its own controller only halves its limit', async () => {
+    // Limits are no brake on a fleet: 16 processes started 0.5 s apart saw five events cut
+    // only limits in their first 1.5 s, where 26 of their 29 refusals came; one process's
+    // cold jobs, each at the fleet's limit of 2 at 20 ms, kept sending at 100/s into a
+    // bucket of 60/s, and a job's refused request slept up to 1.4 s.
+    const host = uniqueHost('first-event-paces');
+    const seed = coordinator();
+    await seed.reportCongestion(host, { eventSeen: 0, limit: 4 });
+    const { shared, local } = state(host);
+    expect(await eventually(() => shared.snapshot().limit === 4, 2000)).toBe(true);
+    // The fleet sends (and this process has had answers: its controller halves its limit).
+    const counted = await seed.reserve(host, 1, { sent: 10, admitted: 8 });
+    const now = clock.now();
+    expect(shared.onThrottle(now + 50, shared.dispatch(now, 16, 0))).toBe('congestion');
+    expect(local.snapshot()).toMatchObject({ limit: 2, pacingRate: undefined });
+    expect(await eventually(async () => (await seed.join(host))?.event === 2, 2000)).toBe(true);
+    const fleet = (await seed.join(host))!;
+    // 0.7 of what the fleet sent (the rule before: no rate, only the reporter's limit).
+    expect(counted?.state.sendRate).toBeGreaterThan(0);
+    expect(fleet.rate).toBeGreaterThan(0.6 * fleet.sendRate);
+    expect(fleet.rate).toBeLessThan(0.85 * fleet.sendRate);
+    expect(fleet.limit).toBe(2);
+  });
+
   it('paces by its own controller while the fleet does not pace yet', async () => {
     const host = uniqueHost('own-pace');
     const { shared, local, sent, now } = await atTheFloor(host);
