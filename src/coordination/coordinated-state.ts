@@ -12,7 +12,8 @@
  * - **one decrease per congestion event**: a congestion event this process sees is
  *   reported with the event id its request left under; the first report of an event sets
  *   the fleet's rate (a cut of the fleet's rate; when it was not pacing yet, its send
- *   rate times the share of its own sends the local controller now paces at) and limit,
+ *   rate times the share of its own sends the local controller now paces at, or 0.7 of
+ *   it when that controller does not pace) and limit,
  *   a later one adopts what the first set instead of cutting again; a state answered
  *   late, from before the event last taken, is not taken;
  * - **recovery** by the fastest-recovering process (the fleet keeps the highest rate and
@@ -417,9 +418,9 @@ export class CoordinatedState implements LimiterState {
    * from what the server admitted, not 0.7 × a send rate that included the refused
    * requests). (Capping that first rate at the knee was tried: the admitted rate read
    * during slow start is what the fleet sent, not the limit, and four processes started at
-   * 14/s under a bucket of 60/s.) No rate while the local controller does not pace either
-   * (its limit is the brake). Which rule applies is the store's to know: the knee goes
-   * with every cut.
+   * 14/s under a bucket of 60/s.) 0.7 of it while the local controller does not pace (its
+   * limit is no brake on a fleet). Which rule applies is the store's to know: the knee
+   * goes with every cut.
    */
   #cut(
     now: number,
