@@ -25,16 +25,16 @@
  * | `trial_n`, `trial_t` | dispatches made under the trial's event, and throttles among them |
  * | `trial_limit` | the concurrency limit before the cut on trial                   |
  * | `noise` | the share of throttles found to arrive whatever the load; absent: 0     |
-| `knee`  | just under what the server admitted the fleet when the current event opened, requests/s (refined over its first {@link KNEE_REFINE_MS} ms); absent: none |
-| `knee_f` | the share of the admitted rate the knee is (the reporter's `knee`)     |
+ * | `knee`  | just under what the server admitted the fleet when the current event opened, req/s, raised over its first {@link KNEE_REFINE_MS} ms; absent: none |
+ * | `knee_f` | the share of the admitted rate the knee is (the reporter's `knee`)     |
  *
  * Every script that writes sets the key's TTL again (`PEXPIRE`), so the state of a host
  * nobody talks to any more disappears by itself. Every script answers the state after it
  * ran, `[now, rate, limit, event, pause, sendRate, admittedRate, trying, noise, knee,
- * eventAt, ...]` (empty string: absent; `trying` 1 or 0), then its own fields. `sendRate` is the fleet's
- * send rate (dispatches per second, from `sent`, as the processes report them with their
- * reservations and congestion reports; slots reserved are not all used): what a
- * congestion event's cut starts from when the fleet was not pacing yet. `admittedRate` is
+ * eventAt, ...]` (empty string: absent; `trying` 1 or 0), then its own fields. `sendRate`
+ * is the fleet's send rate (dispatches per second, from `sent`, as the processes report
+ * them with their reservations and congestion reports; slots reserved are not all used):
+ * what a congestion event's cut starts from when the fleet was not pacing yet. `admittedRate` is
  * the same for successes (`ok`): the knee a pacing fleet is cut to lies just under it.
  *
  * **Trials.** A cut of a pacing fleet reported with `tried`, made when 5 % or more of the
