@@ -7,7 +7,7 @@
  *
  *   npx tsx bench/coordination.ts [--processes 1,4,8,16] [--modes together,staggered,cold]
  *                                 [--variants sdk,redis,spec] [--vectors 24000] [--rps 60]
- *                                 [--latency 20] [--noise 0.12] [--quick]
+ *                                 [--latency 20] [--noise 0.12] [--repeat 3] [--quick]
  *
  * Modes: `together` (all start at once), `staggered` (one more every 0.5 s), `cold` (jobs
  * of 500 vectors, each with a fresh client, P at a time). Variants: `sdk` (this SDK, no
@@ -16,6 +16,10 @@
  * machinery). `--quick`: 6000 vectors, P = 1 and 8. `--noise p`: the emulator also refuses a
  * random share p of requests with 429 whatever the load (with a large `--rps`, throttles that
  * do not depend on load only; compare the variants' walls, the bound being the bucket's).
+ * `--repeat n`: each cell n times in a row, printed as one row of medians (wall, rejected,
+ * Redis calls; stored: the least) with every run's range in its notes: on a shared 2-core
+ * machine one run's wall and refusals vary more than the targets' margins. With P = 8 among
+ * the processes and every variant run, a table of issue 13's targets at 8 processes follows.
  * A full run takes about 8 minutes. Notes: jobs that failed (after their retries), and how
  * many times a coordinated cell's processes found Redis unavailable (a call past its bound,
  * or failed: that process decided alone until a probe answered).
@@ -122,33 +126,117 @@ function brief(failure: string): string {
   return m ? `${m[1]} after ${m[2]} attempts` : failure.slice(0, 60);
 }
 
-function formatRow(r: Row): string {
+/** The figures of one run of a cell. */
+interface Figures {
+  wallMs: number;
+  ratio: number;
+  rejected: number;
+  total: number;
+  stored: number;
+  callsPerRequest: number;
+  spread: number;
+  failed: number;
+  failure: string;
+  outages: number;
+}
+
+function figures(r: Row): Figures {
   const req = r.stats.requests;
-  const commands = r.results.reduce((sum, j) => sum + j.redisCommands, 0);
   const times = r.results.map((j) => j.ms);
   const failures = r.results.filter((j) => j.failure);
-  const outages = r.results.reduce((sum, j) => sum + j.redisOutages, 0);
+  return {
+    wallMs: r.wallMs,
+    ratio: r.wallMs / r.boundMs,
+    rejected: req.rejected,
+    total: req.total,
+    stored: r.stats.vectors.total / r.intended,
+    callsPerRequest: r.results.reduce((sum, j) => sum + j.redisCommands, 0) / Math.max(1, req.total),
+    spread: Math.max(...times) / Math.min(...times),
+    failed: failures.length,
+    failure: failures[0]?.failure ?? '',
+    outages: r.results.reduce((sum, j) => sum + j.redisOutages, 0),
+  };
+}
+
+/** The middle value (the lower of the two middle ones for an even count). */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)] as number;
+}
+
+/** A cell's row: one run as it went, or several as medians with each run's range in the notes. */
+function formatRow(rows: Row[]): { line: string; figures: Figures } {
+  const first = rows[0] as Row;
+  const runs = rows.map(figures);
+  const pick = (key: keyof Figures) => median(runs.map((f) => f[key] as number));
+  const range = (key: keyof Figures, digits: number) => {
+    const values = runs.map((f) => f[key] as number);
+    return `${Math.min(...values).toFixed(digits)}-${Math.max(...values).toFixed(digits)}`;
+  };
+  const f: Figures = {
+    wallMs: pick('wallMs'),
+    ratio: pick('ratio'),
+    rejected: pick('rejected'),
+    total: pick('total'),
+    stored: Math.min(...runs.map((r) => r.stored)),
+    callsPerRequest: pick('callsPerRequest'),
+    spread: pick('spread'),
+    failed: runs.reduce((sum, r) => sum + r.failed, 0),
+    failure: runs.find((r) => r.failure)?.failure ?? '',
+    outages: runs.reduce((sum, r) => sum + r.outages, 0),
+  };
   const notes = [
-    failures.length ? `${failures.length} failed (${brief(failures[0]?.failure ?? '')})` : '',
-    outages ? `Redis unavailable ${outages}×` : '',
+    runs.length > 1
+      ? `${runs.length} runs: walls ${range('ratio', 2)}, rejected ${range('rejected', 0)}`
+      : '',
+    f.failed ? `${f.failed} failed (${brief(f.failure)})` : '',
+    f.outages ? `Redis unavailable ${f.outages}×` : '',
   ];
-  const note = notes.filter(Boolean).join('; ');
-  return [
+  const line = [
     '',
-    r.processes,
-    r.mode,
-    r.variant,
-    `${(r.wallMs / 1000).toFixed(1)} s`,
-    (r.wallMs / r.boundMs).toFixed(2),
-    `${pct(req.rejected / Math.max(1, req.total))} (${req.rejected}/${req.total})`,
-    pct(r.stats.vectors.total / r.intended),
-    r.variant === 'redis' ? (commands / Math.max(1, req.total)).toFixed(2) : '-',
-    (Math.max(...times) / Math.min(...times)).toFixed(2),
-    note,
+    first.processes,
+    first.mode,
+    first.variant,
+    `${(f.wallMs / 1000).toFixed(1)} s`,
+    f.ratio.toFixed(2),
+    `${pct(f.rejected / Math.max(1, f.total))} (${f.rejected}/${f.total})`,
+    pct(f.stored),
+    first.variant === 'redis' ? f.callsPerRequest.toFixed(2) : '-',
+    f.spread.toFixed(2),
+    notes.filter(Boolean).join('; '),
     '',
   ]
     .join(' | ')
     .trim();
+  return { line, figures: f };
+}
+
+/** Issue 13's targets at 8 processes, from the cells' (median) figures. */
+function printTargets(cells: Map<string, Figures>): void {
+  const at = (mode: Mode, variant: Variant) => cells.get(`8 ${mode} ${variant}`);
+  if (!MODES.every((m) => VARIANTS.every((v) => at(m, v)))) return;
+  const fewer = (mode: Mode, than: Variant) => {
+    const ours = at(mode, 'redis') as Figures;
+    const theirs = at(mode, than) as Figures;
+    if (theirs.rejected === 0) return `- (${ours.rejected} vs 0)`;
+    const share = 1 - ours.rejected / theirs.rejected;
+    return `${(share * 100).toFixed(0)} % (${ours.rejected} vs ${theirs.rejected})`;
+  };
+  const each = (text: (mode: Mode) => string) => MODES.map(text).join(' | ');
+  console.log('');
+  console.log('Targets at 8 processes (issue 13):');
+  console.log('');
+  console.log(`| target | ${MODES.join(' | ')} |`);
+  console.log(`|---|${MODES.map(() => '---').join('|')}|`);
+  console.log(`| >= 75 % fewer rejected than uncoordinated | ${each((m) => fewer(m, 'sdk'))} |`);
+  console.log(`| >= 90 % fewer rejected than the spec's | ${each((m) => fewer(m, 'spec'))} |`);
+  console.log(
+    `| wall <= 1.05x the bound | ${each((m) => `${(at(m, 'redis') as Figures).ratio.toFixed(2)}x`)} |`,
+  );
+  console.log(`| 100 % stored | ${each((m) => pct((at(m, 'redis') as Figures).stored))} |`);
+  console.log(
+    `| <= 1.1 Redis calls per request | ${each((m) => (at(m, 'redis') as Figures).callsPerRequest.toFixed(2))} |`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -160,6 +248,8 @@ async function main(): Promise<void> {
   const rps = Number(arg('rps') ?? 60);
   const latencyMs = Number(arg('latency') ?? 20);
   const noise = Number(arg('noise') ?? 0);
+  const repeat = Number(arg('repeat') ?? 1);
+  if (!(Number.isInteger(repeat) && repeat >= 1)) throw new RangeError('--repeat takes a whole number >= 1');
   if (!(noise >= 0 && noise < 1)) throw new RangeError('--noise takes a share in [0, 1)');
   const requests = Math.ceil(total / BATCH);
 
@@ -191,33 +281,41 @@ async function main(): Promise<void> {
   );
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   let run = 0;
+  const cells = new Map<string, Figures>();
   try {
     for (const p of processes) {
       for (const mode of modes) {
         for (const variant of variants) {
-          run += 1;
-          const name = `coord-${run}`;
-          const host = await emu.createIndex(name, DIM);
-          await emu.setFaults(name, {
-            rateLimit: { rps },
-            latency: { fixedMs: latencyMs },
-            ...(noise > 0 ? { errorRates: { 429: noise } } : {}),
-          });
-          const config: Omit<WorkerConfig, 'largestJob'> = {
-            host,
-            variant,
-            redisUrl: redis?.url,
-            keyPrefix: `bench-${process.pid}-${run}:`,
-            dimension: DIM,
-            batchSize: BATCH,
-            maxConcurrency: MAX_CONCURRENCY,
-          };
-          const row = await scenario(p, mode, variant, config, total, rps);
-          console.log(formatRow({ ...row, stats: await emu.stats(name) }));
-          await emu.deleteIndex(name);
+          const rows: Row[] = [];
+          for (let r = 0; r < repeat; r++) {
+            run += 1;
+            const name = `coord-${run}`;
+            const host = await emu.createIndex(name, DIM);
+            await emu.setFaults(name, {
+              rateLimit: { rps },
+              latency: { fixedMs: latencyMs },
+              ...(noise > 0 ? { errorRates: { 429: noise } } : {}),
+            });
+            const config: Omit<WorkerConfig, 'largestJob'> = {
+              host,
+              variant,
+              redisUrl: redis?.url,
+              keyPrefix: `bench-${process.pid}-${run}:`,
+              dimension: DIM,
+              batchSize: BATCH,
+              maxConcurrency: MAX_CONCURRENCY,
+            };
+            const row = await scenario(p, mode, variant, config, total, rps);
+            rows.push({ ...row, stats: await emu.stats(name) });
+            await emu.deleteIndex(name);
+          }
+          const { line, figures: cell } = formatRow(rows);
+          console.log(line);
+          cells.set(`${p} ${mode} ${variant}`, cell);
         }
       }
     }
+    printTargets(cells);
   } finally {
     await emu.close();
     await redis?.stop();
