@@ -19,7 +19,8 @@
  * `--repeat n`: each cell n times in a row, printed as one row of medians (wall, rejected,
  * Redis calls; stored: the least) with every run's range in its notes: on a shared 2-core
  * machine one run's wall and refusals vary more than the targets' margins. With P = 8 among
- * the processes and every variant run, a table of issue 13's targets at 8 processes follows.
+ * the processes and every mode and variant run, a table of issue 13's targets at 8
+ * processes follows.
  * A full run takes about 8 minutes. Notes: jobs that failed (after their retries), and how
  * many times a coordinated cell's processes found Redis unavailable (a call past its bound,
  * or failed: that process decided alone until a probe answered).
