@@ -178,6 +178,7 @@ export class CoordinatedState implements LimiterState {
   /** When (clock ms) this process first probed above the knee under the current event. */
   #probeSince: number | undefined;
   #disposed = false;
+  #unwatch: (() => void) | undefined;
 
   constructor(options: CoordinatedStateOptions) {
     this.#local = options.local;
@@ -232,6 +233,7 @@ export class CoordinatedState implements LimiterState {
     // when the coordinator goes away.
     if (slot !== undefined) {
       if (slot > now) this.#scheduledAt = now;
+      if (slot > now + RESERVE_WINDOW_MS) this.#watch();
       return Math.max(now, slot);
     }
     return now + SLOT_POLL_MS;
@@ -365,6 +367,24 @@ export class CoordinatedState implements LimiterState {
   }
 
   /**
+   * Listen to the fleet's events from now on (once): a new event's rate reaches this process
+   * at once, the slots it holds at the old rate go (the store starts the schedule again from
+   * the event) and its next send reserves anew, learning the new rate. Only once its slots
+   * lie further ahead than one reservation's window, the schedule booked by other busy
+   * processes (8 busy processes, 4 slots each, held it half a second ahead; a cut reached
+   * their sends only after that): a short job's process does not open the connection
+   * listening takes (a fresh client per 500-vector job, alone, took 9 % longer with it).
+   */
+  #watch(): void {
+    if (this.#unwatch || this.#disposed) return;
+    this.#unwatch =
+      this.#coordinator.watch?.(this.#host, (event) => {
+        if (this.#disposed || event <= (this.#fleet?.event ?? 0)) return;
+        this.#slots.clear();
+      }) ?? (() => {});
+  }
+
+  /**
    * The local controller undid its last cut (its trial found the throttles were noise):
    * undo the fleet's cut that event made too, if this process made it and no event came
    * since (the store drops a step from before its current event; the highest rate wins).
@@ -398,6 +418,7 @@ export class CoordinatedState implements LimiterState {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
+    this.#unwatch?.();
     // The last sends and successes, and the slots held unused, go back to the fleet.
     const returned = this.#slots.clear(this.#clock.now());
     const counts = this.#slots.takeCounts();

@@ -250,6 +250,15 @@ export interface Coordinator {
    * it loses only those counts.
    */
   release?(host: string, report: ReleaseReport): void;
+  /**
+   * Call `listener` with the id of each congestion event of `host` the moment the store
+   * opens it, so that a process drops the send slots it holds at the old rate at once
+   * instead of at its next reservation (a process reserves a few slots at a time, and
+   * eight busy ones held the schedule half a second ahead). Best effort: events missed
+   * are learnt with the next reservation as before. Answers the function that stops
+   * listening. Optional.
+   */
+  watch?(host: string, listener: (event: number) => void): () => void;
   /** Whether the store answered its last call (the controller may skip it while not). */
   readonly available: boolean;
   /** Release the connection and stop reconnecting; later calls resolve to `undefined`. */

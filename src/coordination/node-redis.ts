@@ -7,7 +7,9 @@
  * This connection reconnects lazily instead, on the next command after the socket closed
  * (the fail-open guard's probes drive that while Redis is away). The socket is unref'd,
  * and commands are refused at once while disconnected (no offline queue), so a dead Redis
- * never holds a request or the process.
+ * never holds a request or the process. A second connection, opened only once something
+ * subscribes (`Coordinator.watch`), listens to channels; after it went down it is opened
+ * again with a later command (one attempt a second at most).
  */
 import { type ScriptClient, scriptClientOver } from './script-client.js';
 
@@ -17,8 +19,10 @@ interface NodeRedisClient {
   connect(): Promise<unknown>;
   destroy(): void;
   unref(): void;
-  on(event: 'error', listener: (error: unknown) => void): unknown;
+  on(event: 'error' | 'end', listener: (error: unknown) => void): unknown;
   sendCommand(args: string[]): Promise<unknown>;
+  SUBSCRIBE(channels: string, listener: (message: string) => void): Promise<void>;
+  UNSUBSCRIBE(channels: string): Promise<void>;
 }
 
 interface NodeRedisModule {
@@ -40,6 +44,9 @@ function newClient(module: NodeRedisModule, options: object): NodeRedisClient {
     ? new module.RedisClient(options)
     : module.createClient(options);
 }
+
+/** The subscriber connection is opened again at most this often (ms) after it went down. */
+const REVIVE_INTERVAL_MS = 1000;
 
 /** Thrown when `@redis/client` is not installed. */
 export const MISSING_CLIENT_MESSAGE =
@@ -82,6 +89,14 @@ export class NodeRedisConnection implements ScriptClient {
   #client: NodeRedisClient | undefined;
   #connecting: Promise<NodeRedisClient> | undefined;
   #closed = false;
+  /** The second connection, in subscriber mode (only once something subscribed). */
+  #subscriber: Promise<NodeRedisClient | undefined> | undefined;
+  /** That connection once open. */
+  #live: NodeRedisClient | undefined;
+  /** Listeners per channel. */
+  readonly #channels = new Map<string, Set<(message: string) => void>>();
+  /** Not opened again before this time (ms since the epoch): at most one attempt a second. */
+  #reviveAfter = 0;
 
   constructor(options: NodeRedisConnectionOptions) {
     this.#options = options;
@@ -112,14 +127,104 @@ export class NodeRedisConnection implements ScriptClient {
     destroy(client);
   }
 
-  /** Close for good: the socket now, commands after this reject. */
+  /**
+   * Listen to `channel` on a connection of its own (a client subscribed to channels sends
+   * no other commands), opened with the first subscription. Best effort: while it is down
+   * messages are missed; a later command opens it again. Answers the function that stops
+   * listening.
+   */
+  subscribe(channel: string, listener: (message: string) => void): () => void {
+    if (this.#closed) return () => {};
+    let listeners = this.#channels.get(channel);
+    if (!listeners) {
+      listeners = new Set();
+      this.#channels.set(channel, listeners);
+      void this.#listen(channel);
+    }
+    listeners.add(listener);
+    return () => {
+      const set = this.#channels.get(channel);
+      if (!set?.delete(listener) || set.size > 0) return;
+      this.#channels.delete(channel);
+      this.#live?.UNSUBSCRIBE(channel).catch(() => {});
+    };
+  }
+
+  async #listen(channel: string): Promise<void> {
+    const client = await this.#subscriberClient();
+    if (!client || !this.#channels.has(channel)) return;
+    try {
+      await client.SUBSCRIBE(channel, (message) => {
+        for (const listener of this.#channels.get(channel) ?? []) listener(message);
+      });
+    } catch {
+      this.#dropSubscriber(client);
+    }
+  }
+
+  #subscriberClient(): Promise<NodeRedisClient | undefined> {
+    if (this.#closed) return Promise.resolve(undefined);
+    if (!this.#subscriber) {
+      const opening: Promise<NodeRedisClient | undefined> = this.#open().then(
+        (client) => {
+          if (this.#closed || this.#subscriber !== opening) {
+            destroy(client);
+            return undefined;
+          }
+          this.#live = client;
+          const drop = () => this.#dropSubscriber(client);
+          client.on('error', drop);
+          client.on('end', drop);
+          return client;
+        },
+        () => {
+          if (this.#subscriber === opening) {
+            this.#subscriber = undefined;
+            this.#reviveAfter = Date.now() + REVIVE_INTERVAL_MS;
+          }
+          return undefined;
+        },
+      );
+      this.#subscriber = opening;
+    }
+    return this.#subscriber;
+  }
+
+  /** Drop the subscriber connection `client` (or the current one); channels are listened to again with the next command. */
+  #dropSubscriber(client?: NodeRedisClient): void {
+    if (client !== undefined && client !== this.#live) {
+      destroy(client);
+      return;
+    }
+    const live = this.#live;
+    this.#live = undefined;
+    this.#subscriber = undefined;
+    this.#reviveAfter = Date.now() + REVIVE_INTERVAL_MS;
+    destroy(live);
+  }
+
+  /**
+   * After the subscriber connection went down: open it again and listen to every channel
+   * (not more than once a {@link REVIVE_INTERVAL_MS}: a server that refuses `SUBSCRIBE`,
+   * e.g. by its ACL, must not get a connection per command).
+   */
+  #revive(): void {
+    if (this.#subscriber || this.#closed || this.#channels.size === 0) return;
+    if (Date.now() < this.#reviveAfter) return;
+    for (const channel of this.#channels.keys()) void this.#listen(channel);
+  }
+
+  /** Close for good: the sockets now, commands after this reject. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#channels.clear();
     this.reset();
+    this.#dropSubscriber();
   }
 
   #connected(): Promise<NodeRedisClient> {
     if (this.#closed) return Promise.reject(new Error('the coordinator is disposed'));
+    this.#revive();
     if (this.#client?.isReady) return Promise.resolve(this.#client);
     this.#connecting ??= this.#connect().finally(() => {
       this.#connecting = undefined;
@@ -129,6 +234,13 @@ export class NodeRedisConnection implements ScriptClient {
 
   async #connect(): Promise<NodeRedisClient> {
     this.reset();
+    const client = await this.#open();
+    this.#client = client;
+    return client;
+  }
+
+  /** A new connection, within the connect timeout. */
+  async #open(): Promise<NodeRedisClient> {
     const module = await loadNodeRedis();
     const timeout = this.#options.connectTimeoutMs;
     const client = newClient(module, {
@@ -163,7 +275,6 @@ export class NodeRedisConnection implements ScriptClient {
       destroy(client);
       throw new Error('the coordinator is disposed');
     }
-    this.#client = client;
     return client;
   }
 }

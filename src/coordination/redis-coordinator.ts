@@ -30,6 +30,7 @@ import {
   type ScriptClient,
   scriptClientOver,
 } from './script-client.js';
+import { eventChannel } from './scripts.js';
 
 /** Options of {@link redisCoordinator}. Times are in seconds, like the client's. */
 export interface RedisCoordinatorOptions {
@@ -262,6 +263,16 @@ export class RedisCoordinator implements Coordinator {
   async ready(): Promise<boolean> {
     await this.#guard.start();
     return this.available;
+  }
+
+  watch(host: string, listener: (event: number) => void): () => void {
+    checkHost(host);
+    const owned = this.#owned;
+    if (!owned) return () => {};
+    return owned.subscribe(eventChannel(this.key(host)), (message) => {
+      const event = Number(message);
+      if (Number.isInteger(event) && event > 0) listener(event);
+    });
   }
 
   async join(host: string): Promise<FleetState | undefined> {

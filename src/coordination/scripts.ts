@@ -9,7 +9,7 @@
  * | field   | meaning                                                                  |
  * |---------|--------------------------------------------------------------------------|
  * | `rate`  | pacing rate, requests/s; absent: the fleet is not pacing                 |
- * | `tat`   | GCRA's theoretical arrival time: the next free send slot, ms (Redis time) |
+ * | `tat`   | GCRA's theoretical arrival time: the next free send slot, ms (Redis time); back to the time at an event someone listens to (below) |
  * | `limit` | concurrency limit (per process) learned; absent: none yet                |
  * | `event` | id of the last congestion event; absent: 0                               |
  * | `event_at` | when that event opened, ms (Redis time)                               |
@@ -27,6 +27,9 @@
  * | `noise` | the share of throttles found to arrive whatever the load; absent: 0     |
  * | `knee`  | just under what the server admitted the fleet when the current event opened, req/s, raised over its first {@link KNEE_REFINE_MS} ms; absent: none |
  * | `knee_f` | the share of the admitted rate the knee is (the reporter's `knee`)     |
+ *
+ * Each event a report opens is published on the channel `<key>|events` (the id as the
+ * message: {@link eventChannel}, `Coordinator.watch`).
  *
  * Every script that writes sets the key's TTL again (`PEXPIRE`), so the state of a host
  * nobody talks to any more disappears by itself. Every script answers the state after it
@@ -70,6 +73,12 @@ import { RESERVE_WINDOW_MS } from './coordinator.js';
  */
 export const KNEE_REFINE_MS = 500;
 
+/** The channel a host's congestion events are published on (the id, as a message). */
+export function eventChannel(key: string): string {
+  return `${key}${EVENT_CHANNEL_SUFFIX}`;
+}
+const EVENT_CHANNEL_SUFFIX = '|events';
+
 /** A script and its SHA-1 (what `EVALSHA` names it by). */
 export interface LuaScript {
   readonly name: string;
@@ -85,6 +94,7 @@ function script(name: string, body: string): LuaScript {
 /** Shared head: clock, current state, formatting, the state reply, the recovery merge. */
 const PRELUDE = `
 local RESERVE_WINDOW_MS = ${RESERVE_WINDOW_MS}
+local EVENT_CHANNEL = KEYS[1] .. '${EVENT_CHANNEL_SUFFIX}'
 local KNEE_REFINE_MS = ${KNEE_REFINE_MS}
 -- The least share of throttles before a cut that puts it on trial (see the header).
 local MIN_TRIAL_SHARE = 0.05
@@ -388,6 +398,8 @@ return state()
  * throttles lately are within what it explains; an older one changes neither. A
  * Retry-After extends the cool-down either way, and leaves a rate behind so the cool-down's
  * end is spread over send slots instead of a stampede.
+ * A new event is published on the host's channel; when some process listens, the schedule
+ * starts again from now (`tat`), since those processes drop the slots they hold.
  * Answers the state and `1` (opened a new event) or `0`.
  */
 export const CONGESTION = script(
@@ -419,6 +431,16 @@ if seen >= event and not settling and not holding and not within_floor and verdi
   -- Where the schedule granted before it ends (the reporter's slots handed back lay among
   -- the others'): the new event's slots before it are sent beside the old rate's.
   clean_at = math.max(now, tat_before)
+  -- The processes listening on the host's channel (Coordinator.watch) drop the slots they
+  -- hold at the old rate the moment this arrives, so the schedule starts again from now at
+  -- the new one (not after the old rate's, up to half a second of it); slots granted in
+  -- its first moments are still sent beside the old rate's last (messages and requests on
+  -- their way), and a trial does not count them.
+  if redis.call('PUBLISH', EVENT_CHANNEL, int(event)) > 0 then
+    clean_at = math.min(clean_at, now + RESERVE_WINDOW_MS)
+    tat = now
+    redis.call('HSET', key, 'tat', num(tat))
+  end
   event_at = now
   redis.call('HSET', key, 'event', int(event), 'event_at', num(now), 'clean_at', num(clean_at))
   local cut = tonumber(ARGV[6])

@@ -64,6 +64,44 @@ describeWithRedis('fail-open on redis-server', (server) => {
     expect(warnings()).toHaveLength(1);
   });
 
+  it('listens to the fleet’s events again after the server came back', async () => {
+    const { c } = coordinator(server().url);
+    const other = coordinator(server().url).c;
+    const host = uniqueHost('watch-restart');
+    const events: number[] = [];
+    c.watch(host, (event) => events.push(event));
+    // Reports until one is heard (the subscription lands asynchronously).
+    const heard = async (eventSeen: number) => {
+      let seen = eventSeen;
+      return eventually(async () => {
+        const verdict = await other.reportCongestion(host, { eventSeen: seen, rate: 20 });
+        if (verdict?.accepted) seen = verdict.state.event;
+        return events.length > 0;
+      }, 10_000);
+    };
+    expect(await heard(0)).toBe(true);
+    await server().kill();
+    await server().restart();
+    expect(
+      await eventually(
+        async () => (await c.join(host)) !== undefined && (await other.join(host)) !== undefined,
+        10_000,
+      ),
+    ).toBe(true);
+    events.length = 0;
+    // The listening connection is opened again with a later command (at most once a second).
+    expect(
+      await eventually(async () => {
+        await c.join(host);
+        const verdict = await other.reportCongestion(host, {
+          eventSeen: (await other.join(host))?.event ?? 0,
+          rate: 20,
+        });
+        return verdict?.accepted === true && events.length > 0;
+      }, 10_000),
+    ).toBe(true);
+  });
+
   it('falls back within its own 50 ms bound when the server is frozen, then recovers on thaw', async () => {
     const { c, warnings } = coordinator(server().url);
     const host = uniqueHost('frozen');

@@ -12,7 +12,7 @@ import { type LocalServer, startLocalServer } from '../../src/local.js';
 import { type Clock, ManualClock, systemClock } from '../../src/resilience/clock.js';
 import { limiterHostKey } from '../../src/resilience/registry.js';
 import { recordingLogger } from '../helpers/clocks.js';
-import { connection, describeWithRedis, inspector, uniqueHost } from './redis-fixture.js';
+import { connection, describeWithRedis, eventually, inspector, uniqueHost } from './redis-fixture.js';
 
 const PASSWORD = 'redis-pass-9f3c1';
 
@@ -123,6 +123,73 @@ describeWithRedis(
       expect(await c.join(uniqueHost('custom'))).toMatchObject({ event: 0 });
       await c.dispose();
       await base.close();
+    });
+
+    it('tells a watcher of each event another process opens, on a connection it closes on dispose', async () => {
+      const host = uniqueHost('watch');
+      const raw = await inspector(server().url);
+      const clients = async () =>
+        String(await raw.sendCommand(['CLIENT', 'LIST']))
+          .trim()
+          .split('\n').length;
+      const listening = async () =>
+        Number(((await raw.sendCommand(['PUBSUB', 'NUMSUB', `test-watch:${host}|events`])) as unknown[])[1]);
+      const baseline = await clients();
+      const watcher = redisCoordinator({ url: server().url, keyPrefix: 'test-watch:' });
+      const other = coordinator(new ManualClock(1_000), 'test-watch:');
+      const events: number[] = [];
+      const unwatch = watcher.watch(host, (event) => events.push(event));
+      expect(await eventually(async () => (await listening()) === 1, 2000)).toBe(true);
+      await other.reportCongestion(host, { eventSeen: 0, rate: 10 });
+      // A report under an event already answered opens none: nothing is told.
+      await other.reportCongestion(host, { eventSeen: 0, rate: 8 });
+      await other.reportCongestion(host, { eventSeen: 1, rate: 5 });
+      expect(await eventually(() => events.length === 2, 2000)).toBe(true);
+      expect(events).toEqual([1, 2]);
+      unwatch();
+      expect(await eventually(async () => (await listening()) === 0, 2000)).toBe(true);
+      watcher.watch(host, () => {});
+      expect(await eventually(async () => (await clients()) === baseline + 2, 2000)).toBe(true);
+      await watcher.dispose();
+      expect(await eventually(async () => (await clients()) === baseline + 1, 2000)).toBe(true);
+      raw.destroy();
+    });
+
+    it('starts the schedule again from an event someone watches, after the old rate’s slots otherwise', async () => {
+      // Eight busy processes reserving 4 slots each held the schedule half a second ahead: a
+      // cut reached the sends only after it, and the old rate's slots drew more throttles
+      // and further events (three in 0.8 s in one trace).
+      const clock = new ManualClock(1_000);
+      for (const watched of [false, true]) {
+        const host = uniqueHost(watched ? 'restart-watched' : 'restart');
+        const c = coordinator(clock, 'test-watch:');
+        const watcher = redisCoordinator({ url: server().url, keyPrefix: 'test-watch:' });
+        open.push(watcher);
+        if (watched) {
+          watcher.watch(host, () => {});
+          const raw = await inspector(server().url);
+          const channel = `test-watch:${host}|events`;
+          expect(
+            await eventually(
+              async () =>
+                Number(((await raw.sendCommand(['PUBSUB', 'NUMSUB', channel])) as unknown[])[1]) === 1,
+              2000,
+            ),
+          ).toBe(true);
+          raw.destroy();
+        }
+        await c.reportCongestion(host, { eventSeen: 0, rate: 10 });
+        // A second of the schedule booked by others.
+        const booked = await c.reserve(host, 3);
+        await c.reserve(host, 3);
+        await c.reserve(host, 3);
+        await c.reserve(host, 1);
+        const first = booked!.slots[0]!;
+        await c.reportCongestion(host, { eventSeen: 1, rate: 8 });
+        const next = (await c.reserve(host, 1))!.slots[0]!;
+        if (watched) expect(next - first).toBeLessThan(50);
+        else expect(next - first).toBeGreaterThan(900);
+      }
     });
 
     it('closes its own connection on dispose', async () => {
