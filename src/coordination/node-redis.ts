@@ -190,7 +190,7 @@ export class NodeRedisConnection implements ScriptClient {
     return this.#subscriber;
   }
 
-  /** Drop the subscriber connection `client` (or the current one); channels are listened to again with the next command. */
+  /** Drop the subscriber connection `client` (or the current one); channels are listened to again with a later command. */
   #dropSubscriber(client?: NodeRedisClient): void {
     if (client !== undefined && client !== this.#live) {
       destroy(client);

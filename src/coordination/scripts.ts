@@ -94,7 +94,6 @@ function script(name: string, body: string): LuaScript {
 /** Shared head: clock, current state, formatting, the state reply, the recovery merge. */
 const PRELUDE = `
 local RESERVE_WINDOW_MS = ${RESERVE_WINDOW_MS}
-local EVENT_CHANNEL = KEYS[1] .. '${EVENT_CHANNEL_SUFFIX}'
 local KNEE_REFINE_MS = ${KNEE_REFINE_MS}
 -- The least share of throttles before a cut that puts it on trial (see the header).
 local MIN_TRIAL_SHARE = 0.05
@@ -436,7 +435,7 @@ if seen >= event and not settling and not holding and not within_floor and verdi
   -- the new one (not after the old rate's, up to half a second of it); slots granted in
   -- its first moments are still sent beside the old rate's last (messages and requests on
   -- their way), and a trial does not count them.
-  if redis.call('PUBLISH', EVENT_CHANNEL, int(event)) > 0 then
+  if redis.call('PUBLISH', key .. '${EVENT_CHANNEL_SUFFIX}', int(event)) > 0 then
     clean_at = math.min(clean_at, now + RESERVE_WINDOW_MS)
     tat = now
     redis.call('HSET', key, 'tat', num(tat))

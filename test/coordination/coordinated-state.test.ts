@@ -15,10 +15,11 @@ import type {
   TrialCounts,
 } from '../../src/coordination/coordinator.js';
 import { type RedisCoordinator, redisCoordinator } from '../../src/coordination/redis-coordinator.js';
+import { eventChannel } from '../../src/coordination/scripts.js';
 import { AimdState } from '../../src/resilience/aimd-state.js';
 import { type Clock, systemClock } from '../../src/resilience/clock.js';
 import { recordingLogger } from '../helpers/clocks.js';
-import { describeWithRedis, eventually, inspector, uniqueHost } from './redis-fixture.js';
+import { describeWithRedis, eventually, inspector, subscribers, uniqueHost } from './redis-fixture.js';
 
 /** An event settles for 200 ms + 2 round trips (50 ms here) before a report under it opens another. */
 const SETTLE_MS = 300;
@@ -206,8 +207,7 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     ).toBe(true);
     const raw = await inspector(server().url);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const listening = (await raw.sendCommand(['PUBSUB', 'NUMSUB', `test-state:${host}|events`])) as unknown[];
-    expect(Number(listening[1])).toBe(0);
+    expect(await subscribers(raw, eventChannel(`test-state:${host}`))).toBe(0);
     raw.destroy();
   });
 
@@ -228,13 +228,8 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     // Its slot lies after the booked second: it listens to the fleet's events from then on.
     expect(await eventually(() => lead() > 900, 2000)).toBe(true);
     const raw = await inspector(server().url);
-    const channel = `test-state:${host}|events`;
-    expect(
-      await eventually(
-        async () => Number(((await raw.sendCommand(['PUBSUB', 'NUMSUB', channel])) as unknown[])[1]) === 1,
-        2000,
-      ),
-    ).toBe(true);
+    const channel = eventChannel(`test-state:${host}`);
+    expect(await eventually(async () => (await subscribers(raw, channel)) === 1, 2000)).toBe(true);
     raw.destroy();
     await seed.reportCongestion(host, { eventSeen: 1, rate: 8 });
     // The slot went with the event; the next, reserved at once, is from the schedule started

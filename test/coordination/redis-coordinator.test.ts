@@ -7,12 +7,21 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Pinecone } from '../../src/client.js';
 import { type RedisCoordinator, redisCoordinator } from '../../src/coordination/redis-coordinator.js';
 import type { ScriptClient } from '../../src/coordination/script-client.js';
+import { eventChannel } from '../../src/coordination/scripts.js';
 import { ValidationError } from '../../src/errors.js';
 import { type LocalServer, startLocalServer } from '../../src/local.js';
 import { type Clock, ManualClock, systemClock } from '../../src/resilience/clock.js';
 import { limiterHostKey } from '../../src/resilience/registry.js';
 import { recordingLogger } from '../helpers/clocks.js';
-import { connection, describeWithRedis, eventually, inspector, uniqueHost } from './redis-fixture.js';
+import {
+  clientCount,
+  connection,
+  describeWithRedis,
+  eventually,
+  inspector,
+  subscribers,
+  uniqueHost,
+} from './redis-fixture.js';
 
 const PASSWORD = 'redis-pass-9f3c1';
 
@@ -128,12 +137,8 @@ describeWithRedis(
     it('tells a watcher of each event another process opens, on a connection it closes on dispose', async () => {
       const host = uniqueHost('watch');
       const raw = await inspector(server().url);
-      const clients = async () =>
-        String(await raw.sendCommand(['CLIENT', 'LIST']))
-          .trim()
-          .split('\n').length;
-      const listening = async () =>
-        Number(((await raw.sendCommand(['PUBSUB', 'NUMSUB', `test-watch:${host}|events`])) as unknown[])[1]);
+      const clients = () => clientCount(raw);
+      const listening = () => subscribers(raw, eventChannel(`test-watch:${host}`));
       const baseline = await clients();
       const watcher = redisCoordinator({ url: server().url, keyPrefix: 'test-watch:' });
       const other = coordinator(new ManualClock(1_000), 'test-watch:');
@@ -168,14 +173,8 @@ describeWithRedis(
         if (watched) {
           watcher.watch(host, () => {});
           const raw = await inspector(server().url);
-          const channel = `test-watch:${host}|events`;
-          expect(
-            await eventually(
-              async () =>
-                Number(((await raw.sendCommand(['PUBSUB', 'NUMSUB', channel])) as unknown[])[1]) === 1,
-              2000,
-            ),
-          ).toBe(true);
+          const channel = eventChannel(watcher.key(host));
+          expect(await eventually(async () => (await subscribers(raw, channel)) === 1, 2000)).toBe(true);
           raw.destroy();
         }
         await c.reportCongestion(host, { eventSeen: 0, rate: 10 });
@@ -194,10 +193,7 @@ describeWithRedis(
 
     it('closes its own connection on dispose', async () => {
       const raw = await inspector(server().url);
-      const clients = async () =>
-        String(await raw.sendCommand(['CLIENT', 'LIST']))
-          .trim()
-          .split('\n').length;
+      const clients = () => clientCount(raw);
       const baseline = await clients();
       const c = redisCoordinator({ url: server().url });
       expect(await c.ready()).toBe(true);

@@ -43,6 +43,20 @@ export async function inspector(url: string) {
   return client;
 }
 
+type Inspector = Awaited<ReturnType<typeof inspector>>;
+
+/** Connections the server has open (`CLIENT LIST`), the inspector's own among them. */
+export async function clientCount(raw: Inspector): Promise<number> {
+  return String(await raw.sendCommand(['CLIENT', 'LIST']))
+    .trim()
+    .split('\n').length;
+}
+
+/** Connections subscribed to `channel` (`PUBSUB NUMSUB`). */
+export async function subscribers(raw: Inspector, channel: string): Promise<number> {
+  return Number(((await raw.sendCommand(['PUBSUB', 'NUMSUB', channel])) as unknown[])[1]);
+}
+
 /** A connection through the SDK's own adapter (1 s connect bound). */
 export function connection(url: string): NodeRedisConnection {
   return new NodeRedisConnection({ url, connectTimeoutMs: 1000 });
