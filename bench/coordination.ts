@@ -7,7 +7,7 @@
  *
  *   npx tsx bench/coordination.ts [--processes 1,4,8,16] [--modes together,staggered,cold]
  *                                 [--variants sdk,redis,spec] [--vectors 24000] [--rps 60]
- *                                 [--latency 20] [--noise 0.12] [--repeat 3] [--quick]
+ *                                 [--latency 20] [--noise 0.12] [--repeat 3] [--each] [--quick]
  *
  * Modes: `together` (all start at once), `staggered` (one more every 0.5 s), `cold` (jobs
  * of 500 vectors, each with a fresh client, P at a time). Variants: `sdk` (this SDK, no
@@ -18,7 +18,8 @@
  * do not depend on load only; compare the variants' walls, the bound being the bucket's).
  * `--repeat n`: each cell n times in a row, printed as one row of medians (wall, rejected,
  * Redis calls; stored: the least) with every run's range in its notes: on a shared 2-core
- * machine one run's wall and refusals vary more than the targets' margins. With P = 8 among
+ * machine one run's wall and refusals vary more than the targets' margins; `--each` also prints
+ * every run's own row as it ends, marked `(run k)`. With P = 8 among
  * the processes and every mode and variant run, a table of issue 13's targets at 8
  * processes follows.
  * A full run takes about 8 minutes. Notes: jobs that failed (after their retries), and how
@@ -250,6 +251,7 @@ async function main(): Promise<void> {
   const latencyMs = Number(arg('latency') ?? 20);
   const noise = Number(arg('noise') ?? 0);
   const repeat = Number(arg('repeat') ?? 1);
+  const each = process.argv.includes('--each');
   if (!(Number.isInteger(repeat) && repeat >= 1)) throw new RangeError('--repeat takes a whole number >= 1');
   if (!(noise >= 0 && noise < 1)) throw new RangeError('--noise takes a share in [0, 1)');
   const requests = Math.ceil(total / BATCH);
@@ -308,6 +310,7 @@ async function main(): Promise<void> {
             };
             const row = await scenario(p, mode, variant, config, total, rps);
             rows.push({ ...row, stats: await emu.stats(name) });
+            if (each && repeat > 1) console.log(`${formatRow([rows.at(-1) as Row]).line} (run ${r + 1})`);
             await emu.deleteIndex(name);
           }
           const { line, figures: cell } = formatRow(rows);
