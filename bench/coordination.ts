@@ -8,6 +8,7 @@
  *   npx tsx bench/coordination.ts [--processes 1,4,8,16] [--modes together,staggered,cold]
  *                                 [--variants sdk,redis,spec] [--vectors 24000] [--rps 60]
  *                                 [--latency 20] [--noise 0.12] [--repeat 3] [--each] [--quick]
+ *                                 [--timeline FILE]
  *
  * Modes: `together` (all start at once), `staggered` (one more every 0.5 s), `cold` (jobs
  * of 500 vectors, each with a fresh client, P at a time). Variants: `sdk` (this SDK, no
@@ -19,7 +20,9 @@
  * `--repeat n`: each cell n times in a row, printed as one row of medians (wall, rejected,
  * Redis calls; stored: the least) with every run's range in its notes: on a shared 2-core
  * machine one run's wall and refusals vary more than the targets' margins; `--each` also prints
- * every run's own row as it ends, marked `(run k)`. With P = 8 among
+ * every run's own row as it ends, marked `(run k)`. `--timeline FILE`: each run sampled every
+ * 50 ms (the emulator's counts, the fleet's state in Redis) into FILE as JSON lines; read it
+ * with `npx tsx bench/coordination/timeline.ts FILE` (bench/coordination/timeline.ts). With P = 8 among
  * the processes and every mode and variant run, a table of issue 13's targets at 8
  * processes follows.
  * A full run takes about 8 minutes. Notes: jobs that failed (after their retries), and how
@@ -252,6 +255,8 @@ async function main(): Promise<void> {
   const noise = Number(arg('noise') ?? 0);
   const repeat = Number(arg('repeat') ?? 1);
   const each = process.argv.includes('--each');
+  const timelineFile = arg('timeline');
+  const timeline = timelineFile ? await import('./coordination/timeline.js') : undefined;
   if (!(Number.isInteger(repeat) && repeat >= 1)) throw new RangeError('--repeat takes a whole number >= 1');
   if (!(noise >= 0 && noise < 1)) throw new RangeError('--noise takes a share in [0, 1)');
   const requests = Math.ceil(total / BATCH);
@@ -308,7 +313,24 @@ async function main(): Promise<void> {
               batchSize: BATCH,
               maxConcurrency: MAX_CONCURRENCY,
             };
-            const row = await scenario(p, mode, variant, config, total, rps);
+            const sampler =
+              timeline && timelineFile
+                ? new timeline.TimelineSampler({
+                    file: timelineFile,
+                    run,
+                    cell: `${p} ${mode} ${variant}`,
+                    stats: () => emu.stats(name),
+                    redisUrl: variant === 'redis' ? redis?.url : undefined,
+                    keyPrefix: config.keyPrefix,
+                  })
+                : undefined;
+            await sampler?.begin();
+            let row: Omit<Row, 'stats'>;
+            try {
+              row = await scenario(p, mode, variant, config, total, rps, () => sampler?.markStart());
+            } finally {
+              await sampler?.stop();
+            }
             rows.push({ ...row, stats: await emu.stats(name) });
             if (each && repeat > 1) console.log(`${formatRow([rows.at(-1) as Row]).line} (run ${r + 1})`);
             await emu.deleteIndex(name);
@@ -343,6 +365,7 @@ async function scenario(
   config: Omit<WorkerConfig, 'largestJob'>,
   total: number,
   rps: number,
+  onStart?: () => void,
 ): Promise<Omit<Row, 'stats'>> {
   const jobs = jobsFor(mode, processes, total);
   const largestJob = Math.max(...jobs.map((job) => job.vectors));
@@ -350,6 +373,7 @@ async function scenario(
     Array.from({ length: processes }, () => Worker.start({ ...config, largestJob })),
   );
   const results: JobResult[] = [];
+  onStart?.();
   const t0 = performance.now();
   let wallMs: number;
   try {
