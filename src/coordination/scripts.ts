@@ -24,6 +24,7 @@
  * | `trial_from`, `trial_before`, `trial_factor` | the rate before that cut, the share of throttles before it, the cut (new rate ÷ old) |
  * | `trial_n`, `trial_t` | dispatches made under the trial's event, and throttles among them |
  * | `trial_limit` | the concurrency limit before the cut on trial                   |
+ * | `trial_edge` | `1` when that cut was held at its shallowest (its trial finds no noise); absent: not |
  * | `noise` | the share of throttles found to arrive whatever the load; absent: 0     |
  * | `knee`  | just under what the server admitted the fleet when the current event opened, req/s, raised over its first {@link KNEE_REFINE_MS} ms; absent: none |
  * | `knee_f` | the share of the admitted rate the knee is (the reporter's `knee`)     |
@@ -52,10 +53,15 @@
  * 40 runs of 8 processes, and put the rate back 30 % over the limit). After 3 throttles in
  * 16 dispatches or more the share after the cut is compared with the share before it (`thr`
  * ÷ `sent` when the cut was made): if it fell by less than 30 % of what a load-dependent
- * limit predicts (and did not rise far above it), the throttles arrive whatever the load:
- * the rate and limit before the cut come back and the share becomes the fleet's noise floor
- * (`noise`). Far fewer throttles than the share before draws (or 32 dispatches without a
- * throttle, 128 with some) end the trial: the cut stands. Under 5 % the two cannot be told
+ * limit predicts (and did not rise far above it), and the cut went under its shallowest,
+ * the throttles arrive whatever the load: the rate and limit before the cut come back and
+ * the share becomes the fleet's noise floor (`noise`). (A cut held at its shallowest, 0.95,
+ * under a knee read at or above the rate, leaves the fleet about where it was refused, and
+ * a limit's throttles go on there from the sends' jitter alone: cut from 62/s to 59/s under
+ * a bucket of 60/s, 3 of 58 dispatches were refused against 5 % before, the trial found
+ * noise and the rate doubled a second, to 110/s. Its trial still holds the rate, and ends
+ * with the cut standing.) Far fewer throttles than the share before draws (or 32
+ * dispatches without a throttle, 128 with some) end the trial: the cut stands. Under 5 % the two cannot be told
  * apart in a trial's few throttles: a token bucket's own refusals at 90 % of its rate (sends
  * jitter) drew 3 in 80 dispatches where 2 % were refused before, and the trial took them
  * for noise and put the rate back 30 % over the limit; random throttles that rare cost
@@ -104,7 +110,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local f = redis.call('HMGET', key, 'rate', 'tat', 'limit', 'event', 'pause', 'sent', 'sent_at', 'sent_since', 'ok',
   'event_at', 'thr', 'trial', 'trial_from', 'trial_before', 'trial_factor', 'trial_n', 'trial_t', 'noise',
-  'trial_limit', 'clean_at', 'knee', 'knee_f')
+  'trial_limit', 'clean_at', 'knee', 'knee_f', 'trial_edge')
 local rate = tonumber(f[1])
 local tat = tonumber(f[2]) or 0
 local limit = tonumber(f[3])
@@ -130,6 +136,7 @@ local trial_limit = tonumber(f[19])
 local clean_at = tonumber(f[20]) or 0
 local knee = tonumber(f[21])
 local knee_f = tonumber(f[22])
+local trial_edge = f[23] == '1'
 if now - sent_at > 1000 then
   sent = 0
   ok = 0
@@ -212,7 +219,8 @@ local function tally(sent_arg, ok_arg, thr_arg, under_arg, under_sent_arg, under
 end
 local function end_trial()
   trial = nil
-  redis.call('HDEL', key, 'trial', 'trial_from', 'trial_before', 'trial_factor', 'trial_n', 'trial_t', 'trial_limit')
+  redis.call('HDEL', key, 'trial', 'trial_from', 'trial_before', 'trial_factor', 'trial_n', 'trial_t', 'trial_limit',
+    'trial_edge')
 end
 local function poisson_at_most(k, mu)
   local term = math.exp(-mu)
@@ -235,7 +243,8 @@ local function judge()
     local if_limit = math.max(0, 1 - (1 - trial_before) / trial_factor)
     local most = trial_before + 3 * math.sqrt(trial_n * trial_before * (1 - trial_before)) / trial_n
     local verdict = 'congestion'
-    if if_limit <= trial_before / 2 and after >= if_limit + 0.7 * (trial_before - if_limit) and after <= most then
+    -- A cut held at its shallowest proves nothing (see the header): it stands.
+    if not trial_edge and if_limit <= trial_before / 2 and after >= if_limit + 0.7 * (trial_before - if_limit) and after <= most then
       verdict = 'noise'
       if trial_from ~= nil and (rate == nil or trial_from > rate) then
         rate = trial_from
@@ -453,10 +462,13 @@ if seen >= event and not settling and not holding and not within_floor and verdi
     -- Pacing: down to the knee.
     local from = rate
     local to = cut * rate
+    -- Held at its shallowest (the knee read at or above it): a trial of it finds no noise.
+    local edge = false
     if knee ~= nil then
       local deepest = tonumber(ARGV[11]) or cut
       local shallowest = tonumber(ARGV[13]) or cut
       to = math.min(shallowest * rate, math.max(deepest * rate, knee))
+      edge = to >= shallowest * rate
     end
     set_rate(num(to))
     -- The share of throttles before the cut (this report's among them).
@@ -466,6 +478,7 @@ if seen >= event and not settling and not holding and not within_floor and verdi
       -- A heavy share under a cut on trial: the trial goes on at the deeper cut.
       trial = event
       trial_factor = trial_factor * to / from
+      trial_edge = trial_edge and edge
       trial_n = 0
       trial_t = 0
     elseif before ~= nil and before >= 0.5 then
@@ -478,6 +491,7 @@ if seen >= event and not settling and not holding and not within_floor and verdi
       trial_limit = limit
       trial_before = before
       trial_factor = to / from
+      trial_edge = edge
       trial_n = 0
       trial_t = 0
     end
@@ -485,6 +499,7 @@ if seen >= event and not settling and not holding and not within_floor and verdi
       redis.call('HSET', key, 'trial', int(trial), 'trial_from', num(trial_from), 'trial_before',
         num(trial_before), 'trial_factor', num(trial_factor), 'trial_n', int(trial_n), 'trial_t', int(trial_t))
       if trial_limit ~= nil then redis.call('HSET', key, 'trial_limit', int(trial_limit)) end
+      if trial_edge then redis.call('HSET', key, 'trial_edge', '1') else redis.call('HDEL', key, 'trial_edge') end
     end
   elseif cut ~= nil then
     -- The rate this event happened at, cut by the factor.

@@ -264,6 +264,33 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     ).toMatchObject({ accepted: true, trying: false });
   });
 
+  it('finds no noise under a cut that left the fleet at the edge of what the server admitted', async () => {
+    // Traced (8 processes' cold jobs under a bucket of 60/s): a knee read above the rate held
+    // a cut at its shallowest, 0.95 of 62/s; sending at about the bucket's rate, 3 of 58
+    // dispatches under it were refused, near the 5 % before, and the trial took the limit
+    // for noise: the rate doubled a second, to 110/s, and 13 more requests were refused
+    // before the next event.
+    const host = uniqueHost('trial-edge');
+    await store.reportCongestion(host, { eventSeen: 0, rate: 60, limit: 4 });
+    // Of 66 dispatches lately, 4 refused (6 %); the admitted rate reads above the rate.
+    await store.reserve(host, 1, undefined, { sent: 66, admitted: 62, refused: 4 });
+    const cut = await store.reportCongestion(host, { eventSeen: 1, ...TRIED, refused: 1 });
+    expect(cut).toMatchObject({ accepted: true, event: 2, trying: true });
+    expect(cut.knee).toBeGreaterThan(60);
+    expect(cut.rate).toBeCloseTo(0.95 * 60, 3);
+    expect((await raw.hGetAll(store.key(host))).trial_edge).toBe('1');
+    // Under it the share refused stays about what it was: the cut stands, no floor is learnt.
+    const judged = await store.reserve(host, 1, undefined, {
+      sent: 58,
+      admitted: 54,
+      refused: 4,
+      trial: { event: 2, sent: 58, refused: 4 },
+    });
+    expect(judged).toMatchObject({ trying: false, noise: 0, limit: 4 });
+    expect(judged.rate).toBeCloseTo(0.95 * 60, 3);
+    expect((await raw.hGetAll(store.key(host))).trial_edge).toBeUndefined();
+  });
+
   it('cuts again during a trial when the share under its cut is heavy; the trial goes on at the deeper cut', async () => {
     const host = uniqueHost('trial-deeper');
     await store.reportCongestion(host, { eventSeen: 0, rate: 1000 });
