@@ -22,9 +22,8 @@
  * machine one run's wall and refusals vary more than the targets' margins; `--each` also prints
  * every run's own row as it ends, marked `(run k)`. `--timeline FILE`: each run sampled every
  * 50 ms (the emulator's counts, the fleet's state in Redis) into FILE as JSON lines; read it
- * with `npx tsx bench/coordination/timeline.ts FILE` (bench/coordination/timeline.ts). With P = 8 among
- * the processes and every mode and variant run, a table of issue 13's targets at 8
- * processes follows.
+ * with `npx tsx bench/coordination/timeline.ts FILE`. With P = 8 among the processes and
+ * every mode and variant run, a table of issue 13's targets at 8 processes follows.
  * A full run takes about 8 minutes. Notes: jobs that failed (after their retries), and how
  * many times a coordinated cell's processes found Redis unavailable (a call past its bound,
  * or failed: that process decided alone until a probe answered).

@@ -3,8 +3,9 @@
  * emulator counted (requests answered so far, refused among them, in flight) and, in a
  * coordinated run, the fleet's state in Redis (its rate, knee, event, trial, limit), one
  * JSON line per sample appended to FILE, times in ms from the run's start (when the jobs
- * are handed to the workers, started and ready before it). Sampling costs the machine two loopback calls per sample
- * beside the run; the figures of a run sampled are not the table's.
+ * are handed to the workers, started and ready before it). Sampling costs the machine two
+ * loopback calls per sample beside the run; the figures of a run sampled are not the
+ * table's.
  *
  * Read a file back as a table per run, one row per `--every` ms (default 100), with the
  * requests per second and refusals in each interval beside the fleet's state at its end:

@@ -61,8 +61,8 @@
  * a bucket of 60/s, 3 of 58 dispatches were refused against 5 % before, the trial found
  * noise and the rate doubled a second, to 110/s. Its trial still holds the rate, and ends
  * with the cut standing.) Far fewer throttles than the share before draws (or 32
- * dispatches without a throttle, 128 with some) end the trial: the cut stands. Under 5 % the two cannot be told
- * apart in a trial's few throttles: a token bucket's own refusals at 90 % of its rate (sends
+ * dispatches without a throttle, 128 with some) end the trial: the cut stands. Under 5 %
+ * the two cannot be told apart in a trial's few throttles: a token bucket's own refusals at 90 % of its rate (sends
  * jitter) drew 3 in 80 dispatches where 2 % were refused before, and the trial took them
  * for noise and put the rate back 30 % over the limit; random throttles that rare cost
  * little.
@@ -244,7 +244,8 @@ local function judge()
     local most = trial_before + 3 * math.sqrt(trial_n * trial_before * (1 - trial_before)) / trial_n
     local verdict = 'congestion'
     -- A cut held at its shallowest proves nothing (see the header): it stands.
-    if not trial_edge and if_limit <= trial_before / 2 and after >= if_limit + 0.7 * (trial_before - if_limit) and after <= most then
+    if not trial_edge and if_limit <= trial_before / 2
+      and after >= if_limit + 0.7 * (trial_before - if_limit) and after <= most then
       verdict = 'noise'
       if trial_from ~= nil and (rate == nil or trial_from > rate) then
         rate = trial_from
