@@ -255,7 +255,7 @@ async function main(): Promise<void> {
   const repeat = Number(arg('repeat') ?? 1);
   const each = process.argv.includes('--each');
   const timelineFile = arg('timeline');
-  const timeline = timelineFile ? await import('./coordination/timeline.js') : undefined;
+  const { TimelineSampler } = timelineFile ? await import('./coordination/timeline.js') : {};
   if (!(Number.isInteger(repeat) && repeat >= 1)) throw new RangeError('--repeat takes a whole number >= 1');
   if (!(noise >= 0 && noise < 1)) throw new RangeError('--noise takes a share in [0, 1)');
   const requests = Math.ceil(total / BATCH);
@@ -313,8 +313,8 @@ async function main(): Promise<void> {
               maxConcurrency: MAX_CONCURRENCY,
             };
             const sampler =
-              timeline && timelineFile
-                ? new timeline.TimelineSampler({
+              TimelineSampler && timelineFile
+                ? new TimelineSampler({
                     file: timelineFile,
                     run,
                     cell: `${p} ${mode} ${variant}`,

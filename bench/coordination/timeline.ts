@@ -43,6 +43,8 @@ export class TimelineSampler {
   readonly #stats: () => Promise<IndexStatsSnapshot>;
   readonly #redis: ReturnType<typeof createClient> | undefined;
   readonly #keyPrefix: string | undefined;
+  /** The fleet's hash key, once the run's first reservation made it. */
+  #key: string | undefined;
   #start = 0;
   #stopped = false;
   #loop: Promise<void> | undefined;
@@ -98,12 +100,14 @@ export class TimelineSampler {
     }
   }
 
-  /** The fleet's hash of the run's host (the one key under the run's prefix that is not a channel). */
+  /**
+   * The fleet's hash of the run's host: the one key under the run's own prefix (its event
+   * channel is no key), looked up until it exists, then read by name.
+   */
   async #fleet(): Promise<Record<string, string>> {
     if (!this.#redis || this.#keyPrefix === undefined) return {};
-    const keys = await this.#redis.keys(`${this.#keyPrefix}*`);
-    const key = keys.find((k) => !k.includes('|'));
-    return key ? await this.#redis.hGetAll(key) : {};
+    this.#key ??= (await this.#redis.keys(`${this.#keyPrefix}*`))[0];
+    return this.#key ? await this.#redis.hGetAll(this.#key) : {};
   }
 }
 
