@@ -25,6 +25,7 @@
  * | `trial_n`, `trial_t` | dispatches made under the trial's event, and throttles among them |
  * | `trial_limit` | the concurrency limit before the cut on trial                   |
  * | `trial_edge` | `1` when that cut was held at its shallowest (its trial finds no noise); absent: not |
+ * | `trial_first_n`, `trial_first_t` | the dispatches and throttles of the trial's first stage, when it went on at a second; absent: at its first |
  * | `noise` | the share of throttles found to arrive whatever the load; absent: 0     |
  * | `knee`  | just under what the server admitted the fleet when the current event opened, req/s, raised over its first {@link KNEE_REFINE_MS} ms; absent: none |
  * | `knee_f` | the share of the admitted rate the knee is (the reporter's `knee`)     |
@@ -60,12 +61,24 @@
  * a limit's throttles go on there from the sends' jitter alone: cut from 62/s to 59/s under
  * a bucket of 60/s, 3 of 58 dispatches were refused against 5 % before, the trial found
  * noise and the rate doubled a second, to 110/s. Its trial still holds the rate, and ends
- * with the cut standing.) Far fewer throttles than the share before draws (or 32
- * dispatches without a throttle, 128 with some) end the trial: the cut stands. Under 5 %
- * the two cannot be told apart in a trial's few throttles: a token bucket's own refusals at 90 % of its rate (sends
- * jitter) drew 3 in 80 dispatches where 2 % were refused before, and the trial took them
- * for noise and put the rate back 30 % over the limit; random throttles that rare cost
- * little.
+ * with the cut standing.) A share that *rose* under the cut ({@link CONFIRM_RISE} × the
+ * one before or more) is no verdict yet: a cut to the knee can land at a drained token
+ * bucket's rate too (a knee read high, 0.95 × an admitted rate the bucket's burst raised),
+ * where the bucket refuses sends that jitter as often as before and more: cut from 74/s to
+ * 59/s under a bucket of 60/s, 3 of the first 16 dispatches were refused against 8 %
+ * before, the trial found noise with a floor of 15 %, the rate doubled to 148/s, and 148
+ * requests were refused (2 runs in 25). Such a trial goes on at a second stage,
+ * {@link CONFIRM_CUT} deeper under an event of its own (`trial_first_n`, `trial_first_t`:
+ * the first stage's counts), where a limit's refusals stop and random ones do not: the
+ * share there decides as above (noise from half the share before, not 0.7: the cut is
+ * deep), the floor is the share over both stages, and the second stage's quiet is weighed
+ * against the higher of the shares before and at the first, at a 1 % chance. Far fewer throttles than the share before draws (or 32
+ * dispatches without a throttle, 128 with some) end the trial: the cut stands, and a noise
+ * floor known goes when the share under the cut lay far under it (its throttles did not
+ * arrive whatever the load). Under 5 % the two cannot be told apart in a trial's few
+ * throttles: a token bucket's own refusals at 90 % of its rate (sends jitter) drew 3 in 80
+ * dispatches where 2 % were refused before, and the trial took them for noise and put the
+ * rate back 30 % over the limit; random throttles that rare cost little.
  */
 import { createHash } from 'node:crypto';
 import { RESERVE_WINDOW_MS } from './coordinator.js';
@@ -78,6 +91,21 @@ import { RESERVE_WINDOW_MS } from './coordinator.js';
  * pace past the limit).
  */
 export const KNEE_REFINE_MS = 500;
+
+/**
+ * A trial's second stage cuts the fleet's rate by this factor more (see the header): a cut
+ * that landed at a drained token bucket's rate, 0.99 of it, leaves it refusing sends that
+ * jitter, 0.8 of it refills it at a fifth of its rate.
+ */
+export const CONFIRM_CUT = 0.8;
+
+/**
+ * A trial's first stage whose share of throttles under the cut is over this many times the
+ * share before goes on at a second stage (see the header). The traced cuts that landed at a
+ * drained bucket's rate showed 2.4-3.5 times the share before; random throttles of 12 %
+ * showed 0.8-1.5 (checked at 1.5, their 4 processes took 11-24 % longer, median and mean).
+ */
+export const CONFIRM_RISE = 2;
 
 /** The channel a host's congestion events are published on (the id, as a message). */
 export function eventChannel(key: string): string {
@@ -103,6 +131,10 @@ local RESERVE_WINDOW_MS = ${RESERVE_WINDOW_MS}
 local KNEE_REFINE_MS = ${KNEE_REFINE_MS}
 -- The least share of throttles before a cut that puts it on trial (see the header).
 local MIN_TRIAL_SHARE = 0.05
+-- A trial's first stage that finds the share rose under the cut (over CONFIRM_RISE × the
+-- share before) goes on at a second, CONFIRM_CUT deeper (see the header).
+local CONFIRM_CUT = ${CONFIRM_CUT}
+local CONFIRM_RISE = ${CONFIRM_RISE}
 if redis.replicate_commands then pcall(redis.replicate_commands) end
 local key = KEYS[1]
 local ttl = ARGV[1]
@@ -110,7 +142,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local f = redis.call('HMGET', key, 'rate', 'tat', 'limit', 'event', 'pause', 'sent', 'sent_at', 'sent_since', 'ok',
   'event_at', 'thr', 'trial', 'trial_from', 'trial_before', 'trial_factor', 'trial_n', 'trial_t', 'noise',
-  'trial_limit', 'clean_at', 'knee', 'knee_f', 'trial_edge')
+  'trial_limit', 'clean_at', 'knee', 'knee_f', 'trial_edge', 'trial_first_n', 'trial_first_t')
 local rate = tonumber(f[1])
 local tat = tonumber(f[2]) or 0
 local limit = tonumber(f[3])
@@ -137,6 +169,10 @@ local clean_at = tonumber(f[20]) or 0
 local knee = tonumber(f[21])
 local knee_f = tonumber(f[22])
 local trial_edge = f[23] == '1'
+local trial_first_n = tonumber(f[24])
+local trial_first_t = tonumber(f[25]) or 0
+-- Where the schedule granted so far ends (slots a report hands back lay among the others').
+local tat_start = tat
 if now - sent_at > 1000 then
   sent = 0
   ok = 0
@@ -219,8 +255,43 @@ local function tally(sent_arg, ok_arg, thr_arg, under_arg, under_sent_arg, under
 end
 local function end_trial()
   trial = nil
+  trial_first_n = nil
+  trial_first_t = 0
   redis.call('HDEL', key, 'trial', 'trial_from', 'trial_before', 'trial_factor', 'trial_n', 'trial_t', 'trial_limit',
-    'trial_edge')
+    'trial_edge', 'trial_first_n', 'trial_first_t')
+end
+-- Opens event \`id\` now. \`schedule_end\`: where the schedule granted before it ends (its
+-- slots before that lie among the old rate's: \`clean_at\`).
+local function open_event(id, schedule_end)
+  event = id
+  clean_at = math.max(now, schedule_end)
+  -- The processes listening on the host's channel (Coordinator.watch) drop the slots they
+  -- hold at the old rate the moment this arrives, so the schedule starts again from now at
+  -- the new one (not after the old rate's, up to half a second of it); slots granted in
+  -- its first moments are still sent beside the old rate's last (messages and requests on
+  -- their way), and a trial does not count them.
+  if redis.call('PUBLISH', key .. '${EVENT_CHANNEL_SUFFIX}', int(event)) > 0 then
+    clean_at = math.min(clean_at, now + RESERVE_WINDOW_MS)
+    tat = now
+    redis.call('HSET', key, 'tat', num(tat))
+  end
+  event_at = now
+  redis.call('HSET', key, 'event', int(event), 'event_at', num(now), 'clean_at', num(clean_at))
+end
+-- The trial's first stage found the share rose (see the header): its counts are kept, and
+-- the fleet goes CONFIRM_CUT deeper under an event of its own (the slots granted at the
+-- first stage's rate are not the second's), where the trial starts counting again.
+local function confirm_trial()
+  trial_first_n = trial_n
+  trial_first_t = trial_t
+  trial_n = 0
+  trial_t = 0
+  trial_factor = trial_factor * CONFIRM_CUT
+  rate = rate * CONFIRM_CUT
+  open_event(event + 1, tat_start)
+  trial = event
+  redis.call('HSET', key, 'rate', num(rate), 'trial', int(trial), 'trial_factor', num(trial_factor), 'trial_n', '0',
+    'trial_t', '0', 'trial_first_n', int(trial_first_n), 'trial_first_t', int(trial_first_t))
 end
 local function poisson_at_most(k, mu)
   local term = math.exp(-mu)
@@ -231,9 +302,20 @@ local function poisson_at_most(k, mu)
   end
   return sum
 end
+-- The cut on trial stands. A share under it far under the noise floor known refutes the
+-- floor (its throttles did not arrive whatever the load): it goes.
+local function stand()
+  if noise > 0 and poisson_at_most(trial_t, trial_n * noise) < 0.02 then
+    noise = 0
+    redis.call('HDEL', key, 'noise')
+  end
+  end_trial()
+  return 'congestion'
+end
 -- The trial of the last cut (see the header), judged on the counts so far: answers
--- 'noise' (the cut is undone and the share becomes the noise floor), 'congestion' (the
--- cut stands) or nil (not decided yet, or no trial).
+-- 'noise' (the cut is undone and the share becomes the noise floor), 'confirm' (the
+-- first stage found noise: the second starts), 'congestion' (the cut stands) or nil (not
+-- decided yet, or no trial).
 local function judge()
   if trial == nil then return nil end
   if trial_t >= 3 and trial_n >= 16 then
@@ -242,11 +324,17 @@ local function judge()
     -- refuses 1 - R / r); a cut that could not get under one proves nothing.
     local if_limit = math.max(0, 1 - (1 - trial_before) / trial_factor)
     local most = trial_before + 3 * math.sqrt(trial_n * trial_before * (1 - trial_before)) / trial_n
-    local verdict = 'congestion'
+    local low = 0.7
+    if trial_first_n ~= nil then low = 0.5 end
     -- A cut held at its shallowest proves nothing (see the header): it stands.
     if not trial_edge and if_limit <= trial_before / 2
-      and after >= if_limit + 0.7 * (trial_before - if_limit) and after <= most then
-      verdict = 'noise'
+      and after >= if_limit + low * (trial_before - if_limit) and after <= most then
+      -- A share that rose under the cut, found at the first stage, is confirmed under a
+      -- deeper cut first (see the header).
+      if trial_first_n == nil and rate ~= nil and after > CONFIRM_RISE * trial_before then
+        confirm_trial()
+        return 'confirm'
+      end
       if trial_from ~= nil and (rate == nil or trial_from > rate) then
         rate = trial_from
         redis.call('HSET', key, 'rate', num(rate))
@@ -255,26 +343,33 @@ local function judge()
         limit = trial_limit
         redis.call('HSET', key, 'limit', int(limit))
       end
-      noise = after
+      -- The share over both stages.
+      noise = (trial_first_t + trial_t) / ((trial_first_n or 0) + trial_n)
       redis.call('HSET', key, 'noise', num(noise))
       -- The admitted rate the throttles lowered was no limit's: no knee.
       set_knee(nil)
+      end_trial()
+      return 'noise'
     end
-    end_trial()
-    return verdict
+    return stand()
   end
   -- A trial holds the fleet's rate: the cut stands after 32 dispatches without a throttle
   -- (the local controller waits for 64; held that long, a fleet under a token bucket spent
   -- a second and more at its knee after each event), 128 with some.
   local odds = 0.01
   local cap = 128
+  local share = trial_before
   if trial_t == 0 then
     odds = 0.05
     cap = 32
   end
-  if (trial_n >= 8 and poisson_at_most(trial_t, trial_n * trial_before) < odds) or trial_n >= cap then
-    end_trial()
-    return 'congestion'
+  -- A second stage takes more quiet to end: its first found the throttles kept their share.
+  if trial_first_n ~= nil then
+    odds = 0.01
+    share = math.max(share, trial_first_t / trial_first_n)
+  end
+  if (trial_n >= 8 and poisson_at_most(trial_t, trial_n * share) < odds) or trial_n >= cap then
+    return stand()
   end
   return nil
 end
@@ -338,6 +433,12 @@ export const RESERVE = script(
   `
 merge_recovery(ARGV[3], ARGV[4], ARGV[5])
 local count = tonumber(ARGV[2])
+-- The counts first: a trial they decide may change the rate and event these slots are granted at.
+local sent_arg = ARGV[6]
+if sent_arg == nil or sent_arg == '' then sent_arg = tostring(count) end
+tally(sent_arg, ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
+refine_knee()
+judge()
 local first = math.max(now, pause)
 local interval = 0
 if rate ~= nil then
@@ -354,11 +455,6 @@ local early = 0
 if interval > 0 and clean_at > first then
   early = math.min(count, math.ceil((clean_at - first) / interval - 1e-9))
 end
-local sent_arg = ARGV[6]
-if sent_arg == nil or sent_arg == '' then sent_arg = tostring(count) end
-tally(sent_arg, ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
-refine_knee()
-judge()
 redis.call('HSET', key, 'sent', num(sent), 'ok', num(ok), 'thr', num(thr), 'sent_at', num(now),
   'sent_since', num(sent_since))
 redis.call('PEXPIRE', key, ttl)
@@ -436,22 +532,9 @@ if noise > 0 then
 end
 if seen >= event and not settling and not holding and not within_floor and verdict ~= 'noise' then
   accepted = 1
-  event = seen + 1
   -- Where the schedule granted before it ends (the reporter's slots handed back lay among
   -- the others'): the new event's slots before it are sent beside the old rate's.
-  clean_at = math.max(now, tat_before)
-  -- The processes listening on the host's channel (Coordinator.watch) drop the slots they
-  -- hold at the old rate the moment this arrives, so the schedule starts again from now at
-  -- the new one (not after the old rate's, up to half a second of it); slots granted in
-  -- its first moments are still sent beside the old rate's last (messages and requests on
-  -- their way), and a trial does not count them.
-  if redis.call('PUBLISH', key .. '${EVENT_CHANNEL_SUFFIX}', int(event)) > 0 then
-    clean_at = math.min(clean_at, now + RESERVE_WINDOW_MS)
-    tat = now
-    redis.call('HSET', key, 'tat', num(tat))
-  end
-  event_at = now
-  redis.call('HSET', key, 'event', int(event), 'event_at', num(now), 'clean_at', num(clean_at))
+  open_event(seen + 1, tat_before)
   local cut = tonumber(ARGV[6])
   local knee_share = tonumber(ARGV[10])
   -- The event's knee: just under what the server admitted lately (of what it would admit

@@ -8,6 +8,7 @@ import { RESERVE_WINDOW_MS } from '../../src/coordination/coordinator.js';
 import { FleetStore, type StoredReservation } from '../../src/coordination/fleet-store.js';
 import type { NodeRedisConnection } from '../../src/coordination/node-redis.js';
 import type { ScriptClient } from '../../src/coordination/script-client.js';
+import { CONFIRM_CUT } from '../../src/coordination/scripts.js';
 import { connection, describeWithRedis, eventually, inspector, uniqueHost } from './redis-fixture.js';
 
 const PREFIX = 'test-fleet:';
@@ -289,6 +290,94 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     expect(judged).toMatchObject({ trying: false, noise: 0, limit: 4 });
     expect(judged.rate).toBeCloseTo(0.95 * 60, 3);
     expect((await raw.hGetAll(store.key(host))).trial_edge).toBeUndefined();
+  });
+
+  it('confirms a share that rose under a cut under a deeper one, where a limit’s refusals stop', async () => {
+    // Traced (8 processes' cold jobs under a bucket of 60/s): a cut from 74/s to the knee,
+    // 59/s, landed at the bucket's rate with the bucket drained, and 3 of its first 16
+    // dispatches were refused against 8 % before. The trial took that for noise: the rate
+    // went back to 74/s with a floor of 15 %, doubled to 148/s, and 148 requests were refused.
+    const host = uniqueHost('trial-confirm');
+    await store.reportCongestion(host, { eventSeen: 0, rate: 1000, limit: 4 });
+    // Of 60 dispatches lately, 4 refused (and the report's own: about 8 %).
+    await store.reserve(host, 1, undefined, { sent: 60, admitted: 56, refused: 4 });
+    const cut = await store.reportCongestion(host, { eventSeen: 1, ...TRIED, limit: 2, refused: 1 });
+    expect(cut).toMatchObject({ accepted: true, event: 2, trying: true });
+    // 3 of 16 under the cut: the share rose. No verdict yet: a cut CONFIRM_CUT deeper, under
+    // an event of its own, the slots granted from now on at its rate.
+    const rose = await store.reserve(host, 1, undefined, {
+      sent: 16,
+      admitted: 13,
+      refused: 3,
+      trial: { event: 2, sent: 16, refused: 3 },
+    });
+    expect(rose).toMatchObject({ event: 3, trying: true, noise: 0, limit: 2 });
+    expect(rose.rate).toBeCloseTo(CONFIRM_CUT * cut.rate!, 2);
+    expect(rose.interval).toBeCloseTo(1000 / rose.rate!, 2);
+    expect(await raw.hGetAll(store.key(host))).toMatchObject({
+      trial: '3',
+      trial_first_n: '16',
+      trial_first_t: '3',
+      trial_n: '0',
+    });
+    // Counts of dispatches sent under the first stage's event are not the second's.
+    expect(
+      await store.reserve(host, 1, undefined, { trial: { event: 2, sent: 10, refused: 5 } }),
+    ).toMatchObject({ event: 3, trying: true, noise: 0 });
+    // Under the deeper cut the refusals stop: a limit. The cut stands, no floor is learnt.
+    const quiet = await store.reserve(host, 1, undefined, {
+      sent: 32,
+      admitted: 32,
+      trial: { event: 3, sent: 32, refused: 0 },
+    });
+    expect(quiet).toMatchObject({ trying: false, noise: 0, limit: 2, event: 3 });
+    expect(quiet.rate).toBeCloseTo(rose.rate!, 2);
+    expect(Object.keys(await raw.hGetAll(store.key(host))).filter((f) => f.startsWith('trial'))).toEqual([]);
+
+    // Random throttles keep their share under the deeper cut too: both cuts are undone, and
+    // the floor is the share over both stages.
+    const noisy = uniqueHost('trial-confirm-noise');
+    await store.reportCongestion(noisy, { eventSeen: 0, rate: 1000, limit: 4 });
+    await store.reserve(noisy, 1, undefined, { sent: 60, admitted: 56, refused: 4 });
+    await store.reportCongestion(noisy, { eventSeen: 1, ...TRIED, limit: 2, refused: 1 });
+    await store.reserve(noisy, 1, undefined, {
+      sent: 16,
+      refused: 3,
+      trial: { event: 2, sent: 16, refused: 3 },
+    });
+    const judged = await store.reserve(noisy, 1, undefined, {
+      sent: 20,
+      refused: 3,
+      trial: { event: 3, sent: 20, refused: 3 },
+    });
+    expect(judged).toMatchObject({ trying: false, rate: 1000, limit: 4, event: 3 });
+    expect(judged.noise).toBeCloseTo(6 / 36, 3);
+  });
+
+  it('forgets a noise floor a later trial refutes', async () => {
+    // A floor of 12.5 % learnt from a trial (the share kept under the cut).
+    const host = uniqueHost('trial-refuted');
+    await store.reportCongestion(host, { eventSeen: 0, rate: 1000, limit: 4 });
+    await store.reserve(host, 1, undefined, { sent: 40, admitted: 35, refused: 5 });
+    await store.reportCongestion(host, { eventSeen: 1, ...TRIED, limit: 2, refused: 1 });
+    const judged = await store.reserve(host, 1, undefined, {
+      sent: 24,
+      refused: 3,
+      trial: { event: 2, sent: 24, refused: 3 },
+    });
+    expect(judged.noise).toBeCloseTo(3 / 24, 3);
+    // Far beyond it, an event cuts again, and under that cut none of 32 dispatches is
+    // refused where the floor alone would draw 4: its throttles did not arrive whatever the
+    // load. The cut stands and the floor goes.
+    const beyond = await store.reportCongestion(host, { eventSeen: 2, ...TRIED, sent: 30, refused: 30 });
+    expect(beyond).toMatchObject({ accepted: true, event: 3, trying: true });
+    const refuted = await store.reserve(host, 1, undefined, {
+      sent: 32,
+      admitted: 32,
+      trial: { event: 3, sent: 32, refused: 0 },
+    });
+    expect(refuted).toMatchObject({ trying: false, noise: 0, event: 3 });
+    expect(refuted.rate).toBeCloseTo(beyond.rate!, 2);
   });
 
   it('cuts again during a trial when the share under its cut is heavy; the trial goes on at the deeper cut', async () => {
