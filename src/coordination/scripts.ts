@@ -61,8 +61,8 @@
  * a limit's throttles go on there from the sends' jitter alone: cut from 62/s to 59/s under
  * a bucket of 60/s, 3 of 58 dispatches were refused against 5 % before, the trial found
  * noise and the rate doubled a second, to 110/s. Its trial still holds the rate, and ends
- * with the cut standing.) A share that *rose* under the cut ({@link CONFIRM_RISE} × the
- * one before or more) is no verdict yet: a cut to the knee can land at a drained token
+ * with the cut standing.) A share that *rose* under the cut (over {@link CONFIRM_RISE} ×
+ * the one before) is no verdict yet: a cut to the knee can land at a drained token
  * bucket's rate too (a knee read high, 0.95 × an admitted rate the bucket's burst raised),
  * where the bucket refuses sends that jitter as often as before and more: cut from 74/s to
  * 59/s under a bucket of 60/s, 3 of the first 16 dispatches were refused against 8 %
@@ -72,13 +72,14 @@
  * the first stage's counts), where a limit's refusals stop and random ones do not: the
  * share there decides as above (noise from half the share before, not 0.7: the cut is
  * deep), the floor is the share over both stages, and the second stage's quiet is weighed
- * against the higher of the shares before and at the first, at a 1 % chance. Far fewer throttles than the share before draws (or 32
- * dispatches without a throttle, 128 with some) end the trial: the cut stands, and a noise
- * floor known goes when the share under the cut lay far under it (its throttles did not
- * arrive whatever the load). Under 5 % the two cannot be told apart in a trial's few
- * throttles: a token bucket's own refusals at 90 % of its rate (sends jitter) drew 3 in 80
- * dispatches where 2 % were refused before, and the trial took them for noise and put the
- * rate back 30 % over the limit; random throttles that rare cost little.
+ * against the higher of the shares before and at the first, at a 1 % chance. Far fewer
+ * throttles than the share before draws (or 32 dispatches without a throttle, 128 with
+ * some) end the trial: the cut stands, and a noise floor known goes when the share under
+ * the cut lay far under it (its throttles did not arrive whatever the load). Under 5 %
+ * the two cannot be told apart in a trial's few throttles: a token bucket's own refusals
+ * at 90 % of its rate (sends jitter) drew 3 in 80 dispatches where 2 % were refused
+ * before, and the trial took them for noise and put the rate back 30 % over the limit;
+ * random throttles that rare cost little.
  */
 import { createHash } from 'node:crypto';
 import { RESERVE_WINDOW_MS } from './coordinator.js';
@@ -314,8 +315,8 @@ local function stand()
 end
 -- The trial of the last cut (see the header), judged on the counts so far: answers
 -- 'noise' (the cut is undone and the share becomes the noise floor), 'confirm' (the
--- first stage found noise: the second starts), 'congestion' (the cut stands) or nil (not
--- decided yet, or no trial).
+-- share rose under the cut at the first stage: the second starts), 'congestion' (the cut
+-- stands) or nil (not decided yet, or no trial).
 local function judge()
   if trial == nil then return nil end
   if trial_t >= 3 and trial_n >= 16 then

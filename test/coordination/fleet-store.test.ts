@@ -378,6 +378,26 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     });
     expect(refuted).toMatchObject({ trying: false, noise: 0, event: 3 });
     expect(refuted.rate).toBeCloseTo(beyond.rate!, 2);
+
+    // A share under the cut about the floor's keeps it, whatever the verdict.
+    const kept = uniqueHost('trial-kept');
+    await store.reportCongestion(kept, { eventSeen: 0, rate: 1000, limit: 4 });
+    await store.reserve(kept, 1, undefined, { sent: 40, admitted: 35, refused: 5 });
+    await store.reportCongestion(kept, { eventSeen: 1, ...TRIED, limit: 2, refused: 1 });
+    await store.reserve(kept, 1, undefined, {
+      sent: 24,
+      refused: 3,
+      trial: { event: 2, sent: 24, refused: 3 },
+    });
+    await store.reportCongestion(kept, { eventSeen: 2, ...TRIED, sent: 30, refused: 30 });
+    const after = await store.reserve(kept, 1, undefined, {
+      sent: 32,
+      admitted: 28,
+      refused: 4,
+      trial: { event: 3, sent: 32, refused: 4 },
+    });
+    expect(after.trying).toBe(false);
+    expect(after.noise).toBeGreaterThan(0.1);
   });
 
   it('cuts again during a trial when the share under its cut is heavy; the trial goes on at the deeper cut', async () => {
