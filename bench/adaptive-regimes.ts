@@ -27,6 +27,7 @@ import { startEmulatorProcess } from './adaptive/emulator.js';
 import { MORE_REGIMES, REGIMES, type Regime } from './adaptive/regimes.js';
 import { measureServiceTime } from './adaptive/service-time.js';
 import { formatRow, type Row, TABLE_HEADER } from './adaptive/table.js';
+import { arg } from './cli-table.js';
 import { fixedPoolContender } from './contenders/fixed-pool.js';
 import { officialContender } from './contenders/official.js';
 import { sdkContender } from './contenders/sdk.js';
@@ -61,11 +62,6 @@ const EXPERIMENTS: [Contender, number][] = [
   [fixedPoolContender('fixed-3', 3), 3],
   [sdkContender('sdk-3', 3), 3],
 ];
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 function pick(names: string[], list: string | undefined, what: string): Set<string> {
   if (list === undefined) return new Set(names);

@@ -23,15 +23,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { arg } from './cli-table.js';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 type Format = 'jsonl' | 'npy';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? (process.argv[i + 1] as string) : fallback;
-}
 
 /** Distinct rows the files cycle through (ids stay unique): generation is then mostly I/O. */
 const DISTINCT = 1024;

@@ -4,8 +4,10 @@
  * terminal (and pasted into docs/ as it is).
  */
 
-/** The value after `--name` on the command line, or `fallback`. */
-export function arg(name: string, fallback: string): string {
+/** The value after `--name` on the command line, or `fallback` (`undefined` when none is given). */
+export function arg(name: string): string | undefined;
+export function arg(name: string, fallback: string): string;
+export function arg(name: string, fallback?: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
 }

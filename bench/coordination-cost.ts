@@ -13,11 +13,7 @@ import type { Coordinator } from '../src/coordination/coordinator.js';
 import { type RedisCoordinator, redisCoordinator } from '../src/coordination/redis-coordinator.js';
 import { SlotReservoir } from '../src/coordination/slot-reservoir.js';
 import { startRedis } from '../test/helpers/redis-server.js';
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
+import { arg } from './cli-table.js';
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;

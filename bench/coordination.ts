@@ -36,6 +36,7 @@ import { fileURLToPath } from 'node:url';
 import type { IndexStatsSnapshot } from '../src/local.js';
 import { type RedisProcess, redisServerPath, startRedis } from '../test/helpers/redis-server.js';
 import { startEmulatorProcess } from './adaptive/emulator.js';
+import { arg } from './cli-table.js';
 import type { Job, JobResult, Variant, WorkerConfig } from './coordination/worker.js';
 
 const DIM = 32;
@@ -47,11 +48,6 @@ const MODES = ['together', 'staggered', 'cold'] as const;
 type Mode = (typeof MODES)[number];
 const VARIANTS: readonly Variant[] = ['sdk', 'redis', 'spec'];
 const WORKER = fileURLToPath(new URL('./coordination/worker.ts', import.meta.url));
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 function list<T extends string>(value: string | undefined, all: readonly T[], what: string): T[] {
   if (value === undefined) return [...all];

@@ -11,16 +11,12 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { arg } from './cli-table.js';
 
 const DIM = 1536;
 const BATCH = 100;
 /** Distinct ids cycled through, so memory stays bounded (overwrites cost what inserts do). */
 const ID_SPACE = 20_000;
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
 
 async function serve(): Promise<void> {
   const { startLocalServer } = await import('../src/local.js');

@@ -22,15 +22,11 @@ import { createNativeKernel, type NativeKernel } from '../src/local/native-kerne
 import { NamespaceStore, type RecordInput } from '../src/local/store.js';
 import { TopK } from '../src/local/top-k.js';
 import { seededRandom } from '../src/resilience/clock.js';
+import { arg } from './cli-table.js';
 
 const METRICS: Metric[] = ['cosine', 'dotproduct', 'euclidean'];
 const TOP_K = 10;
 const WARM_UP = 3;
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
 
 interface Size {
   count: number;

@@ -18,11 +18,7 @@ import { Pool } from 'undici';
 import { shortestFloat32Array } from '../src/data/float32.js';
 import { startLocalServer } from '../src/local.js';
 import { seededRandom } from '../src/resilience/clock.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+import { arg } from './cli-table.js';
 
 const RECORDS = Number(arg('records', '1000'));
 const REPS = Number(arg('reps', '9'));

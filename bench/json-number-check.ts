@@ -8,11 +8,7 @@
  *   npx tsx bench/json-number-check.ts [--every 1] [--negative]
  */
 import { writeJsonNumber } from '../src/data/json-number.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+import { arg } from './cli-table.js';
 
 const every = Number(arg('every', '1'));
 const sign = process.argv.includes('--negative') ? -1 : 1;

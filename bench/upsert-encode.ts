@@ -14,11 +14,7 @@ import { toPbVector } from '../src/data/grpc-convert.js';
 import { UpsertRequestEncoder } from '../src/data/grpc-upsert.js';
 import type { Vector } from '../src/data/types.js';
 import { UpsertRequestSchema } from '../src/gen/db_data_pb.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+import { arg } from './cli-table.js';
 
 const DIM = 1536;
 const BATCH = 100;

@@ -27,16 +27,12 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { arg } from './cli-table.js';
 
 const DIM = 1536;
 const BATCH = 100;
 const KINDS = ['sdk-rest', 'sdk-grpc', 'official', 'undici'] as const;
 type Kind = (typeof KINDS)[number];
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
 
 /** The emulator, in its own process: one index per client kind; CPU and request counts on demand. */
 async function serve(): Promise<void> {

@@ -19,6 +19,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@redis/client';
 import type { IndexStatsSnapshot } from '../../src/local.js';
+import { arg } from '../cli-table.js';
 
 /** One sample as written to the file. */
 export interface TimelineSample {
@@ -145,11 +146,6 @@ export function renderTimeline(
     lines.push('');
   }
   return lines.join('\n');
-}
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
