@@ -175,6 +175,21 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
   /** The knee cut of a pacing fleet, put on trial (as a process that tells noise reports it). */
   const TRIED = { cut: 0.7, knee: 0.95, deepest: 0.49, shallowest: 0.95, tried: true } as const;
 
+  /**
+   * A fleet pacing at 1000/s (limit 4) whose processes reported `before` lately, cut at its
+   * next event (limit 2, this report's throttle among them) with the cut put on trial.
+   */
+  async function cutOnTrial(host: string, before: { sent: number; admitted: number; refused: number }) {
+    await store.reportCongestion(host, { eventSeen: 0, rate: 1000, limit: 4 });
+    await store.reserve(host, 1, undefined, before);
+    return store.reportCongestion(host, { eventSeen: 1, ...TRIED, limit: 2, refused: 1 });
+  }
+
+  /** Dispatches sent on slots granted under `event`, and the throttles among them, reported. */
+  function sentUnder(host: string, event: number, sent: number, refused: number, admitted?: number) {
+    return store.reserve(host, 1, undefined, { sent, admitted, refused, trial: { event, sent, refused } });
+  }
+
   it('puts a pacing fleet’s cut on trial: throttles that keep their share undo it and become the floor', async () => {
     // Random 429s on 12 % of requests cut 4 processes by 5-16 % at every event (the knee,
     // 0.95 of an admitted rate the random refusals lower too), down to about 20/s.
@@ -298,19 +313,13 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     // dispatches were refused against 8 % before. The trial took that for noise: the rate
     // went back to 74/s with a floor of 15 %, doubled to 148/s, and 148 requests were refused.
     const host = uniqueHost('trial-confirm');
-    await store.reportCongestion(host, { eventSeen: 0, rate: 1000, limit: 4 });
     // Of 60 dispatches lately, 4 refused (and the report's own: about 8 %).
-    await store.reserve(host, 1, undefined, { sent: 60, admitted: 56, refused: 4 });
-    const cut = await store.reportCongestion(host, { eventSeen: 1, ...TRIED, limit: 2, refused: 1 });
+    const lately = { sent: 60, admitted: 56, refused: 4 };
+    const cut = await cutOnTrial(host, lately);
     expect(cut).toMatchObject({ accepted: true, event: 2, trying: true });
     // 3 of 16 under the cut: the share rose. No verdict yet: a cut CONFIRM_CUT deeper, under
     // an event of its own, the slots granted from now on at its rate.
-    const rose = await store.reserve(host, 1, undefined, {
-      sent: 16,
-      admitted: 13,
-      refused: 3,
-      trial: { event: 2, sent: 16, refused: 3 },
-    });
+    const rose = await sentUnder(host, 2, 16, 3, 13);
     expect(rose).toMatchObject({ event: 3, trying: true, noise: 0, limit: 2 });
     expect(rose.rate).toBeCloseTo(CONFIRM_CUT * cut.rate!, 2);
     expect(rose.interval).toBeCloseTo(1000 / rose.rate!, 2);
@@ -325,11 +334,7 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
       await store.reserve(host, 1, undefined, { trial: { event: 2, sent: 10, refused: 5 } }),
     ).toMatchObject({ event: 3, trying: true, noise: 0 });
     // Under the deeper cut the refusals stop: a limit. The cut stands, no floor is learnt.
-    const quiet = await store.reserve(host, 1, undefined, {
-      sent: 32,
-      admitted: 32,
-      trial: { event: 3, sent: 32, refused: 0 },
-    });
+    const quiet = await sentUnder(host, 3, 32, 0, 32);
     expect(quiet).toMatchObject({ trying: false, noise: 0, limit: 2, event: 3 });
     expect(quiet.rate).toBeCloseTo(rose.rate!, 2);
     expect(Object.keys(await raw.hGetAll(store.key(host))).filter((f) => f.startsWith('trial'))).toEqual([]);
@@ -337,19 +342,9 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     // Random throttles keep their share under the deeper cut too: both cuts are undone, and
     // the floor is the share over both stages.
     const noisy = uniqueHost('trial-confirm-noise');
-    await store.reportCongestion(noisy, { eventSeen: 0, rate: 1000, limit: 4 });
-    await store.reserve(noisy, 1, undefined, { sent: 60, admitted: 56, refused: 4 });
-    await store.reportCongestion(noisy, { eventSeen: 1, ...TRIED, limit: 2, refused: 1 });
-    await store.reserve(noisy, 1, undefined, {
-      sent: 16,
-      refused: 3,
-      trial: { event: 2, sent: 16, refused: 3 },
-    });
-    const judged = await store.reserve(noisy, 1, undefined, {
-      sent: 20,
-      refused: 3,
-      trial: { event: 3, sent: 20, refused: 3 },
-    });
+    await cutOnTrial(noisy, lately);
+    await sentUnder(noisy, 2, 16, 3);
+    const judged = await sentUnder(noisy, 3, 20, 3);
     expect(judged).toMatchObject({ trying: false, rate: 1000, limit: 4, event: 3 });
     expect(judged.noise).toBeCloseTo(6 / 36, 3);
   });
@@ -357,45 +352,25 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
   it('forgets a noise floor a later trial refutes', async () => {
     // A floor of 12.5 % learnt from a trial (the share kept under the cut).
     const host = uniqueHost('trial-refuted');
-    await store.reportCongestion(host, { eventSeen: 0, rate: 1000, limit: 4 });
-    await store.reserve(host, 1, undefined, { sent: 40, admitted: 35, refused: 5 });
-    await store.reportCongestion(host, { eventSeen: 1, ...TRIED, limit: 2, refused: 1 });
-    const judged = await store.reserve(host, 1, undefined, {
-      sent: 24,
-      refused: 3,
-      trial: { event: 2, sent: 24, refused: 3 },
-    });
+    const lately = { sent: 40, admitted: 35, refused: 5 };
+    await cutOnTrial(host, lately);
+    const judged = await sentUnder(host, 2, 24, 3);
     expect(judged.noise).toBeCloseTo(3 / 24, 3);
     // Far beyond it, an event cuts again, and under that cut none of 32 dispatches is
     // refused where the floor alone would draw 4: its throttles did not arrive whatever the
     // load. The cut stands and the floor goes.
     const beyond = await store.reportCongestion(host, { eventSeen: 2, ...TRIED, sent: 30, refused: 30 });
     expect(beyond).toMatchObject({ accepted: true, event: 3, trying: true });
-    const refuted = await store.reserve(host, 1, undefined, {
-      sent: 32,
-      admitted: 32,
-      trial: { event: 3, sent: 32, refused: 0 },
-    });
+    const refuted = await sentUnder(host, 3, 32, 0, 32);
     expect(refuted).toMatchObject({ trying: false, noise: 0, event: 3 });
     expect(refuted.rate).toBeCloseTo(beyond.rate!, 2);
 
     // A share under the cut about the floor's keeps it, whatever the verdict.
     const kept = uniqueHost('trial-kept');
-    await store.reportCongestion(kept, { eventSeen: 0, rate: 1000, limit: 4 });
-    await store.reserve(kept, 1, undefined, { sent: 40, admitted: 35, refused: 5 });
-    await store.reportCongestion(kept, { eventSeen: 1, ...TRIED, limit: 2, refused: 1 });
-    await store.reserve(kept, 1, undefined, {
-      sent: 24,
-      refused: 3,
-      trial: { event: 2, sent: 24, refused: 3 },
-    });
+    await cutOnTrial(kept, lately);
+    await sentUnder(kept, 2, 24, 3);
     await store.reportCongestion(kept, { eventSeen: 2, ...TRIED, sent: 30, refused: 30 });
-    const after = await store.reserve(kept, 1, undefined, {
-      sent: 32,
-      admitted: 28,
-      refused: 4,
-      trial: { event: 3, sent: 32, refused: 4 },
-    });
+    const after = await sentUnder(kept, 3, 32, 4, 28);
     expect(after.trying).toBe(false);
     expect(after.noise).toBeGreaterThan(0.1);
   });
