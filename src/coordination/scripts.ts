@@ -172,7 +172,8 @@ local knee_f = tonumber(f[22])
 local trial_edge = f[23] == '1'
 local trial_first_n = tonumber(f[24])
 local trial_first_t = tonumber(f[25]) or 0
--- Where the schedule granted so far ends (slots a report hands back lay among the others').
+-- Where the schedule granted before this call ends, before any slots it hands back (they
+-- lay among the others'): where an event it opens starts anew.
 local tat_start = tat
 if now - sent_at > 1000 then
   sent = 0
@@ -515,8 +516,6 @@ local seen = tonumber(ARGV[2])
 local accepted = 0
 tally(ARGV[7], ARGV[9], ARGV[14], ARGV[15], ARGV[16], ARGV[17])
 refine_knee()
--- The schedule before this report's slots come back: where a cut it opens starts anew.
-local tat_before = tat
 give_back(ARGV[8])
 local verdict = judge()
 local settle = tonumber(ARGV[12])
@@ -533,9 +532,10 @@ if noise > 0 then
 end
 if seen >= event and not settling and not holding and not within_floor and verdict ~= 'noise' then
   accepted = 1
-  -- Where the schedule granted before it ends (the reporter's slots handed back lay among
-  -- the others'): the new event's slots before it are sent beside the old rate's.
-  open_event(seen + 1, tat_before)
+  -- Where the schedule granted before it ends (tat_start: the reporter's slots handed
+  -- back lay among the others'): the new event's slots before it are sent beside the old
+  -- rate's.
+  open_event(seen + 1, tat_start)
   local cut = tonumber(ARGV[6])
   local knee_share = tonumber(ARGV[10])
   -- The event's knee: just under what the server admitted lately (of what it would admit
