@@ -8,7 +8,7 @@ import { RESERVE_WINDOW_MS } from '../../src/coordination/coordinator.js';
 import { FleetStore, type StoredReservation } from '../../src/coordination/fleet-store.js';
 import type { NodeRedisConnection } from '../../src/coordination/node-redis.js';
 import type { ScriptClient } from '../../src/coordination/script-client.js';
-import { CONFIRM_CUT } from '../../src/coordination/scripts.js';
+import { CONFIRM_CUT, FLOOR_REFUTED } from '../../src/coordination/scripts.js';
 import { connection, describeWithRedis, eventually, inspector, uniqueHost } from './redis-fixture.js';
 
 const PREFIX = 'test-fleet:';
@@ -232,7 +232,7 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     // of the floor); far more than it explains do, and that cut is a trial again.
     const within = await store.reportCongestion(host, { eventSeen: 2, ...TRIED, refused: 1 });
     expect(within).toMatchObject({ accepted: false, event: 2, rate: 1000 });
-    const beyond = await store.reportCongestion(host, { eventSeen: 2, ...TRIED, refused: 8 });
+    const beyond = await store.reportCongestion(host, { eventSeen: 2, ...TRIED, sent: 300, refused: 65 });
     expect(beyond).toMatchObject({ accepted: true, event: 3, trying: true });
     expect(beyond.noise).toBeCloseTo(3 / 24, 3);
     // The knee of a fleet with a floor is what the server admits without the random share.
@@ -349,6 +349,23 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     expect(judged.noise).toBeCloseTo(6 / 36, 3);
   });
 
+  it('forgets a noise floor at an event far beyond it, before reading the knee through it', async () => {
+    // Traced (8 processes' cold jobs under a bucket of 60/s): a floor of 16.7 % learnt under
+    // a cut at the bucket's rate raised every later knee by 1 / (1 - 0.167), to 71-76/s, over
+    // the bucket; the events that followed came at shares of 31-36 %, the floor stayed, and
+    // 154 requests were refused, 3 jobs failed.
+    const host = uniqueHost('floor-beyond');
+    await cutOnTrial(host, { sent: 40, admitted: 35, refused: 5 });
+    expect((await sentUnder(host, 2, 24, 3)).noise).toBeCloseTo(3 / 24, 3);
+    // 8 more refused: over FLOOR_REFUTED times the floor among the fleet's dispatches lately.
+    const beyond = await store.reportCongestion(host, { eventSeen: 2, ...TRIED, refused: 8 });
+    expect(beyond).toMatchObject({ accepted: true, event: 3, noise: 0 });
+    const hash = await raw.hGetAll(store.key(host));
+    expect(Number(hash.thr) / Number(hash.sent)).toBeGreaterThanOrEqual(FLOOR_REFUTED * (3 / 24));
+    // The knee is what the server admitted, not raised by the floor.
+    expect(beyond.knee).toBeCloseTo(0.95 * beyond.admittedRate, 1);
+  });
+
   it('forgets a noise floor a later trial refutes', async () => {
     // A floor of 12.5 % learnt from a trial (the share kept under the cut).
     const host = uniqueHost('trial-refuted');
@@ -356,11 +373,12 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     await cutOnTrial(host, lately);
     const judged = await sentUnder(host, 2, 24, 3);
     expect(judged.noise).toBeCloseTo(3 / 24, 3);
-    // Far beyond it, an event cuts again, and under that cut none of 32 dispatches is
-    // refused where the floor alone would draw 4: its throttles did not arrive whatever the
-    // load. The cut stands and the floor goes.
-    const beyond = await store.reportCongestion(host, { eventSeen: 2, ...TRIED, sent: 30, refused: 30 });
+    // Beyond it (20 %, under FLOOR_REFUTED times it), an event cuts again, and under that
+    // cut none of 32 dispatches is refused where the floor alone would draw 4: its throttles
+    // did not arrive whatever the load. The cut stands and the floor goes.
+    const beyond = await store.reportCongestion(host, { eventSeen: 2, ...TRIED, sent: 300, refused: 65 });
     expect(beyond).toMatchObject({ accepted: true, event: 3, trying: true });
+    expect(beyond.noise).toBeCloseTo(3 / 24, 3);
     const refuted = await sentUnder(host, 3, 32, 0, 32);
     expect(refuted).toMatchObject({ trying: false, noise: 0, event: 3 });
     expect(refuted.rate).toBeCloseTo(beyond.rate!, 2);
@@ -369,7 +387,7 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     const kept = uniqueHost('trial-kept');
     await cutOnTrial(kept, lately);
     await sentUnder(kept, 2, 24, 3);
-    await store.reportCongestion(kept, { eventSeen: 2, ...TRIED, sent: 30, refused: 30 });
+    await store.reportCongestion(kept, { eventSeen: 2, ...TRIED, sent: 300, refused: 65 });
     const after = await sentUnder(kept, 3, 32, 4, 28);
     expect(after.trying).toBe(false);
     expect(after.noise).toBeGreaterThan(0.1);
