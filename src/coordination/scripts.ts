@@ -28,7 +28,7 @@
  * | `trial_first_n`, `trial_first_t` | the dispatches and throttles of the trial's first stage, when it went on at a second; absent: at its first |
  * | `noise` | the share of throttles found to arrive whatever the load; absent: 0     |
  * | `knee`  | just under what the server admitted the fleet when the current event opened, req/s, raised over its first {@link KNEE_REFINE_MS} ms; absent: none |
- * | `knee_f` | the share of the admitted rate the knee is (the reporter's `knee`)     |
+ * | `knee_f` | the knee's share of the admitted rate ÷ (1 - `noise`): the reporter's `knee` (times 1 - `noise` at an event far over the floor: {@link FLOOR_REFUTED}) |
  *
  * Each event a report opens is published on the channel `<key>|events` (the id as the
  * message: {@link eventChannel}, `Coordinator.watch`).
@@ -75,9 +75,9 @@
  * against the higher of the shares before and at the first, at a 1 % chance. Far fewer
  * throttles than the share before draws (or 32 dispatches without a throttle, 128 with
  * some) end the trial: the cut stands, and a noise floor known goes when the share under
- * the cut lay far under it (its throttles did not arrive whatever the load); so does an
- * event that opens with the fleet's share of throttles lately {@link FLOOR_REFUTED} times
- * the floor or more, before its knee is read through the floor. Under 5 %
+ * the cut lay far under it (its throttles did not arrive whatever the load); the knee of
+ * an event that opens with the fleet's share of throttles lately {@link FLOOR_REFUTED} times
+ * the floor or more is not read through the floor, so that its cut can show that. Under 5 %
  * the two cannot be told apart in a trial's few throttles: a token bucket's own refusals
  * at 90 % of its rate (sends jitter) drew 3 in 80 dispatches where 2 % were refused
  * before, and the trial took them for noise and put the rate back 30 % over the limit;
@@ -112,11 +112,17 @@ export const CONFIRM_RISE = 2;
 
 /**
  * An event opened while a noise floor is known, whose share of throttles before it is this
- * many times the floor or more, clears the floor before its knee is read through it. Traced
- * (8 processes' cold jobs under a bucket of 60/s): a floor of 16.7 % learnt from 3 of 18
- * throttled dispatches under a cut that landed at the bucket's rate raised every later
- * knee by 1 ÷ (1 - 0.167), to 71-76/s; the events that followed came at shares of 31-36 %,
- * under the 50 % that cleared a floor then, and 154 requests were refused, 3 jobs failed.
+ * many times the floor or more, reads its knee from what the server admitted, not through
+ * the floor (÷ (1 - floor)): its cut lands under a limit the floor hid, and its trial tells
+ * the two apart (a share under the cut far under the floor clears it; one about the floor
+ * keeps it). Traced (8 processes' cold jobs under a bucket of 60/s): a floor of 16.7 %
+ * learnt from 3 of 18 throttled dispatches under a cut that landed at the bucket's rate
+ * raised every later knee by 1 ÷ (1 - 0.167), to 71-76/s; the events that followed came at
+ * shares of 31-36 %, each cut landed over the bucket, whose refusals kept about the floor's
+ * share, so no trial cleared it, and 154 requests were refused, 3 jobs failed. (Clearing the
+ * floor at such an event was tried: where the floor was true, random throttles of 12 % on
+ * top of a bucket, every event of the bucket's cleared it, the trials learnt it again, and
+ * 8 processes took 20 % longer.)
  * Random throttles of 12 % reach 1.75 times their share 4.4 standard deviations out in a
  * fleet's count of 250 dispatches (4 processes sending 250/s), 2.8 in a count of 100 (an
  * event opens from 2.5 and one throttle over the floor's share).
@@ -519,8 +525,8 @@ return state()
  * share of throttles under it is heavy: the trial goes on at the deeper cut), or this
  * report's counts decided the trial for noise, or a noise floor is known and the fleet's
  * throttles lately are within what it explains (an event that opens with them
- * {@link FLOOR_REFUTED} times the floor or more clears the floor first); an older one
- * changes neither. A
+ * {@link FLOOR_REFUTED} times the floor or more reads its knee without the floor); an older
+ * one changes neither. A
  * Retry-After extends the cool-down either way, and leaves a rate behind so the cool-down's
  * end is spread over send slots instead of a stampede.
  * A new event is published on the host's channel; when some process listens, the schedule
@@ -556,14 +562,12 @@ if seen >= event and not settling and not holding and not within_floor and verdi
   open_event(seen + 1, tat_start)
   local cut = tonumber(ARGV[6])
   local knee_share = tonumber(ARGV[10])
-  -- A share of throttles before the event far over the noise floor known refutes the floor
-  -- before the knee is read through it (see FLOOR_REFUTED).
-  if noise > 0 and sent >= 8 and thr / sent >= FLOOR_REFUTED * noise then
-    noise = 0
-    redis.call('HDEL', key, 'noise')
-  end
   -- The event's knee: just under what the server admitted lately (of what it would admit
-  -- without the throttles that arrive whatever the load).
+  -- without the throttles that arrive whatever the load; with the fleet's share of
+  -- throttles lately far over the noise floor, of what it admitted: see FLOOR_REFUTED).
+  if knee_share ~= nil and noise > 0 and sent >= 8 and thr / sent >= FLOOR_REFUTED * noise then
+    knee_share = knee_share * (1 - noise)
+  end
   set_knee(knee_share)
   if ARGV[3] ~= '' then
     set_rate(ARGV[3])

@@ -349,21 +349,38 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     expect(judged.noise).toBeCloseTo(6 / 36, 3);
   });
 
-  it('forgets a noise floor at an event far beyond it, before reading the knee through it', async () => {
+  it('reads the knee of an event far beyond a noise floor without it; the trial under its cut tells', async () => {
     // Traced (8 processes' cold jobs under a bucket of 60/s): a floor of 16.7 % learnt under
     // a cut at the bucket's rate raised every later knee by 1 / (1 - 0.167), to 71-76/s, over
-    // the bucket; the events that followed came at shares of 31-36 %, the floor stayed, and
-    // 154 requests were refused, 3 jobs failed.
+    // the bucket; the events that followed came at shares of 31-36 %, each cut landed over
+    // the bucket, whose refusals kept about the floor's share, and 154 requests were refused.
     const host = uniqueHost('floor-beyond');
-    await cutOnTrial(host, { sent: 40, admitted: 35, refused: 5 });
+    const lately = { sent: 40, admitted: 35, refused: 5 };
+    await cutOnTrial(host, lately);
     expect((await sentUnder(host, 2, 24, 3)).noise).toBeCloseTo(3 / 24, 3);
     // 8 more refused: over FLOOR_REFUTED times the floor among the fleet's dispatches lately.
     const beyond = await store.reportCongestion(host, { eventSeen: 2, ...TRIED, refused: 8 });
-    expect(beyond).toMatchObject({ accepted: true, event: 3, noise: 0 });
+    expect(beyond).toMatchObject({ accepted: true, event: 3, trying: true, noise: 3 / 24 });
     const hash = await raw.hGetAll(store.key(host));
     expect(Number(hash.thr) / Number(hash.sent)).toBeGreaterThanOrEqual(FLOOR_REFUTED * (3 / 24));
-    // The knee is what the server admitted, not raised by the floor.
-    expect(beyond.knee).toBeCloseTo(0.95 * beyond.admittedRate, 1);
+    // The knee is what the server admitted, not raised by the floor, and so is its refinement.
+    expect(beyond.knee! / (0.95 * beyond.admittedRate)).toBeCloseTo(1, 2);
+    const refined = await store.reserve(host, 1, undefined, { admitted: 20, sent: 1 });
+    expect(refined.knee).toBeGreaterThan(beyond.knee!);
+    expect(refined.knee! / (0.95 * refined.admittedRate)).toBeCloseTo(1, 2);
+    // Under the cut the throttles stop: the floor hid a limit, and goes.
+    expect(await sentUnder(host, 3, 32, 0)).toMatchObject({ trying: false, noise: 0, event: 3 });
+
+    // Throttles that keep the floor's share under such a cut keep the floor (it was true).
+    const kept = uniqueHost('floor-beyond-kept');
+    await cutOnTrial(kept, lately);
+    await sentUnder(kept, 2, 24, 3);
+    expect(await store.reportCongestion(kept, { eventSeen: 2, ...TRIED, refused: 8 })).toMatchObject({
+      trying: true,
+    });
+    const after = await sentUnder(kept, 3, 32, 4);
+    expect(after.trying).toBe(false);
+    expect(after.noise).toBeGreaterThan(0.1);
   });
 
   it('forgets a noise floor a later trial refutes', async () => {
