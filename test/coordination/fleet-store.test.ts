@@ -232,6 +232,7 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     // of the floor); far more than it explains do, and that cut is a trial again.
     const within = await store.reportCongestion(host, { eventSeen: 2, ...TRIED, refused: 1 });
     expect(within).toMatchObject({ accepted: false, event: 2, rate: 1000 });
+    // (About 20 % among the fleet's dispatches lately: under FLOOR_REFUTED times the floor.)
     const beyond = await store.reportCongestion(host, { eventSeen: 2, ...TRIED, sent: 300, refused: 65 });
     expect(beyond).toMatchObject({ accepted: true, event: 3, trying: true });
     expect(beyond.noise).toBeCloseTo(3 / 24, 3);
