@@ -562,10 +562,14 @@ if seen >= event and not settling and not holding and not within_floor and verdi
   open_event(seen + 1, tat_start)
   local cut = tonumber(ARGV[6])
   local knee_share = tonumber(ARGV[10])
+  -- The fleet's share of throttles lately (this report's among them), once it counts enough
+  -- dispatches to tell.
+  local share_lately = nil
+  if sent >= 8 then share_lately = thr / sent end
   -- The event's knee: just under what the server admitted lately (of what it would admit
   -- without the throttles that arrive whatever the load; with the fleet's share of
   -- throttles lately far over the noise floor, of what it admitted: see FLOOR_REFUTED).
-  if knee_share ~= nil and noise > 0 and sent >= 8 and thr / sent >= FLOOR_REFUTED * noise then
+  if knee_share ~= nil and noise > 0 and share_lately ~= nil and share_lately >= FLOOR_REFUTED * noise then
     knee_share = knee_share * (1 - noise)
   end
   set_knee(knee_share)
@@ -584,9 +588,9 @@ if seen >= event and not settling and not holding and not within_floor and verdi
       edge = to >= shallowest * rate
     end
     set_rate(num(to))
-    -- The share of throttles before the cut (this report's among them).
+    -- The share of throttles before the cut.
     local before = nil
-    if sent >= 8 then before = math.min(1, thr / sent) end
+    if share_lately ~= nil then before = math.min(1, share_lately) end
     if trial ~= nil then
       -- A heavy share under a cut on trial: the trial goes on at the deeper cut.
       trial = event
