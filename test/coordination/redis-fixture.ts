@@ -52,6 +52,16 @@ export async function clientCount(raw: Inspector): Promise<number> {
     .split('\n').length;
 }
 
+/**
+ * The ids of the connections the server has open (`CLIENT LIST`): a test that counted them
+ * read another test's connection still closing as one of its own, or as one gone.
+ */
+export async function clientIds(raw: Inspector): Promise<Set<number>> {
+  return new Set(
+    [...String(await raw.sendCommand(['CLIENT', 'LIST'])).matchAll(/\bid=(\d+)/g)].map((m) => Number(m[1])),
+  );
+}
+
 /** Connections subscribed to `channel` (`PUBSUB NUMSUB`). */
 export async function subscribers(raw: Inspector, channel: string): Promise<number> {
   return Number(((await raw.sendCommand(['PUBSUB', 'NUMSUB', channel])) as unknown[])[1]);
