@@ -21,7 +21,7 @@
  * | `sent_since` | start of the current spell of reservations (a gap > 1 s restarts it) |
  * | `thr`   | throttles reported, decaying with `sent` (the share before a cut)        |
  * | `trial` | the event whose cut is on trial; absent: none                            |
- * | `trial_from`, `trial_before`, `trial_factor` | the rate before that cut, the share of throttles before it, the cut (new rate ÷ old) |
+ * | `trial_from`, `trial_before`, `trial_factor` | the rate before that cut, the share of throttles before it, the cut (new rate ÷ the load it acted on: the old rate, or the fleet's send rate when that was lower) |
  * | `trial_n`, `trial_t` | dispatches made under the trial's event, and throttles among them |
  * | `trial_limit` | the concurrency limit before the cut on trial                   |
  * | `trial_edge` | `1` when that cut was held at its shallowest (its trial finds no noise); absent: not |
@@ -56,13 +56,21 @@
  * ÷ `sent` when the cut was made): if it fell by less than 30 % of what a load-dependent
  * limit predicts (and did not rise far above it), and the cut went under its shallowest,
  * the throttles arrive whatever the load: the rate and limit before the cut come back and
- * the share becomes the fleet's noise floor (`noise`). (A cut held at its shallowest, 0.95,
- * under a knee read at or above the rate, leaves the fleet about where it was refused, and
- * a limit's throttles go on there from the sends' jitter alone: cut from 62/s to 59/s under
- * a bucket of 60/s, 3 of 58 dispatches were refused against 5 % before, the trial found
- * noise and the rate doubled a second, to 110/s. Its trial still holds the rate, and ends
- * with the cut standing.) A share that *rose* under the cut (over {@link CONFIRM_RISE} ×
- * the one before) is no verdict yet: a cut to the knee can land at a drained token
+ * the share becomes the fleet's noise floor (`noise`). The cut is weighed against the load
+ * it acted on: the fleet's send rate when it was made, where that fell short of the rate (a
+ * rate raised past what the fleet sent is no load). Weighed against the rate, a cut from
+ * 68.9/s to 63.9/s where the fleet sent 65.5/s (0.93 of the rate, 0.98 of the load) left 8
+ * processes over a bucket of 60/s, 3 in some 50 dispatches under it were refused against
+ * 5.7 % before, and the trial found noise; the rate then doubled a second past what the
+ * fleet sent (146/s where it sent 75/s), the next cut, to 0.49 of it, again left the load
+ * where it was, and 117 requests were refused, 2 jobs failed. (A cut held at its
+ * shallowest, 0.95, under a knee read at or above the rate, leaves the fleet about where it
+ * was refused, and a limit's throttles go on there from the sends' jitter alone: cut from
+ * 62/s to 59/s under a bucket of 60/s, 3 of 58 dispatches were refused against 5 % before,
+ * the trial found noise and the rate doubled a second, to 110/s. Its trial still holds the
+ * rate, and ends with the cut standing; so does a cut to 0.95 of the load or shallower.) A
+ * share that *rose* under the cut (over {@link CONFIRM_RISE} × the one before) is no
+ * verdict yet: a cut to the knee can land at a drained token
  * bucket's rate too (a knee read high, 0.95 × an admitted rate the bucket's burst raised),
  * where the bucket refuses sends that jitter as often as before and more: cut from 74/s to
  * 59/s under a bucket of 60/s, 3 of the first 16 dispatches were refused against 8 %
@@ -579,14 +587,20 @@ if seen >= event and not settling and not holding and not within_floor and verdi
     -- Pacing: down to the knee.
     local from = rate
     local to = cut * rate
-    -- Held at its shallowest (the knee read at or above it): a trial of it finds no noise.
-    local edge = false
+    local shallowest = tonumber(ARGV[13]) or cut
     if knee ~= nil then
       local deepest = tonumber(ARGV[11]) or cut
-      local shallowest = tonumber(ARGV[13]) or cut
       to = math.min(shallowest * rate, math.max(deepest * rate, knee))
-      edge = to >= shallowest * rate
     end
+    -- The load the cut acts on: the fleet's send rate lately where it fell short of the
+    -- rate (a rate raised past what the fleet sent is no load; see the header).
+    local load = rate
+    local sending = send_rate()
+    if sending > 0 and sending < load then load = sending end
+    local factor = math.min(1, to / load)
+    -- Held at its shallowest (the knee read at or above it, or the load about the cut): a
+    -- trial of it finds no noise.
+    local edge = (knee ~= nil and to >= shallowest * rate) or (load < rate and factor >= shallowest)
     set_rate(num(to))
     -- The share of throttles before the cut.
     local before = nil
@@ -607,7 +621,7 @@ if seen >= event and not settling and not holding and not within_floor and verdi
       trial_from = from
       trial_limit = limit
       trial_before = before
-      trial_factor = to / from
+      trial_factor = factor
       trial_edge = edge
       trial_n = 0
       trial_t = 0

@@ -660,13 +660,14 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
   });
 
   /**
-   * A fleet pacing at 1000/s with a limit of 4, refused 12.5 % of 40 dispatches lately, cut
-   * by a process that tells noise: the cut (to the knee, well under 1000/s) is on trial.
+   * A fleet pacing at 1000/s with a limit of 4 and sending about that (100 dispatches in the
+   * moment its counts cover), 12 % of them refused lately, cut by a process that tells noise:
+   * the cut (to the knee, well under 1000/s) is on trial.
    */
   async function cutOnTrial(host: string) {
     const seed = coordinator();
     await seed.reportCongestion(host, { eventSeen: 0, rate: 1000, limit: 4 });
-    await seed.reserve(host, 1, { sent: 40, admitted: 35, refused: 5 });
+    await seed.reserve(host, 1, { sent: 100, admitted: 88, refused: 12 });
     const verdict = await seed.reportCongestion(host, {
       eventSeen: 1,
       cut: 0.7,

@@ -194,11 +194,12 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     // Random 429s on 12 % of requests cut 4 processes by 5-16 % at every event (the knee,
     // 0.95 of an admitted rate the random refusals lower too), down to about 20/s.
     const host = uniqueHost('trial-noise');
-    // A fleet pacing at 1000/s whose counts (read over the moment they cover) make a knee
-    // well under it: a cut deep enough to tell a limit from noise.
+    // A fleet pacing at 1000/s and sending at it (its counts, read over the moment they
+    // cover, make about 1000/s), with a knee well under it: a cut deep enough to tell a limit
+    // from noise.
     await store.reportCongestion(host, { eventSeen: 0, rate: 1000, limit: 4 });
-    // Of 40 dispatches lately, 5 refused (12.5 %).
-    await store.reserve(host, 1, undefined, { sent: 40, admitted: 35, refused: 5 });
+    // Of 100 dispatches lately, 12 refused (and the report's own: 13 %).
+    await store.reserve(host, 1, undefined, { sent: 100, admitted: 88, refused: 12 });
     const cut = await store.reportCongestion(host, { eventSeen: 1, ...TRIED, limit: 2, refused: 1 });
     expect(cut).toMatchObject({ accepted: true, event: 2, limit: 2, trying: true, noise: 0 });
     expect(cut.rate).toBeLessThan(900);
@@ -308,6 +309,44 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     expect((await raw.hGetAll(store.key(host))).trial_edge).toBeUndefined();
   });
 
+  it('weighs a cut against what the fleet sent, not against a rate it never reached', async () => {
+    // Traced (8 processes started together under a bucket of 60/s): a fleet paced at 68.9/s
+    // sent 65.5/s; its cut to the knee, 63.9/s, was a cut of 0.93 of the rate but of 0.98 of
+    // the load, and left it over the bucket; 3 in about 50 dispatches under it were refused
+    // against 5.7 % before, and the trial, weighing the cut at 0.93, found noise. The rate
+    // doubled a second past what the fleet sent (146/s where it sent 75/s), the next cut, to
+    // 0.49 of that, again left the load about where it was, and 117 requests were refused,
+    // 2 jobs failed.
+    const host = uniqueHost('trial-load');
+    await store.reportCongestion(host, { eventSeen: 0, rate: 1000, limit: 4 });
+    // Sending about 500/s of the 1000/s it may: of 48 dispatches lately, 3 refused (and the
+    // report's own: about 8 %).
+    const lately = { sent: 48, admitted: 45, refused: 3 };
+    await store.reserve(host, 1, undefined, lately);
+    const cut = await store.reportCongestion(host, { eventSeen: 1, ...TRIED, refused: 1 });
+    expect(cut).toMatchObject({ accepted: true, event: 2, trying: true });
+    // 0.49 of the rate, and about what the fleet sent.
+    expect(cut.rate).toBeCloseTo(0.49 * 1000, 3);
+    expect(cut.rate! / cut.sendRate).toBeGreaterThan(0.95);
+    // The share under it stays about the one before: the cut did not lower the load, so it
+    // tells nothing; it stands, and no floor is learnt.
+    const judged = await sentUnder(host, 2, 50, 3);
+    expect(judged).toMatchObject({ trying: false, noise: 0, event: 2 });
+    expect(judged.rate).toBeCloseTo(cut.rate!, 3);
+
+    // The same counts under a fleet that sent at its rate: the cut lowered the load, and
+    // throttles that keep their share under it arrive whatever the load.
+    const sending = uniqueHost('trial-load-sent');
+    await store.reportCongestion(sending, { eventSeen: 0, rate: 500, limit: 4 });
+    await store.reserve(sending, 1, undefined, lately);
+    const real = await store.reportCongestion(sending, { eventSeen: 1, ...TRIED, refused: 1 });
+    expect(real).toMatchObject({ accepted: true, trying: true });
+    expect(real.rate! / real.sendRate).toBeLessThan(0.95);
+    const noisy = await sentUnder(sending, 2, 50, 3);
+    expect(noisy).toMatchObject({ trying: false, rate: 500, event: 2 });
+    expect(noisy.noise).toBeCloseTo(3 / 50, 3);
+  });
+
   it('confirms a share that rose under a cut under a deeper one, where a limit’s refusals stop', async () => {
     // Traced (8 processes' cold jobs under a bucket of 60/s): a cut from 74/s to the knee,
     // 59/s, landed at the bucket's rate with the bucket drained, and 3 of its first 16
@@ -356,11 +395,11 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     // the bucket; the events that followed came at shares of 31-36 %, each cut landed over
     // the bucket, whose refusals kept about the floor's share, and 154 requests were refused.
     const host = uniqueHost('floor-beyond');
-    const lately = { sent: 40, admitted: 35, refused: 5 };
+    const lately = { sent: 100, admitted: 88, refused: 12 };
     await cutOnTrial(host, lately);
     expect((await sentUnder(host, 2, 24, 3)).noise).toBeCloseTo(3 / 24, 3);
-    // 8 more refused: over FLOOR_REFUTED times the floor among the fleet's dispatches lately.
-    const beyond = await store.reportCongestion(host, { eventSeen: 2, ...TRIED, refused: 8 });
+    // 14 more refused: over FLOOR_REFUTED times the floor among the fleet's dispatches lately.
+    const beyond = await store.reportCongestion(host, { eventSeen: 2, ...TRIED, refused: 14 });
     expect(beyond).toMatchObject({ accepted: true, event: 3, trying: true, noise: 3 / 24 });
     const hash = await raw.hGetAll(store.key(host));
     expect(Number(hash.thr) / Number(hash.sent)).toBeGreaterThanOrEqual(FLOOR_REFUTED * (3 / 24));
@@ -376,7 +415,7 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     const kept = uniqueHost('floor-beyond-kept');
     await cutOnTrial(kept, lately);
     await sentUnder(kept, 2, 24, 3);
-    expect(await store.reportCongestion(kept, { eventSeen: 2, ...TRIED, refused: 8 })).toMatchObject({
+    expect(await store.reportCongestion(kept, { eventSeen: 2, ...TRIED, refused: 14 })).toMatchObject({
       trying: true,
     });
     const after = await sentUnder(kept, 3, 32, 4);
@@ -387,7 +426,7 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
   it('forgets a noise floor a later trial refutes', async () => {
     // A floor of 12.5 % learnt from a trial (the share kept under the cut).
     const host = uniqueHost('trial-refuted');
-    const lately = { sent: 40, admitted: 35, refused: 5 };
+    const lately = { sent: 100, admitted: 88, refused: 12 };
     await cutOnTrial(host, lately);
     const judged = await sentUnder(host, 2, 24, 3);
     expect(judged.noise).toBeCloseTo(3 / 24, 3);
