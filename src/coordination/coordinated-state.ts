@@ -323,6 +323,7 @@ export class CoordinatedState implements LimiterState {
     const paced = this.#shared && this.#fleet?.rate !== undefined;
     this.#local.tryCuts = !paced;
     this.#local.pauseUnanswered = !paced;
+    this.#local.tolerateSlowStartThrottle = !this.#shared;
     const restores = this.#local.snapshot().restores;
     const verdict = this.#local.onThrottle(now, d, info);
     if (!this.#shared) return verdict;

@@ -265,7 +265,12 @@ export class AimdState implements LimiterState {
       }
     }
     const slowStart = this.inSlowStart();
-    if (slowStart && d.inFlight >= 2 && ++this.slowStartThrottles < SLOW_START_THROTTLES) {
+    if (
+      slowStart &&
+      this.tolerateSlowStartThrottle &&
+      d.inFlight >= 2 &&
+      ++this.slowStartThrottles < SLOW_START_THROTTLES
+    ) {
       // One throttle of a window of several does not end slow start: a window that
       // overshoots a limit draws several at once, while one random throttle would
       // otherwise stop the ramp early. A throttle of a request sent alone does (one at a
@@ -404,6 +409,12 @@ export class AimdState implements LimiterState {
    * took 0.6-0.9 s, one or several per run of 48 such jobs).
    */
   pauseUnanswered = true;
+
+  /**
+   * Whether one throttle of a window of several leaves slow start going (below). A
+   * coordinated state turns it off: its fleet's first event is what paces every process.
+   */
+  tolerateSlowStartThrottle = true;
 
   /** Whether this state tells throttles that arrive whatever the load from congestion (option `noise`). */
   get tellsNoise(): boolean {

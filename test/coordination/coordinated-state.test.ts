@@ -283,6 +283,39 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     expect(fleet.limit).toBe(2);
   });
 
+  it('reports the first throttle of its slow start’s window: the fleet’s first event opens at once', async () => {
+    // Alone, one throttle of a window of several does not end slow start (one random
+    // throttle would stop the ramp). In a fleet it delayed the first event to a process's
+    // second throttle while 8 processes started together kept sending at their own ramps:
+    // a median of 10 refusals in the first second of 8 together (see docs/coordination.md).
+    const host = uniqueHost('slow-start-first');
+    const real = coordinator();
+    let joined = false;
+    const watching = through(real, {
+      join: async (h) => {
+        const fleet = await real.join(h);
+        joined = true;
+        return fleet;
+      },
+    });
+    const { shared } = state(host, watching);
+    expect(await eventually(() => joined, 2000)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    // A window of two in flight, in slow start (a round trip known, nothing learned); the
+    // second is refused.
+    const now = clock.now();
+    shared.admit(16, 0);
+    shared.dispatch(now, 16, 1);
+    const second = shared.dispatch(now, 16, 2);
+    expect(shared.onThrottle(now + 20, second)).toBe('congestion');
+    expect(await eventually(async () => (await real.join(host))?.event === 1, 2000)).toBe(true);
+    // (Control) the same throttle without coordination leaves slow start going.
+    const alone = new AimdState({ initialRttMs: 50, noise: false });
+    alone.admit(16, 0);
+    alone.dispatch(now, 16, 1);
+    expect(alone.onThrottle(now + 20, alone.dispatch(now, 16, 2))).toBe('counted');
+  });
+
   it('paces by its own controller while the fleet does not pace yet', async () => {
     const host = uniqueHost('own-pace');
     const { shared, local, sent, now } = await atTheFloor(host);
