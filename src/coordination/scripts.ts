@@ -598,9 +598,10 @@ if seen >= event and not settling and not holding and not within_floor and verdi
     local sending = send_rate()
     if sending > 0 and sending < load then load = sending end
     local factor = math.min(1, to / load)
-    -- Held at its shallowest (the knee read at or above it, or the load about the cut): a
-    -- trial of it finds no noise.
-    local edge = (knee ~= nil and to >= shallowest * rate) or (load < rate and factor >= shallowest)
+    -- Held at its shallowest of the load (the knee read at or above the rate, or the load
+    -- about the cut; a plain cut of a fleet sending at its rate is not): a trial of it finds
+    -- no noise.
+    local edge = factor >= shallowest and (knee ~= nil or load < rate)
     set_rate(num(to))
     -- The share of throttles before the cut.
     local before = nil

@@ -44,6 +44,19 @@ function through(
   };
 }
 
+/** A `join` passing to `real` that notes when the fleet's state has been answered. */
+function notingJoin(real: Coordinator): { join: Coordinator['join']; joined: () => boolean } {
+  let answered = false;
+  return {
+    join: async (h) => {
+      const fleet = await real.join(h);
+      answered = true;
+      return fleet;
+    },
+    joined: () => answered,
+  };
+}
+
 /** Real time: the coordinator converts Redis time to it. */
 const clock: Clock = { now: () => performance.now(), sleep: systemClock.sleep };
 
@@ -290,16 +303,9 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     // a median of 10 refusals in the first second of 8 together (see docs/coordination.md).
     const host = uniqueHost('slow-start-first');
     const real = coordinator();
-    let joined = false;
-    const watching = through(real, {
-      join: async (h) => {
-        const fleet = await real.join(h);
-        joined = true;
-        return fleet;
-      },
-    });
-    const { shared } = state(host, watching);
-    expect(await eventually(() => joined, 2000)).toBe(true);
+    const noted = notingJoin(real);
+    const { shared } = state(host, through(real, { join: noted.join }));
+    expect(await eventually(noted.joined, 2000)).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 5));
     // A window of two in flight, in slow start (a round trip known, nothing learned); the
     // second is refused.
@@ -336,13 +342,9 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     const host = uniqueHost('unpaced-slot');
     const real = coordinator();
     const asked: number[] = [];
-    let joined = false;
+    const noted = notingJoin(real);
     const counting = through(real, {
-      join: async (h) => {
-        const fleet = await real.join(h);
-        joined = true;
-        return fleet;
-      },
+      join: noted.join,
       reserve: (h, count, sent) => {
         asked.push(count);
         return real.reserve(h, count, sent);
@@ -350,7 +352,7 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     });
     const { shared } = state(host, counting);
     // Until the fleet's state is known the process decides alone.
-    expect(await eventually(() => joined, 2000)).toBe(true);
+    expect(await eventually(noted.joined, 2000)).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 5));
     const ready = (): boolean => {
       const now = clock.now();
