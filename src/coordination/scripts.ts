@@ -55,8 +55,9 @@
  * 16 dispatches or more the share after the cut is compared with the share before it (`thr`
  * ÷ `sent` when the cut was made): if it fell by less than 30 % of what a load-dependent
  * limit predicts (and did not rise far above it), and the cut went under its shallowest,
- * the throttles arrive whatever the load: the rate and limit before the cut come back and
- * the share becomes the fleet's noise floor (`noise`). The cut is weighed against the load
+ * the throttles may arrive whatever the load, and a second stage (below) tells: if they
+ * do, the rate and limit before the cut come back and the share becomes the fleet's noise
+ * floor (`noise`). The cut is weighed against the load
  * it acted on: the fleet's send rate when it was made, where that fell short of the rate (a
  * rate raised past what the fleet sent is no load). Weighed against the rate, a cut from
  * 68.9/s to 63.9/s where the fleet sent 65.5/s (0.93 of the rate, 0.98 of the load) left 8
@@ -69,18 +70,20 @@
  * 62/s to 59/s under a bucket of 60/s, 3 of 58 dispatches were refused against 5 % before,
  * the trial found noise and the rate doubled a second, to 110/s. Its trial still holds the
  * rate, and ends with the cut standing; so does a cut to 0.95 of the load or shallower.) A
- * share that *rose* under the cut (over {@link CONFIRM_RISE} × the one before) is no
- * verdict yet: a cut to the knee can land at a drained token
+ * share kept under the cut is no verdict yet: a cut to the knee can land at a drained token
  * bucket's rate too (a knee read high, 0.95 × an admitted rate the bucket's burst raised),
  * where the bucket refuses sends that jitter as often as before and more: cut from 74/s to
  * 59/s under a bucket of 60/s, 3 of the first 16 dispatches were refused against 8 %
  * before, the trial found noise with a floor of 15 %, the rate doubled to 148/s, and 148
- * requests were refused (2 runs in 25). Such a trial goes on at a second stage,
- * {@link CONFIRM_CUT} deeper under an event of its own (`trial_first_n`, `trial_first_t`:
- * the first stage's counts), where a limit's refusals stop and random ones do not: the
- * share there decides as above (noise from half the share before, not 0.7: the cut is
- * deep), the floor is the share over both stages, and the second stage's quiet is weighed
- * against the higher of the shares before and at the first, at a 1 % chance. Far fewer
+ * requests were refused (2 runs in 25); cut to 59-60/s, 2-3 of 30-36 were refused against
+ * 5.7-11.7 % before, and three runs in 20 learnt a floor and refused 62-107 (a run refuses
+ * about 20). Such a trial goes on at a second stage, {@link CONFIRM_CUT} deeper under an
+ * event of its own (`trial_first_n`, `trial_first_t`: the first stage's counts), where a
+ * limit's refusals stop and random ones do not: a sequential test (Wald's) weighs its counts
+ * as they come between the mean of the shares before the cut and at the first stage (random
+ * throttles keep it) and {@link SECOND_STAGE_QUIET} (a limit's) until one is
+ * {@link SECOND_STAGE_ODDS} as likely as the other (with 3 throttles at least for noise), or
+ * 128 dispatches let the cut stand; the floor is the share over both stages. Far fewer
  * throttles than the share before draws (or 32 dispatches without a throttle, 128 with
  * some) end the trial: the cut stands, and a noise floor known goes when the share under
  * the cut lay far under it (its throttles did not arrive whatever the load); the knee of
@@ -111,12 +114,23 @@ export const KNEE_REFINE_MS = 500;
 export const CONFIRM_CUT = 0.8;
 
 /**
- * A trial's first stage whose share of throttles under the cut is over this many times the
- * share before goes on at a second stage (see the header). The traced cuts that landed at a
- * drained bucket's rate showed 2.4-3.5 times the share before; random throttles of 12 %
- * showed 0.8-1.5 (checked at 1.5, their 4 processes took 11-24 % longer, median and mean).
+ * The share of throttles a limit still draws under a trial's second stage (see the header):
+ * the hypothesis its sequential test weighs random throttles against. The second stages
+ * traced under a token bucket of 60/s drew none in 17, 27 and 29 dispatches, 1 in 42, and
+ * (every kept share going on to one) none in 44-108 in 40 sampled runs of 8 cold processes.
+ * Simulated over these scripts (`bench/coordination/trial-sim.ts`, 1000 trials a line): a
+ * limit refusing 8 % at the cut's rate and 0-2 % under the deeper one was taken for noise
+ * in 0-2.9 % of its trials (56-58 % when only a share that rose went on to a second stage);
+ * random throttles of 12 % were found in 70.5 % (71.8 %), of 6 % in 44 % (55 %), a trial of
+ * 12 % taking 49 dispatches on average where it took 29.
  */
-export const CONFIRM_RISE = 2;
+export const SECOND_STAGE_QUIET = 0.01;
+
+/**
+ * The likelihood ratio (the hypothesis rejected ÷ the one adopted) at which a trial's second
+ * stage decides (see {@link SECOND_STAGE_QUIET}).
+ */
+export const SECOND_STAGE_ODDS = 0.01;
 
 /**
  * An event opened while a noise floor is known, whose share of throttles before it is this
@@ -164,7 +178,8 @@ local MIN_TRIAL_SHARE = 0.05
 -- A trial's first stage that finds the share rose under the cut (over CONFIRM_RISE × the
 -- share before) goes on at a second, CONFIRM_CUT deeper (see the header).
 local CONFIRM_CUT = ${CONFIRM_CUT}
-local CONFIRM_RISE = ${CONFIRM_RISE}
+local SECOND_STAGE_QUIET = ${SECOND_STAGE_QUIET}
+local SECOND_STAGE_ODDS = ${SECOND_STAGE_ODDS}
 local FLOOR_REFUTED = ${FLOOR_REFUTED}
 if redis.replicate_commands then pcall(redis.replicate_commands) end
 local key = KEYS[1]
@@ -344,44 +359,62 @@ local function stand()
   end_trial()
   return 'congestion'
 end
+-- The share of throttles is found to arrive whatever the load: the rate and limit before the
+-- cut come back, and the share over both stages becomes the noise floor.
+local function found_noise()
+  if trial_from ~= nil and (rate == nil or trial_from > rate) then
+    rate = trial_from
+    redis.call('HSET', key, 'rate', num(rate))
+  end
+  if trial_limit ~= nil and (limit == nil or trial_limit > limit) then
+    limit = trial_limit
+    redis.call('HSET', key, 'limit', int(limit))
+  end
+  noise = (trial_first_t + trial_t) / ((trial_first_n or 0) + trial_n)
+  redis.call('HSET', key, 'noise', num(noise))
+  -- The admitted rate the throttles lowered was no limit's: no knee.
+  set_knee(nil)
+  end_trial()
+  return 'noise'
+end
+-- The trial's second stage (see the header): a sequential test between the share the
+-- throttles kept before the cut and at the first stage (their mean), as random throttles
+-- keep it, and SECOND_STAGE_QUIET, what a limit still refuses under the deeper cut. Each
+-- throttle weighs log(share / quiet) for noise, each dispatch answered log((1 - share) /
+-- (1 - quiet)) against it; at SECOND_STAGE_ODDS either way (and 3 throttles for noise) it
+-- decides, and the cut stands after 128 dispatches undecided.
+local function judge_second()
+  local share = (trial_before + trial_first_t / trial_first_n) / 2
+  if share <= SECOND_STAGE_QUIET then return stand() end
+  local weight = trial_t * math.log(share / SECOND_STAGE_QUIET)
+    + (trial_n - trial_t) * math.log((1 - share) / (1 - SECOND_STAGE_QUIET))
+  local bound = math.log(1 / SECOND_STAGE_ODDS)
+  if trial_t >= 3 and weight >= bound then return found_noise() end
+  if weight <= -bound or trial_n >= 128 then return stand() end
+  return nil
+end
 -- The trial of the last cut (see the header), judged on the counts so far: answers
 -- 'noise' (the cut is undone and the share becomes the noise floor), 'confirm' (the
--- share rose under the cut at the first stage: the second starts), 'congestion' (the cut
+-- share kept under the cut at the first stage: the second starts), 'congestion' (the cut
 -- stands) or nil (not decided yet, or no trial).
 local function judge()
   if trial == nil then return nil end
+  if trial_first_n ~= nil then return judge_second() end
   if trial_t >= 3 and trial_n >= 16 then
     local after = trial_t / trial_n
     -- What a load-dependent limit would show after the cut (a limit of R at load r
     -- refuses 1 - R / r); a cut that could not get under one proves nothing.
     local if_limit = math.max(0, 1 - (1 - trial_before) / trial_factor)
     local most = trial_before + 3 * math.sqrt(trial_n * trial_before * (1 - trial_before)) / trial_n
-    local low = 0.7
-    if trial_first_n ~= nil then low = 0.5 end
     -- A cut held at its shallowest proves nothing (see the header): it stands.
     if not trial_edge and if_limit <= trial_before / 2
-      and after >= if_limit + low * (trial_before - if_limit) and after <= most then
-      -- A share that rose under the cut, found at the first stage, is confirmed under a
-      -- deeper cut first (see the header).
-      if trial_first_n == nil and rate ~= nil and after > CONFIRM_RISE * trial_before then
+      and after >= if_limit + 0.7 * (trial_before - if_limit) and after <= most then
+      -- A share kept under the cut is confirmed under a deeper one (see the header).
+      if rate ~= nil then
         confirm_trial()
         return 'confirm'
       end
-      if trial_from ~= nil and (rate == nil or trial_from > rate) then
-        rate = trial_from
-        redis.call('HSET', key, 'rate', num(rate))
-      end
-      if trial_limit ~= nil and (limit == nil or trial_limit > limit) then
-        limit = trial_limit
-        redis.call('HSET', key, 'limit', int(limit))
-      end
-      -- The share over both stages.
-      noise = (trial_first_t + trial_t) / ((trial_first_n or 0) + trial_n)
-      redis.call('HSET', key, 'noise', num(noise))
-      -- The admitted rate the throttles lowered was no limit's: no knee.
-      set_knee(nil)
-      end_trial()
-      return 'noise'
+      return found_noise()
     end
     return stand()
   end
@@ -390,17 +423,11 @@ local function judge()
   -- a second and more at its knee after each event), 128 with some.
   local odds = 0.01
   local cap = 128
-  local share = trial_before
   if trial_t == 0 then
     odds = 0.05
     cap = 32
   end
-  -- A second stage takes more quiet to end: its first found the throttles kept their share.
-  if trial_first_n ~= nil then
-    odds = 0.01
-    share = math.max(share, trial_first_t / trial_first_n)
-  end
-  if (trial_n >= 8 and poisson_at_most(trial_t, trial_n * share) < odds) or trial_n >= cap then
+  if (trial_n >= 8 and poisson_at_most(trial_t, trial_n * trial_before) < odds) or trial_n >= cap then
     return stand()
   end
   return nil

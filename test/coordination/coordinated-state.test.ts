@@ -672,7 +672,8 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     expect(cut).toBeLessThan(95);
     expect(await eventually(() => shared.snapshot().pacingRate === cut, 2000)).toBe(true);
     // Under the cut the share stays one in eight: its counts travel with its reports, and
-    // the fleet's trial finds noise. (The process's own trial is off while the fleet paces.)
+    // the fleet's trial finds noise (at its second stage, a deeper cut under event 3, where
+    // the share stays too). (The process's own trial is off while the fleet paces.)
     for (let i = 0; i < 48; i++) {
       t += 5;
       shared.sendAt(t);
@@ -683,7 +684,7 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     }
     expect(await eventually(async () => ((await seed.join(host))?.rate ?? 0) >= 100, 2000)).toBe(true);
     const fleet = (await seed.join(host))!;
-    expect(fleet).toMatchObject({ event: 2, trying: false });
+    expect(fleet).toMatchObject({ event: 3, trying: false });
     expect(fleet.noise).toBeGreaterThan(0.05);
     expect(shared.snapshot().restores).toBe(0);
     expect(
@@ -716,14 +717,21 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     expect(verdict!.state.rate).toBeLessThan(900);
     return { seed, rate: verdict!.state.rate! };
   }
-  /** The fleet's trial of event 2 finds noise: its 24 dispatches refused at 12.5 %. */
+  /**
+   * The fleet's trial of event 2 finds noise: 24 dispatches refused at 12.5 % under its cut,
+   * then 24 more under its second stage's deeper cut (event 3).
+   */
   async function findNoise(seed: Coordinator, host: string): Promise<void> {
-    const state = await seed.reserve(host, 1, {
-      sent: 24,
-      refused: 3,
-      trial: { event: 2, sent: 24, refused: 3 },
-    });
-    expect(state?.state).toMatchObject({ trying: false, rate: 1000 });
+    for (const event of [2, 3]) {
+      const state = await seed.reserve(host, 1, {
+        sent: 24,
+        refused: 3,
+        trial: { event, sent: 24, refused: 3 },
+      });
+      expect(state?.state).toMatchObject(
+        event === 2 ? { trying: true, event: 3 } : { trying: false, rate: 1000 },
+      );
+    }
   }
 
   it('holds the fleet’s rate while its cut is on trial; once noise is found it doubles a second', async () => {
@@ -771,7 +779,7 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     // The rule before: the process knew no floor, and one throttle was a congestion event.
     expect(shared.onThrottle(t + 2, shared.dispatch(t + 1, 16, 0))).toBe('noise');
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect((await seed.join(host))?.event).toBe(2);
+    expect((await seed.join(host))?.event).toBe(3);
   });
 
   it('counts the fleet’s rate in use while its own sends wait for their slots', async () => {
