@@ -349,7 +349,9 @@ export class CoordinatedState implements LimiterState {
         // the reporter adopt the fleet's uncut limit instead (4 processes staggered lost a
         // batch in 2 of 10 runs, its 4 attempts refused during the first seconds).
         settleMs: fleet.rate === undefined ? undefined : RESERVE_WINDOW_MS + 2 * rtt,
-        limit: local.limit,
+        // (0 before the controller's first admit(): no limit learnt, none to share; the
+        // store rejects a limit under 1, and the whole report with it.)
+        limit: local.limit >= 1 ? local.limit : undefined,
         retryAfterMs,
         ...this.#slots.takeCounts(),
         returned,

@@ -322,6 +322,21 @@ describeWithRedis('CoordinatedState on redis-server', (server) => {
     expect(alone.onThrottle(now + 20, alone.dispatch(now, 16, 2))).toBe('counted');
   });
 
+  it('reports a throttle that comes before its controller admitted anything, without a limit', async () => {
+    // A controller's limit is 0 until its first admit(); sent as the report's limit, the
+    // store rejected the whole report (a limit under 1) and the event was lost unseen.
+    const host = uniqueHost('no-limit-yet');
+    const real = coordinator();
+    const noted = notingJoin(real);
+    // (No round trip known either: the throttle cuts nothing and the limit stays 0.)
+    const { shared } = state(host, through(real, { join: noted.join }), new AimdState({ noise: false }));
+    expect(await eventually(noted.joined, 2000)).toBe(true);
+    expect(shared.snapshot().limit).toBe(0);
+    const now = clock.now();
+    expect(shared.onThrottle(now + 20, shared.dispatch(now, 16, 1))).toBe('congestion');
+    expect(await eventually(async () => (await real.join(host))?.event === 1, 2000)).toBe(true);
+  });
+
   it('paces by its own controller while the fleet does not pace yet', async () => {
     const host = uniqueHost('own-pace');
     const { shared, local, sent, now } = await atTheFloor(host);
