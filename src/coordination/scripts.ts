@@ -175,8 +175,9 @@ local RESERVE_WINDOW_MS = ${RESERVE_WINDOW_MS}
 local KNEE_REFINE_MS = ${KNEE_REFINE_MS}
 -- The least share of throttles before a cut that puts it on trial (see the header).
 local MIN_TRIAL_SHARE = 0.05
--- A trial's first stage that finds the share rose under the cut (over CONFIRM_RISE × the
--- share before) goes on at a second, CONFIRM_CUT deeper (see the header).
+-- A trial's first stage that finds the share kept under the cut goes on at a second,
+-- CONFIRM_CUT deeper, decided by a sequential test between the share kept and
+-- SECOND_STAGE_QUIET at SECOND_STAGE_ODDS (see the header).
 local CONFIRM_CUT = ${CONFIRM_CUT}
 local SECOND_STAGE_QUIET = ${SECOND_STAGE_QUIET}
 local SECOND_STAGE_ODDS = ${SECOND_STAGE_ODDS}
@@ -325,9 +326,10 @@ local function open_event(id, schedule_end)
   event_at = now
   redis.call('HSET', key, 'event', int(event), 'event_at', num(now), 'clean_at', num(clean_at))
 end
--- The trial's first stage found the share rose (see the header): its counts are kept, and
--- the fleet goes CONFIRM_CUT deeper under an event of its own (the slots granted at the
--- first stage's rate are not the second's), where the trial starts counting again.
+-- The trial's first stage found the share kept under the cut (see the header): its counts
+-- are kept, and the fleet goes CONFIRM_CUT deeper under an event of its own (the slots
+-- granted at the first stage's rate are not the second's), where the trial starts counting
+-- again.
 local function confirm_trial()
   trial_first_n = trial_n
   trial_first_t = trial_t
