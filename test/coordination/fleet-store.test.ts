@@ -8,7 +8,7 @@ import { RESERVE_WINDOW_MS } from '../../src/coordination/coordinator.js';
 import { FleetStore, type StoredReservation } from '../../src/coordination/fleet-store.js';
 import type { NodeRedisConnection } from '../../src/coordination/node-redis.js';
 import type { ScriptClient } from '../../src/coordination/script-client.js';
-import { CONFIRM_CUT, FLOOR_REFUTED } from '../../src/coordination/scripts.js';
+import { CONFIRM_CUT, FLOOR_REFUTED, RATE_FOLLOWS_KNEE_MS } from '../../src/coordination/scripts.js';
 import { connection, describeWithRedis, eventually, inspector, uniqueHost } from './redis-fixture.js';
 
 const PREFIX = 'test-fleet:';
@@ -102,8 +102,11 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     expect(v.accepted).toBe(true);
     expect(v.rate).toBeCloseTo(0.95 * v.admittedRate, 0);
     expect(v.admittedRate).toBeGreaterThan(0.9 * counted.admittedRate);
-    // Never deeper than `deepest`, never shallower than `shallowest`.
-    await store.reserve(host, 1, undefined, { sent: 1, admitted: 1000 });
+    // Never deeper than `deepest`, never shallower than `shallowest` (a knee refined in the
+    // event's first moments raises the rate, up to the shallowest cut of the rate before).
+    const refined = await store.reserve(host, 1, undefined, { sent: 1, admitted: 1000 });
+    expect(refined.knee).toBeGreaterThan(100);
+    expect(refined.rate).toBeCloseTo(0.95 * 100, 3);
     const shallow = await store.reportCongestion(host, {
       eventSeen: 2,
       cut: 0.7,
@@ -111,7 +114,7 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
       deepest: 0.49,
       shallowest: 0.95,
     });
-    expect(shallow.rate).toBeCloseTo(0.95 * v.rate!, 3);
+    expect(shallow.rate).toBeCloseTo(0.95 * refined.rate!, 3);
     // No successes counted: the plain cut.
     const bare = uniqueHost('knee-bare');
     await store.reportCongestion(bare, { eventSeen: 0, rate: 100 });
@@ -143,6 +146,8 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     const raised = await store.reserve(host, 1, undefined, { sent: 1, admitted: 20 });
     expect(raised.knee).toBeCloseTo(0.95 * raised.admittedRate, 2);
     expect(raised.knee).toBeGreaterThan(v.knee!);
+    // The rate the cut set from the knee rises with it (the cut's shallowest here is its 0.7).
+    expect(raised.rate).toBeCloseTo(Math.min(70, raised.knee!), 2);
     // A process that joins reads it.
     expect((await store.join(host)).knee).toBe(raised.knee);
     // Past the first half second, what is admitted is what the fleet's rate lets through.
@@ -150,6 +155,66 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     const later = await store.reserve(host, 1, undefined, { sent: 1, admitted: 200 });
     expect(0.95 * later.admittedRate).toBeGreaterThan(raised.knee!);
     expect(later.knee).toBe(raised.knee);
+    expect(later.rate).toBe(raised.rate);
+  });
+
+  it('raises a cut to the knee early in a spell with the knee’s refinement; its trial weighs the cut as made', async () => {
+    // Traced (8 processes started together under a bucket of 60/s): their second event, 0.8 s
+    // in, cut the fleet to knees of 36-49/s read from successes counted late, refined to
+    // 51-58/s within 200 ms; the rate stayed at the cut, held by its trial and then by
+    // recovery steps a reservation late, until a second later: 20-25 requests fewer than
+    // the bucket admitted, 3-4 % of the run.
+    const host = uniqueHost('knee-refined-trial');
+    // Sending under the rate (60 in the moment its counts cover), 11 refused.
+    const cut = await cutOnTrial(host, { sent: 60, admitted: 50, refused: 10 });
+    expect(cut).toMatchObject({ accepted: true, event: 2, trying: true });
+    expect(cut.rate).toBeCloseTo(cut.knee!, 2);
+    const factor = (await raw.hGetAll(store.key(host))).trial_factor;
+    expect(Number(factor)).toBeCloseTo(cut.rate! / cut.sendRate, 2);
+    // Successes counted late raise the knee, and the rate with it; the trial goes on.
+    const refined = await store.reserve(host, 1, undefined, { admitted: 10 });
+    expect(refined.knee).toBeGreaterThan(cut.knee!);
+    expect(refined).toMatchObject({ event: 2, trying: true });
+    expect(refined.rate).toBeCloseTo(refined.knee!, 2);
+    // Never past the shallowest cut of the rate before; the trial still weighs the cut as
+    // it was made (weighed at the shallowest, it would prove nothing).
+    const high = await store.reserve(host, 1, undefined, { admitted: 400 });
+    expect(high).toMatchObject({ event: 2, trying: true });
+    expect(high.rate).toBeCloseTo(0.95 * 1000, 3);
+    const after = await raw.hGetAll(store.key(host));
+    expect(after.trial_factor).toBe(factor);
+    expect(after.trial_edge).toBeUndefined();
+
+    // A second stage's deeper cut does not rise: it is the trial's own.
+    const second = uniqueHost('knee-refined-second');
+    const first = await cutOnTrial(second, { sent: 100, admitted: 88, refused: 12 });
+    const deeper = await sentUnder(second, 2, 24, 3);
+    expect(deeper).toMatchObject({ event: 3, trying: true });
+    expect(deeper.rate).toBeCloseTo(CONFIRM_CUT * first.rate!, 2);
+    const counted = await store.reserve(second, 1, undefined, { admitted: 400 });
+    expect(counted.knee).toBeGreaterThan(first.knee!);
+    expect(counted.rate).toBe(deeper.rate);
+    // Nor does a cut made later in a spell: the knee read then is as good as its refinements.
+    const late = uniqueHost('knee-refined-late');
+    await store.reportCongestion(late, { eventSeen: 0, rate: 1000, limit: 4 });
+    const spell = Date.now();
+    while (Date.now() - spell < RATE_FOLLOWS_KNEE_MS + 100) {
+      await store.reserve(late, 1, undefined, { sent: 40, admitted: 36, refused: 4 });
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const lateCut = await store.reportCongestion(late, { eventSeen: 1, ...TRIED, refused: 1 });
+    expect(lateCut).toMatchObject({ accepted: true, event: 2 });
+    const lateKnee = await store.reserve(late, 1, undefined, { admitted: 2000 });
+    expect(lateKnee.knee).toBeGreaterThan(lateCut.rate!);
+    expect(lateKnee.rate).toBe(lateCut.rate);
+    // Nor does a first rate, cut from the send rate of a fleet that did not pace.
+    const unpaced = uniqueHost('knee-refined-unpaced');
+    await store.reserve(unpaced, 1, undefined, { sent: 20, admitted: 12 });
+    const start = await store.reportCongestion(unpaced, { eventSeen: 0, ...TRIED, refused: 1 });
+    expect(start.rate).toBeCloseTo(0.7 * start.sendRate, 0);
+    const lateOnes = await store.reserve(unpaced, 1, undefined, { admitted: 100 });
+    expect(lateOnes.knee).toBeGreaterThan(start.rate!);
+    expect(lateOnes.rate).toBe(start.rate);
   });
 
   it('opens no second event while the last one settles, and the next one after', async () => {
@@ -185,7 +250,11 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     return store.reportCongestion(host, { eventSeen: 1, ...TRIED, limit: 2, refused: 1 });
   }
 
-  /** Dispatches sent on slots granted under `event`, and the throttles among them, reported. */
+  /**
+   * Dispatches sent on slots granted under `event`, and the throttles among them, reported
+   * (with `admitted` successes: in an event's first half second they refine its knee, and a
+   * rate cut to the knee early in a spell rises with it).
+   */
   function sentUnder(host: string, event: number, sent: number, refused: number, admitted?: number) {
     return store.reserve(host, 1, undefined, { sent, admitted, refused, trial: { event, sent, refused } });
   }
@@ -232,7 +301,6 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     // cut CONFIRM_CUT deeper under an event of its own.
     const kept = await store.reserve(host, 1, undefined, {
       sent: 14,
-      admitted: 12,
       refused: 2,
       trial: { event: 2, sent: 14, refused: 2 },
     });
@@ -378,7 +446,7 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     expect(cut).toMatchObject({ accepted: true, event: 2, trying: true });
     // 3 of 16 under the cut: the share rose. No verdict yet: a cut CONFIRM_CUT deeper, under
     // an event of its own, the slots granted from now on at its rate.
-    const rose = await sentUnder(host, 2, 16, 3, 13);
+    const rose = await sentUnder(host, 2, 16, 3);
     expect(rose).toMatchObject({ event: 3, trying: true, noise: 0, limit: 2 });
     expect(rose.rate).toBeCloseTo(CONFIRM_CUT * cut.rate!, 2);
     expect(rose.interval).toBeCloseTo(1000 / rose.rate!, 2);
@@ -423,7 +491,7 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     const cut = await cutOnTrial(host, { sent: 70, admitted: 66, refused: 3 });
     expect(cut).toMatchObject({ accepted: true, event: 2, trying: true });
     // 3 in 33 under the cut, 1.6 times the share before: the second stage, not noise.
-    const kept = await sentUnder(host, 2, 33, 3, 30);
+    const kept = await sentUnder(host, 2, 33, 3);
     expect(kept).toMatchObject({ event: 3, trying: true, noise: 0, limit: 2 });
     expect(kept.rate).toBeCloseTo(CONFIRM_CUT * cut.rate!, 2);
     // Where the refusals stop, the cut stands (the share weighed against, about 7.4 %, takes
