@@ -210,7 +210,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local f = redis.call('HMGET', key, 'rate', 'tat', 'limit', 'event', 'pause', 'sent', 'sent_at', 'sent_since', 'ok',
   'event_at', 'thr', 'trial', 'trial_from', 'trial_before', 'trial_factor', 'trial_n', 'trial_t', 'noise',
-  'trial_limit', 'clean_at', 'knee', 'knee_f', 'trial_edge', 'trial_first_n', 'trial_first_t')
+  'trial_limit', 'clean_at', 'knee', 'knee_f', 'trial_edge', 'trial_first_n', 'trial_first_t', 'cut_hi')
 local rate = tonumber(f[1])
 local tat = tonumber(f[2]) or 0
 local limit = tonumber(f[3])
@@ -239,6 +239,7 @@ local knee_f = tonumber(f[22])
 local trial_edge = f[23] == '1'
 local trial_first_n = tonumber(f[24])
 local trial_first_t = tonumber(f[25]) or 0
+local cut_hi = tonumber(f[26])
 -- Where the schedule granted before this call ends, before any slots it hands back (they
 -- lay among the others'): where an event it opens starts anew.
 local tat_start = tat
@@ -302,9 +303,8 @@ local function refine_knee()
   if knee == nil or k > knee then
     knee = k
     redis.call('HSET', key, 'knee', num(knee))
-    local hi = tonumber(redis.call('HGET', key, 'cut_hi'))
-    if hi ~= nil and rate ~= nil and rate < hi and knee > rate then
-      rate = math.min(hi, knee)
+    if cut_hi ~= nil and rate ~= nil and rate < cut_hi and knee > rate then
+      rate = math.min(cut_hi, knee)
       redis.call('HSET', key, 'rate', num(rate))
     end
   end
@@ -356,6 +356,7 @@ local function open_event(id, schedule_end)
   redis.call('HSET', key, 'event', int(event), 'event_at', num(now), 'clean_at', num(clean_at))
   -- Only a cut to the knee rises with it (see refine_knee): the report that opened this
   -- event says whether it made one.
+  cut_hi = nil
   redis.call('HDEL', key, 'cut_hi')
 end
 -- The trial's first stage found the share kept under the cut (see the header): its counts
@@ -655,7 +656,8 @@ if seen >= event and not settling and not holding and not within_floor and verdi
       -- Early in a spell the knee read is low by the successes counted late: the rate rises
       -- with its refinement (see RATE_FOLLOWS_KNEE_MS).
       if now - sent_since < RATE_FOLLOWS_KNEE_MS then
-        redis.call('HSET', key, 'cut_hi', num(shallowest * rate))
+        cut_hi = shallowest * rate
+        redis.call('HSET', key, 'cut_hi', num(cut_hi))
       end
     end
     -- The load the cut acts on: the fleet's send rate lately where it fell short of the
