@@ -7,7 +7,7 @@
  * client the caller already holds.
  */
 import { ValidationError } from '../errors.js';
-import { type Logger, resolveLogger } from '../log.js';
+import { ADAPTIVE_LOGGER, type Logger, resolveLogger } from '../log.js';
 import { type Clock, systemClock } from '../resilience/clock.js';
 import type {
   CongestionReport,
@@ -317,7 +317,37 @@ export class RedisCoordinator implements Coordinator {
     checkSendCounts(report);
     checkCount(report.returned, 'returned');
     const stored = await this.#guard.run(() => this.#store.reportCongestion(host, report));
-    return stored && { accepted: stored.accepted, state: this.#local(stored, this.#now()).state };
+    if (!stored) return undefined;
+    const verdict = { accepted: stored.accepted, state: this.#local(stored, this.#now()).state };
+    this.#logCongestion(host, report.eventSeen, verdict);
+    return verdict;
+  }
+
+  /**
+   * DEBUG, once per congestion report the fleet answered: whether it opened an event or
+   * one was already open (the report then adopts its rate), and the fleet's state after.
+   * A fleet's course, process by process, is read from these (`bench/coordination.ts
+   * --trace`).
+   */
+  #logCongestion(host: string, eventSeen: number, verdict: CongestionVerdict): void {
+    const { state, accepted } = verdict;
+    const rate = state.rate === undefined ? 'none' : `${state.rate.toFixed(1)}/s`;
+    const logger = this.#logger ?? this.#contextLogger ?? resolveLogger(undefined);
+    logger.debug(
+      `Congestion reported to the fleet: host=${host} event_seen=${eventSeen} ` +
+        `${accepted ? 'opened' : 'adopted'} event=${state.event} rate=${rate}`,
+      {
+        logger: ADAPTIVE_LOGGER,
+        event: 'coordination_congestion',
+        host,
+        eventSeen,
+        opened: accepted,
+        fleetEvent: state.event,
+        rate: state.rate,
+        knee: state.knee,
+        trying: state.trying,
+      },
+    );
   }
 
   reportRate(host: string, report: RateReport): void {

@@ -104,6 +104,31 @@ describeWithRedis(
       expect(next.slots[0]! - grant!.slots[0]!).toBeLessThan(2 * 100 - 10);
     });
 
+    it('logs each congestion report the fleet answered at debug: opened or adopted, the fleet’s event and rate', async () => {
+      const host = uniqueHost('log-congestion');
+      const log = recordingLogger();
+      const c = redisCoordinator({ url: server().url, keyPrefix: 'test-coord:', logger: log.logger });
+      open.push(c);
+      await c.reportCongestion(host, { eventSeen: 0, rate: 40 });
+      // A second report under the same event's predecessor adopts the event it opened.
+      await c.reportCongestion(host, { eventSeen: 0, rate: 20 });
+      const records = log.records.filter((r) => r.fields.event === 'coordination_congestion');
+      expect(records.map((r) => [r.level, r.message])).toEqual([
+        ['debug', `Congestion reported to the fleet: host=${host} event_seen=0 opened event=1 rate=40.0/s`],
+        ['debug', `Congestion reported to the fleet: host=${host} event_seen=0 adopted event=1 rate=40.0/s`],
+      ]);
+      expect(records[0]!.fields).toMatchObject({
+        logger: 'pinecone._internal.adaptive',
+        host,
+        eventSeen: 0,
+        opened: true,
+        fleetEvent: 1,
+        rate: 40,
+        trying: false,
+      });
+      expect(records[1]!.fields).toMatchObject({ opened: false, fleetEvent: 1 });
+    });
+
     it('starts a fresh process from the fleet’s rate and limit', async () => {
       const host = uniqueHost('fresh');
       await coordinator().reportCongestion(host, { eventSeen: 0, rate: 42, limit: 3 });
