@@ -8,7 +8,7 @@
  *   npx tsx bench/coordination.ts [--processes 1,4,8,16] [--modes together,staggered,cold]
  *                                 [--variants sdk,redis,spec] [--vectors 24000] [--rps 60]
  *                                 [--latency 20] [--noise 0.12] [--repeat 3] [--each] [--quick]
- *                                 [--timeline FILE]
+ *                                 [--timeline FILE] [--trace FILE]
  *
  * Modes: `together` (all start at once), `staggered` (one more every 0.5 s), `cold` (jobs
  * of 500 vectors, each with a fresh client, P at a time). Variants: `sdk` (this SDK, no
@@ -22,7 +22,10 @@
  * machine one run's wall and refusals vary more than the targets' margins; `--each` also prints
  * every run's own row as it ends, marked `(run k)`. `--timeline FILE`: each run sampled every
  * 50 ms (the emulator's counts, the fleet's state in Redis) into FILE as JSON lines; read it
- * with `npx tsx bench/coordination/timeline.ts FILE`. With P = 8 among the processes and
+ * with `npx tsx bench/coordination/timeline.ts FILE`. `--trace FILE`: every worker's SDK
+ * records (refusals retried, congestion reports and the fleet's answers, cuts, outages) with
+ * time and pid, as JSON lines appended to FILE; read it with `npx tsx
+ * bench/coordination/trace.ts FILE` (where each run's refusals came). With P = 8 among the processes and
  * every mode and variant run, a table of issue 13's targets at 8 processes follows.
  * A full run takes about 8 minutes. Notes: jobs that failed (after their retries), and how
  * many times a coordinated cell's processes found Redis unavailable (a call past its bound,
@@ -37,7 +40,15 @@ import type { IndexStatsSnapshot } from '../src/local.js';
 import { type RedisProcess, redisServerPath, startRedis } from '../test/helpers/redis-server.js';
 import { startEmulatorProcess } from './adaptive/emulator.js';
 import { arg } from './cli-table.js';
+import { collectTrace } from './coordination/trace.js';
 import type { Job, JobResult, Variant, WorkerConfig } from './coordination/worker.js';
+
+/** Where a run's trace lines go (`--trace`). */
+interface TraceTarget {
+  file: string;
+  run: number;
+  cell: string;
+}
 
 const DIM = 32;
 const BATCH = 50;
@@ -74,10 +85,11 @@ class Worker {
     child.once('exit', (code) => this.#waiting?.reject(new Error(`worker exited (${code})`)));
   }
 
-  static async start(config: WorkerConfig): Promise<Worker> {
+  static async start(config: WorkerConfig, trace?: TraceTarget): Promise<Worker> {
     const child = spawn(process.execPath, ['--import', 'tsx', WORKER, JSON.stringify(config)], {
-      stdio: ['pipe', 'pipe', 'inherit'],
+      stdio: ['pipe', 'pipe', trace ? 'pipe' : 'inherit'],
     });
+    if (trace) collectTrace(child.stderr!, trace.file, trace.run, trace.cell);
     const worker = new Worker(child);
     const ready = JSON.parse(await worker.#next()) as { ready?: boolean };
     if (!ready.ready) throw new Error('worker did not start');
@@ -252,6 +264,7 @@ async function main(): Promise<void> {
   const each = process.argv.includes('--each');
   const timelineFile = arg('timeline');
   const { TimelineSampler } = timelineFile ? await import('./coordination/timeline.js') : {};
+  const traceFile = arg('trace');
   if (!(Number.isInteger(repeat) && repeat >= 1)) throw new RangeError('--repeat takes a whole number >= 1');
   if (!(noise >= 0 && noise < 1)) throw new RangeError('--noise takes a share in [0, 1)');
   const requests = Math.ceil(total / BATCH);
@@ -322,7 +335,8 @@ async function main(): Promise<void> {
             await sampler?.begin();
             let row: Omit<Row, 'stats'>;
             try {
-              row = await scenario(p, mode, variant, config, total, rps, () => sampler?.markStart());
+              const trace = traceFile ? { file: traceFile, run, cell: `${p} ${mode} ${variant}` } : undefined;
+              row = await scenario(p, mode, variant, config, total, rps, () => sampler?.markStart(), trace);
             } finally {
               await sampler?.stop();
             }
@@ -361,11 +375,14 @@ async function scenario(
   total: number,
   rps: number,
   onStart?: () => void,
+  trace?: TraceTarget,
 ): Promise<Omit<Row, 'stats'>> {
   const jobs = jobsFor(mode, processes, total);
   const largestJob = Math.max(...jobs.map((job) => job.vectors));
   const workers = await Promise.all(
-    Array.from({ length: processes }, () => Worker.start({ ...config, largestJob })),
+    Array.from({ length: processes }, () =>
+      Worker.start({ ...config, largestJob, trace: trace !== undefined }, trace),
+    ),
   );
   const results: JobResult[] = [];
   onStart?.();

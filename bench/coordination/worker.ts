@@ -16,6 +16,7 @@ import { seededRandom, systemClock } from '../../src/resilience/clock.js';
 import { AdaptiveLimiterRegistry } from '../../src/resilience/registry.js';
 import { SpecLiteralState } from '../contenders/spec-literal.js';
 import { describeError } from '../contenders/types.js';
+import { traceJobStart, traceLogger } from './trace.js';
 
 /** How the worker's client is built. */
 export type Variant = 'sdk' | 'redis' | 'spec';
@@ -32,6 +33,8 @@ export interface WorkerConfig {
   maxConcurrency: number;
   /** The most vectors one job of the run upserts: their values are made before the worker is ready. */
   largestJob: number;
+  /** Write the SDK's records as trace lines on stderr (`--trace`; see trace.ts). */
+  trace?: boolean | undefined;
 }
 
 /** One job: upsert `vectors` records with ids from `idStart`. */
@@ -92,7 +95,9 @@ async function runJob(config: WorkerConfig, job: Job, pool: number[][]): Promise
           limiter: { createState: (notify) => new SpecLiteralState(notify), wakeRetries: false },
         })
       : undefined;
-  const pc = new Pinecone({ apiKey: 'bench', coordination, limiters });
+  if (config.trace) traceJobStart();
+  const logger = config.trace ? traceLogger(() => coordination?.available) : undefined;
+  const pc = new Pinecone({ apiKey: 'bench', coordination, limiters, logger });
   let upserted = 0;
   let failure: string | undefined;
   try {
