@@ -8,9 +8,10 @@
  * comparable with the table's (no sampling calls beside it; a line per record written).
  *
  * Read a file back, per run: where its refusals came (reported under no fleet event, that
- * is before the process heard of the fleet's first event; under the first event before the
- * second opened; later; not reported: its controller counted them without a cut, or Redis
- * was unavailable), and when each event opened, at what rate:
+ * is before the process heard of the fleet's first event; under the first event until the
+ * second opened, the report that opened it among them; later; not reported: its controller
+ * counted them without a cut, or Redis was unavailable), and when each event opened, at
+ * what rate:
  *
  *   npx tsx bench/coordination/trace.ts FILE [--run N] [--list]
  *
@@ -100,7 +101,7 @@ export interface RunSummary {
   refused: number;
   /** Reported under no fleet event: before the process heard of the fleet's first event. */
   beforeFirst: number;
-  /** Reported under the first event, before the second opened. */
+  /** Reported under the first event until the second opened (the report that opened it among them). */
   underFirst: number;
   /** Reported later. */
   later: number;
