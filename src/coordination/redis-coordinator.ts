@@ -232,7 +232,7 @@ export class RedisCoordinator implements Coordinator {
       prepare: owned && (() => owned.load()),
       reset: owned && (() => owned.reset()),
       store,
-      logger: () => this.#logger ?? this.#contextLogger ?? resolveLogger(undefined),
+      logger: () => this.#log(),
     });
   }
 
@@ -332,8 +332,7 @@ export class RedisCoordinator implements Coordinator {
   #logCongestion(host: string, eventSeen: number, verdict: CongestionVerdict): void {
     const { state, accepted } = verdict;
     const rate = state.rate === undefined ? 'none' : `${state.rate.toFixed(1)}/s`;
-    const logger = this.#logger ?? this.#contextLogger ?? resolveLogger(undefined);
-    logger.debug(
+    this.#log().debug(
       `Congestion reported to the fleet: host=${host} event_seen=${eventSeen} ` +
         `${accepted ? 'opened' : 'adopted'} event=${state.event} rate=${rate}`,
       {
@@ -348,6 +347,11 @@ export class RedisCoordinator implements Coordinator {
         trying: state.trying,
       },
     );
+  }
+
+  /** The logger in force: the one given, else the client's, else one from the environment. */
+  #log(): Logger {
+    return this.#logger ?? this.#contextLogger ?? resolveLogger(undefined);
   }
 
   reportRate(host: string, report: RateReport): void {
