@@ -6,6 +6,11 @@
  * at once (no waiting) while probes in the background look for the store again. The first
  * probe that answers switches back.
  *
+ * A reply that comes after its call was given up proves the store answers: the outage that
+ * call began ends at once, as an answered probe would end it (at most one such early end
+ * per {@link FailOpenOptions.lateAnswerGapMs}, so a store steadily slower than the bound
+ * does not flap on every call).
+ *
  * The first connection is made once, ahead of the first call (`start`); calls made
  * meanwhile wait for it, bounded by the start-up timeout, so a fresh process can start
  * from the fleet's state. Timers for probes are unref'd: a store that is away never holds
@@ -23,6 +28,14 @@ export interface FailOpenOptions {
   probeIntervalMs: number;
   /** Longest delay between probes, ms. */
   maxProbeIntervalMs: number;
+  /**
+   * Least time between two outages ended early by a late reply, ms (default 1000): a reply
+   * to a call given up ends the outage that call began, at once, unless one did within this
+   * time. 8 processes starting together on 2 cores gave up calls whose replies came 0-14 ms
+   * later, and each then decided alone for 150 ms (the probe's delay and round trip), the
+   * moment the fleet was to learn its first rate.
+   */
+  lateAnswerGapMs?: number | undefined;
   /** A cheap round trip that proves the store answers (e.g. `TIME`). */
   probe: () => Promise<unknown>;
   /** Work before the first connection that is not a wait on the store (loading the client). */
@@ -131,6 +144,7 @@ export class FailOpenGuard {
   #lastWarning = Number.NEGATIVE_INFINITY;
   #warned = false;
   #downSince = 0;
+  #lastLateAnswer = Number.NEGATIVE_INFINITY;
 
   constructor(options: FailOpenOptions) {
     this.#o = options;
@@ -178,12 +192,34 @@ export class FailOpenGuard {
     } catch (error) {
       promise = Promise.reject(error);
     }
+    const started = performance.now();
     const outcome = await bounded(promise, this.#o.timeoutMs);
     if (outcome.kind === 'ok') return outcome.value;
     if (outcome.kind === 'timeout') this.stats.timeouts += 1;
     else this.stats.failures += 1;
+    const outages = this.stats.outages;
     this.#down(reasonOf(outcome, this.#o.timeoutMs));
+    if (outcome.kind === 'timeout' && this.stats.outages > outages) {
+      // This call began the outage: its reply, if it comes as late as a probe's may, ends it.
+      const outage = this.stats.outages;
+      promise.then(
+        () => this.#lateAnswer(outage, started),
+        () => {},
+      );
+    }
     return undefined;
+  }
+
+  /** A reply to the call that began outage number `outage` came, late. */
+  #lateAnswer(outage: number, started: number): void {
+    const now = performance.now();
+    if (this.#state !== 'down' || this.stats.outages !== outage) return;
+    if (now - started > this.#o.connectTimeoutMs) return;
+    if (now - this.#lastLateAnswer < (this.#o.lateAnswerGapMs ?? 1000)) return;
+    this.#lastLateAnswer = now;
+    clearTimeout(this.#probeTimer);
+    this.#probeTimer = undefined;
+    this.#up();
   }
 
   /** Stop probing; every later call resolves to `undefined`. */
@@ -213,6 +249,17 @@ export class FailOpenGuard {
     this.#scheduleProbe();
   }
 
+  #up(): void {
+    this.#state = 'up';
+    const seconds = ((performance.now() - this.#downSince) / 1000).toFixed(1);
+    const log = this.#o.logger();
+    (this.#warned ? log.info : log.debug).call(
+      log,
+      `Coordination store ${this.#o.store} answers again after ${seconds}s; limits are shared again.`,
+      { logger: ADAPTIVE_LOGGER, event: 'coordination_restored', store: this.#o.store },
+    );
+  }
+
   #scheduleProbe(): void {
     this.#probeTimer = setTimeout(() => void this.#runProbe(), this.#probeDelay);
     this.#probeTimer.unref();
@@ -225,14 +272,7 @@ export class FailOpenGuard {
     const outcome = await bounded(this.#o.probe(), this.#o.connectTimeoutMs, false);
     if (this.#state !== 'down') return;
     if (outcome.kind === 'ok') {
-      this.#state = 'up';
-      const seconds = ((performance.now() - this.#downSince) / 1000).toFixed(1);
-      const log = this.#o.logger();
-      (this.#warned ? log.info : log.debug).call(
-        log,
-        `Coordination store ${this.#o.store} answers again after ${seconds}s; limits are shared again.`,
-        { logger: ADAPTIVE_LOGGER, event: 'coordination_restored', store: this.#o.store },
-      );
+      this.#up();
       return;
     }
     // A failed probe means the connection is unusable (closed, refused): open a fresh one

@@ -4,7 +4,7 @@
  * per outage, probes in the background, shared state again once Redis answers.
  */
 import { afterEach, expect, it } from 'vitest';
-import { bounded } from '../../src/coordination/fail-open.js';
+import { bounded, FailOpenGuard } from '../../src/coordination/fail-open.js';
 import { type RedisCoordinator, redisCoordinator } from '../../src/coordination/redis-coordinator.js';
 import { ManualClock } from '../../src/resilience/clock.js';
 import { recordingLogger } from '../helpers/clocks.js';
@@ -194,4 +194,73 @@ it('gives a reply a little more time when the process itself was busy past the b
     // busy
   }
   expect(await never).toEqual({ kind: 'timeout' });
+});
+
+it('ends an outage at once when the reply to the call that began it comes late', async () => {
+  // 8 processes starting together on 2 cores gave up their first calls at 60-86 ms, the
+  // replies came 0-14 ms later, and each decided alone for 150 ms more (the probe's delay
+  // and round trip) while the fleet learnt its first rate.
+  const log = recordingLogger();
+  let probes = 0;
+  const guard = (connectTimeoutMs: number) =>
+    new FailOpenGuard({
+      timeoutMs: 10,
+      connectTimeoutMs,
+      // No probe runs within the test: only a late reply can end an outage.
+      probeIntervalMs: 60_000,
+      maxProbeIntervalMs: 60_000,
+      probe: async () => {
+        probes += 1;
+        return 'pong';
+      },
+      lateAnswerGapMs: 60_000,
+      store: 'test-store',
+      logger: () => log.logger,
+    });
+  const later = () => {
+    let answer: (value: string) => void = () => {};
+    const reply = new Promise<string>((resolve) => {
+      answer = resolve;
+    });
+    return { reply, answer: () => answer('late') };
+  };
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+  const g = guard(1000);
+  await g.start();
+  expect(probes).toBe(1);
+  const first = later();
+  expect(await g.run(() => first.reply)).toBeUndefined();
+  expect(g.available).toBe(false);
+  expect(await g.run(async () => 'skipped')).toBeUndefined();
+  first.answer();
+  await settle();
+  expect(g.available).toBe(true);
+  expect(probes).toBe(1);
+  expect(await g.run(async () => 'shared again')).toBe('shared again');
+  expect(log.records.map((r) => r.fields.event)).toEqual([
+    'coordination_unavailable',
+    'coordination_restored',
+  ]);
+
+  // A second outage within the gap: a store steadily slower than the bound would end every
+  // outage so and flap on every call; this one waits for its probe.
+  const second = later();
+  expect(await g.run(() => second.reply)).toBeUndefined();
+  second.answer();
+  await settle();
+  expect(g.available).toBe(false);
+  expect(g.stats).toMatchObject({ timeouts: 2, outages: 2 });
+  g.close();
+
+  // A reply later than a probe may take (the connect bound) does not count either.
+  const h = guard(15);
+  await h.start();
+  const third = later();
+  expect(await h.run(() => third.reply)).toBeUndefined();
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  third.answer();
+  await settle();
+  expect(h.available).toBe(false);
+  h.close();
 });
