@@ -58,7 +58,11 @@ export interface RedisCoordinatorOptions {
   timeout?: number;
   /** Bound on connecting, at start-up and when reconnecting (seconds). Default 1. */
   connectTimeout?: number;
-  /** First delay before looking for the store again after it went away (seconds; doubles up to 2). Default 0.1. */
+  /**
+   * First delay before looking for the store again after it went away (seconds; doubles up
+   * to 2). Default 0.1. The late reply to the call that was given up ends the outage sooner,
+   * once a second at most.
+   */
   probeInterval?: number;
   /** Where the outage warning goes. Default: the logger of the client it is given to. */
   logger?: Logger;
