@@ -10,8 +10,8 @@
  * Read a file back, per run: where its refusals came (reported under no fleet event, that
  * is before the process heard of the fleet's first event; under the first event until the
  * second opened, the report that opened it among them; later; not reported: its controller
- * counted them without a cut, or Redis was unavailable), and when each event opened, at
- * what rate:
+ * counted them without a cut, or Redis was unavailable), when each event opened, at what
+ * rate, and when each outage began and how long it lasted:
  *
  *   npx tsx bench/coordination/trace.ts FILE [--run N] [--list]
  *
@@ -111,8 +111,9 @@ export interface RunSummary {
   unavailable: number;
   /** Events opened: ms since the run's first job start, the fleet's rate and knee after. */
   events: { at: number; event: number; rate?: number | undefined; knee?: number | undefined }[];
-  /** Outages: ms since the run's first job start. */
-  outages: number[];
+  /** Outages: when each began (ms since the run's first job start) and how long it lasted
+   * (ms until its process's coordinator answered again; absent: not within the trace). */
+  outages: { at: number; lasted?: number | undefined }[];
 }
 
 /** The summaries of the runs in `records`. */
@@ -148,7 +149,12 @@ export function summarize(records: TraceRecord[]): RunSummary[] {
         rate: r.rate as number | undefined,
         knee: r.knee as number | undefined,
       })),
-      outages: list.filter((r) => r.event === 'coordination_unavailable').map((r) => r.t - t0),
+      outages: list
+        .filter((r) => r.event === 'coordination_unavailable')
+        .map((r) => {
+          const back = list.find((b) => b.event === 'coordination_restored' && b.pid === r.pid && b.t >= r.t);
+          return { at: r.t - t0, lasted: back && back.t - r.t };
+        }),
     };
   });
 }
@@ -179,14 +185,14 @@ function main(): void {
   }
   const fmt = (x: unknown) => (typeof x === 'number' ? x.toFixed(1) : '-');
   console.log(
-    '| run | cell | refused | reported before the first event | under the first, before the second | later | not reported (Redis unavailable) | events opened (ms: rate, knee) | outages (ms) |',
+    '| run | cell | refused | reported before the first event | under the first, before the second | later | not reported (Redis unavailable) | events opened (ms: rate, knee) | outages (ms: lasted ms) |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const s of summarize(records)) {
     const events = s.events.map((e) => `${e.at}: ${fmt(e.rate)}, ${fmt(e.knee)}`).join('; ');
     console.log(
       `| ${s.run} | ${s.cell} | ${s.refused} | ${s.beforeFirst} | ${s.underFirst} | ${s.later} | ` +
-        `${s.unreported} (${s.unavailable}) | ${events} | ${s.outages.join(', ')} |`,
+        `${s.unreported} (${s.unavailable}) | ${events} | ${s.outages.map((o) => `${o.at}: ${o.lasted ?? '-'}`).join(', ')} |`,
     );
   }
 }

@@ -45,6 +45,7 @@ describe('trace summary', () => {
       refusal(1300, 1),
       report(1305, 0, true, 1, 70),
       refusal(1310, 2, false),
+      { run: 1, cell: '8 together redis', t: 1312, pid: 2, event: 'coordination_restored', up: true },
       refusal(1320, 3),
       report(1325, 0, false, 1, 70),
       refusal(1330, 4),
@@ -58,6 +59,8 @@ describe('trace summary', () => {
       // Later: one under event 2, after it opened.
       refusal(4000, 3),
       report(4005, 2, true, 3, 56),
+      // A second outage of the same process, not over when the trace ends.
+      { run: 1, cell: '8 together redis', t: 4100, pid: 2, event: 'coordination_unavailable', up: false },
       // Another run's record is its own.
       { ...refusal(1200, 9), run: 2 },
     ];
@@ -76,7 +79,10 @@ describe('trace summary', () => {
         { at: 705, event: 2, rate: 55, knee: 55 },
         { at: 3005, event: 3, rate: 56, knee: 56 },
       ],
-      outages: [150],
+      outages: [
+        { at: 150, lasted: 162 },
+        { at: 3100, lasted: undefined },
+      ],
     });
     expect(two).toMatchObject({ run: 2, refused: 1, unreported: 1, events: [] });
   });
