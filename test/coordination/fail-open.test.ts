@@ -16,7 +16,7 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((c) => c.dispose()));
 });
 
-function coordinator(url: string) {
+function coordinator(url: string, options: { probeInterval?: number; connectTimeout?: number } = {}) {
   const log = recordingLogger();
   const c = redisCoordinator({
     url,
@@ -24,6 +24,7 @@ function coordinator(url: string) {
     clock: new ManualClock(0),
     logger: log.logger,
     probeInterval: 0.02,
+    ...options,
   });
   open.push(c);
   const warnings = () => log.records.filter((r) => r.level === 'warn');
@@ -121,6 +122,33 @@ describeWithRedis('fail-open on redis-server', (server) => {
       server().thaw();
     }
     expect(await eventually(() => c.available, 10_000)).toBe(true);
+    expect(await c.join(host)).toMatchObject({ event: 0 });
+  });
+
+  it('is back the moment a short freeze ends: the late reply ends the outage, no probe waited for', async () => {
+    // The first probe would come 30 s after the outage began: only the reply to the call
+    // given up can end it within the test (a reply counts within the connect bound, 5 s
+    // here: a busy machine may stretch the call's own bound up to 20x).
+    const { c, log } = coordinator(server().url, { probeInterval: 30, connectTimeout: 5 });
+    const host = uniqueHost('short-freeze');
+    expect(await c.ready()).toBe(true);
+    server().freeze();
+    let thawed = false;
+    try {
+      expect(await c.reserve(host, 1)).toBeUndefined();
+      expect(c.available).toBe(false);
+      expect(c.stats()).toMatchObject({ timeouts: 1, outages: 1 });
+      server().thaw();
+      thawed = true;
+      expect(await eventually(() => c.available, 5_000)).toBe(true);
+    } finally {
+      if (!thawed) server().thaw();
+    }
+    expect(c.stats()).toMatchObject({ timeouts: 1, outages: 1 });
+    expect(log.records.map((r) => r.fields.event)).toEqual([
+      'coordination_unavailable',
+      'coordination_restored',
+    ]);
     expect(await c.join(host)).toMatchObject({ event: 0 });
   });
 });
