@@ -422,11 +422,19 @@ export class CoordinatedState implements LimiterState {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#unwatch?.();
-    // The last sends and successes, and the slots held unused, go back to the fleet.
-    const returned = this.#slots.clear(this.#clock.now());
+    // The last sends and successes, and the slots held unused, go back to the fleet: those
+    // of the latest event it granted with their times, so it reuses each where it lay.
+    const now = this.#clock.now();
+    const event = this.#slots.state?.event;
+    const returnedAt = event === undefined ? [] : this.#slots.ahead(now, event);
+    const returned = this.#slots.clear(now);
     const counts = this.#slots.takeCounts();
     if (this.#coordinator.available && (counts.sent > 0 || counts.admitted > 0 || returned > 0)) {
-      this.#coordinator.release?.(this.#host, { ...counts, returned });
+      this.#coordinator.release?.(this.#host, {
+        ...counts,
+        returned,
+        ...(returnedAt.length > 0 ? { returnedAt, returnedEvent: event } : {}),
+      });
     }
   }
 

@@ -94,6 +94,14 @@ export interface SendCounts {
 export interface ReleaseReport extends SendCounts {
   /** Send slots it held and did not use, still ahead in the schedule: the fleet takes them back. */
   returned?: number | undefined;
+  /**
+   * Those slots' send times (clock ms), when known: the fleet reuses each where it lay (the
+   * next reservations take them first) instead of moving its whole schedule back over
+   * slots other processes hold. Without them the schedule moves back by `returned`.
+   */
+  returnedAt?: number[] | undefined;
+  /** The fleet event those slots were granted under (slots of an earlier event are not reused). */
+  returnedEvent?: number | undefined;
 }
 
 /** Send slots reserved for one process. */

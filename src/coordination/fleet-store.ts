@@ -36,10 +36,15 @@ export interface StoredState {
 export interface StoredReservation extends StoredState {
   first: number;
   interval: number;
-  /** Slots granted (at most those asked for). */
+  /** The schedule's slots granted from `first` (with `holes`, at most those asked for). */
   count: number;
-  /** How many of them, the first ones, lie among the slots granted before the current event. */
+  /**
+   * How many of all the slots granted (`holes` first, then the schedule's), the first ones,
+   * lie among the slots granted before the current event.
+   */
   early: number;
+  /** Slots handed back from among other processes' (ms, Redis time, ascending), granted first. */
+  holes: number[];
 }
 
 /** Answer of {@link FleetStore.reportCongestion}. */
@@ -142,6 +147,7 @@ export class FleetStore {
       await this.#run(RESERVE, host, [String(count), ...step, ...tally]),
       STATE_FIELDS + 4,
       RESERVE.name,
+      true,
     );
     return {
       ...state,
@@ -149,10 +155,14 @@ export class FleetStore {
       interval: Number(extra[1]),
       count: Number(extra[2]),
       early: Number(extra[3]),
+      holes: extra.slice(4).map(Number),
     };
   }
 
-  /** A process's last call for `host`: its counts, a recovery step, the slots it hands back. */
+  /**
+   * A process's last call for `host`: its counts, a recovery step, the slots it hands back
+   * (`returnedAt` here in Redis time, as granted, with the event they were granted under).
+   */
   async release(host: string, report: ReleaseReport, recovery?: RateReport): Promise<StoredState> {
     const reply = await this.#run(RELEASE, host, [
       ...encodeRecovery(recovery),
@@ -160,6 +170,8 @@ export class FleetStore {
       encodeOptional(report.admitted),
       encodeOptional(report.returned),
       ...encodeThrottles(report.refused, report.trial),
+      (report.returnedAt ?? []).map((x) => x.toFixed(3)).join(','),
+      encodeOptional(report.returnedEvent),
     ]);
     return parseReply(reply, STATE_FIELDS, RELEASE.name).state;
   }
@@ -195,7 +207,12 @@ export class FleetStore {
 const STATE_FIELDS = 11;
 
 /** Check a script's reply (`length` strings, the state first) and read it. */
-function parseReply(reply: unknown, length: number, name: string): { state: StoredState; extra: string[] } {
+function parseReply(
+  reply: unknown,
+  length: number,
+  name: string,
+  atLeast = false,
+): { state: StoredState; extra: string[] } {
   const fields = Array.isArray(reply) ? reply.map(String) : [];
   const [now, rate, limit, event, pause, sent, ok, trying, noise, knee, eventAt] = fields as [
     string,
@@ -223,7 +240,8 @@ function parseReply(reply: unknown, length: number, name: string): { state: Stor
     knee: optional(knee),
     eventAt: optional(eventAt),
   };
-  if (fields.length !== length || !Number.isFinite(state.now) || !Number.isInteger(state.event)) {
+  const fits = atLeast ? fields.length >= length : fields.length === length;
+  if (!fits || !Number.isFinite(state.now) || !Number.isInteger(state.event)) {
     throw new TypeError(`unexpected reply from the ${name} script: ${JSON.stringify(reply)?.slice(0, 200)}`);
   }
   return { state, extra: fields.slice(STATE_FIELDS) };

@@ -81,6 +81,8 @@ export interface CoordinationStats extends FailOpenStats {
 /** Default {@link RedisCoordinatorOptions.keyPrefix}. */
 export const DEFAULT_KEY_PREFIX = 'pinecone-resilient:';
 const MAX_PROBE_INTERVAL_MS = 2000;
+/** Slots per host whose Redis times are remembered for a release (a few reservations' worth). */
+const MAX_REMEMBERED_SLOTS = 64;
 /** Most slots one reservation may ask for. */
 export const MAX_RESERVATION = 1000;
 
@@ -177,6 +179,8 @@ export class RedisCoordinator implements Coordinator {
   readonly #guard: FailOpenGuard;
   readonly #owned: NodeRedisConnection | undefined;
   readonly #pending = new Map<string, RateReport>();
+  /** Per host: the Redis time of each slot recently granted, by its time on this clock. */
+  readonly #granted = new Map<string, Map<number, number>>();
   /** {@link release} calls under way: `dispose()` lets them land first. */
   readonly #releasing = new Set<Promise<void>>();
   #logger: Logger | undefined;
@@ -298,7 +302,20 @@ export class RedisCoordinator implements Coordinator {
       return undefined;
     }
     const { state, local } = this.#local(stored, this.#now());
-    const slots = Array.from({ length: stored.count }, (_, i) => local(stored.first + i * stored.interval));
+    const server = [
+      ...stored.holes,
+      ...Array.from({ length: stored.count }, (_, i) => stored.first + i * stored.interval),
+    ];
+    const slots = server.map(local);
+    // Each slot's own Redis time, for handing it back exactly where it lay (a time converted
+    // back through a later reply's clock offset lands a few ms off, beside another's slot).
+    const granted = this.#granted.get(host) ?? new Map<number, number>();
+    this.#granted.set(host, granted);
+    for (const [i, at] of slots.entries()) granted.set(at, server[i] as number);
+    for (const at of granted.keys()) {
+      if (granted.size <= MAX_REMEMBERED_SLOTS) break;
+      granted.delete(at);
+    }
     return { state, slots, early: stored.early };
   }
 
@@ -378,10 +395,36 @@ export class RedisCoordinator implements Coordinator {
     checkHost(host);
     checkSendCounts(report);
     checkCount(report.returned, 'returned');
+    const { returnedAt, returnedEvent } = report;
+    check(
+      returnedAt === undefined ||
+        (Array.isArray(returnedAt) &&
+          returnedAt.length <= MAX_RESERVATION &&
+          returnedAt.every((x) => Number.isFinite(x))),
+      'returnedAt',
+      'must be finite times (at most 1000)',
+    );
+    check(
+      returnedEvent === undefined || (Number.isInteger(returnedEvent) && returnedEvent >= 0),
+      'returnedEvent',
+      'must be an integer >= 0',
+    );
     const recovery = this.#pending.get(host);
     this.#pending.delete(host);
+    // The slots' Redis times, as granted (a time this coordinator did not grant is left
+    // out); none: the schedule moves back by the count, as before.
+    const granted = this.#granted.get(host);
+    this.#granted.delete(host);
+    const server = (returnedAt ?? []).flatMap((at) => {
+      const x = granted?.get(at);
+      return x === undefined ? [] : [x];
+    });
+    const stored: ReleaseReport =
+      server.length === 0
+        ? { ...report, returnedAt: undefined, returnedEvent: undefined }
+        : { ...report, returnedAt: server };
     const call = this.#guard
-      .run(() => this.#store.release(host, report, recovery))
+      .run(() => this.#store.release(host, stored, recovery))
       .then(
         () => {},
         () => {},

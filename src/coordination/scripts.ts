@@ -30,6 +30,7 @@
  * | `knee`  | just under what the server admitted the fleet when the current event opened, req/s, raised over its first {@link KNEE_REFINE_MS} ms; absent: none |
  * | `knee_f` | the knee's share of the admitted rate ÷ (1 - `noise`): the reporter's `knee` (times 1 - `noise` at an event far over the floor: {@link FLOOR_REFUTED}) |
  * | `cut_hi` | when the current event's cut went to the knee early in a spell ({@link RATE_FOLLOWS_KNEE_MS}): the shallowest that cut could be, req/s; the rate rises with the knee's refinement up to it; absent: it does not |
+ * | `holes` | send slots handed back from among other processes' (not the schedule's last), ms (Redis time), ascending, comma-separated: the next reservations take them first; cleared at each event; absent: none |
  *
  * Each event a report opens is published on the channel `<key>|events` (the id as the
  * message: {@link eventChannel}, `Coordinator.watch`).
@@ -192,6 +193,8 @@ function script(name: string, body: string): LuaScript {
 /** Shared head: clock, current state, formatting, the state reply, the recovery merge. */
 const PRELUDE = `
 local RESERVE_WINDOW_MS = ${RESERVE_WINDOW_MS}
+-- Most holes kept (see give_back): a few processes' last batches.
+local MAX_HOLES = 32
 local KNEE_REFINE_MS = ${KNEE_REFINE_MS}
 local RATE_FOLLOWS_KNEE_MS = ${RATE_FOLLOWS_KNEE_MS}
 -- The least share of throttles before a cut that puts it on trial (see the header).
@@ -354,6 +357,8 @@ local function open_event(id, schedule_end)
   end
   event_at = now
   redis.call('HSET', key, 'event', int(event), 'event_at', num(now), 'clean_at', num(clean_at))
+  -- Holes lay at the old rate, among its slots.
+  redis.call('HDEL', key, 'holes')
   -- Only a cut to the knee rises with it (see refine_knee): the report that opened this
   -- event says whether it made one.
   cut_hi = nil
@@ -467,14 +472,46 @@ local function judge()
   end
   return nil
 end
--- Slots a process hands back unused (ARGV string, '' when none): the schedule they held
--- is free again, at the current rate (never before now).
-local function give_back(returned_arg)
+-- Send slots a process hands back unused (ARGV string, '' when none). With their times (a comma-separated list, Redis time, of slots
+-- granted under \`times_event\`): those at the schedule's end move it back; the others lay
+-- among slots other processes hold, and become holes the next reservations take first
+-- (moving the schedule back over them double-booked those slots: two processes sent
+-- within 2 ms, and over half of a cold fleet's refusals came with such a pair). Without
+-- times, \`tat\` moves back by the count (a coordinator that does not say where they lay).
+local function give_back(returned_arg, times_arg, times_event)
   local returned = tonumber(returned_arg)
-  if returned ~= nil and returned > 0 and rate ~= nil and tat > now then
+  if returned == nil or returned <= 0 or rate == nil or tat <= now then return end
+  if times_arg == nil or times_arg == '' then
     tat = math.max(now, tat - returned * 1000 / rate)
     redis.call('HSET', key, 'tat', num(tat))
+    return
   end
+  -- Slots of an earlier event lay at its rate, among the old schedule's: not reused.
+  if tonumber(times_event) ~= event then return end
+  local times = {}
+  for x in string.gmatch(times_arg, '[^,]+') do
+    local v = tonumber(x)
+    if v ~= nil and v >= now and v < tat then times[#times + 1] = v end
+  end
+  table.sort(times)
+  local half = 500 / rate
+  while #times > 0 and times[#times] >= tat - 1000 / rate - half do
+    tat = math.max(now, math.min(tat - 1000 / rate, times[#times]))
+    table.remove(times)
+  end
+  redis.call('HSET', key, 'tat', num(tat))
+  if #times == 0 then return end
+  local raw = redis.call('HGET', key, 'holes')
+  if raw then
+    for x in string.gmatch(raw, '[^,]+') do
+      local v = tonumber(x)
+      if v ~= nil and v >= now and v < tat then times[#times + 1] = v end
+    end
+    table.sort(times)
+  end
+  local kept = {}
+  for i = 1, math.min(#times, MAX_HOLES) do kept[i] = num(times[i]) end
+  redis.call('HSET', key, 'holes', table.concat(kept, ','))
 end
 local function set_rate(arg)
   if arg == 'inf' then
@@ -516,11 +553,13 @@ export const JOIN = script('join', 'return state()');
  * then the dispatches and successes since the caller's last report ('' : count sends,
  * none admitted), the throttles since, and the trial's counts (event, dispatches under it,
  * throttles among them; '' when none). Answers the state, the first slot (ms, Redis time),
- * the interval between slots (ms; 0 when not pacing), the number of slots granted (all
- * asked for, except that while pacing no slot lies more than {@link RESERVE_WINDOW_MS}
- * past the first) and how many of them, the first ones, lie before `clean_at` (among the slots
- * granted before the current event). Slots start at the latest of now, the cool-down's
- * end, and `tat`.
+ * the interval between slots (ms; 0 when not pacing), the number of the schedule's slots
+ * granted (all asked for less the holes granted, except that while pacing no slot lies more
+ * than {@link RESERVE_WINDOW_MS} past the first) and how many of all the slots, the first
+ * ones, lie before `clean_at` (among the slots granted before the current event, the holes
+ * among them), then the holes granted (ms, Redis time, ascending; see `holes`). Holes come
+ * first, as many as asked for; the schedule's slots, for the rest, start at the latest of
+ * now, the cool-down's end, and `tat`.
  */
 export const RESERVE = script(
   'reserve',
@@ -535,8 +574,26 @@ refine_knee()
 judge()
 local first = math.max(now, pause)
 local interval = 0
+-- Holes first (slots handed back from among others': see give_back), then the schedule.
+local holes = {}
 if rate ~= nil then
   interval = 1000 / rate
+  local raw = redis.call('HGET', key, 'holes')
+  if raw then
+    local kept = {}
+    for x in string.gmatch(raw, '[^,]+') do
+      local v = tonumber(x)
+      if v ~= nil and v >= first and v < tat then
+        if #holes < count then holes[#holes + 1] = v else kept[#kept + 1] = num(v) end
+      end
+    end
+    if #kept > 0 then
+      redis.call('HSET', key, 'holes', table.concat(kept, ','))
+    else
+      redis.call('HDEL', key, 'holes')
+    end
+  end
+  count = count - #holes
   first = math.max(first, tat)
   -- No slot more than a window past the first free one: a batch reserved at one rate must
   -- not hold the schedule long after the rate changed (at least one slot is granted).
@@ -546,22 +603,29 @@ if rate ~= nil then
 end
 -- Slots granted before clean_at lie among those granted before the current event.
 local early = 0
-if interval > 0 and clean_at > first then
-  early = math.min(count, math.ceil((clean_at - first) / interval - 1e-9))
+for _, h in ipairs(holes) do
+  if h < clean_at then early = early + 1 end
+end
+if interval > 0 and clean_at > first and early == #holes then
+  early = early + math.min(count, math.ceil((clean_at - first) / interval - 1e-9))
 end
 redis.call('HSET', key, 'sent', num(sent), 'ok', num(ok), 'thr', num(thr), 'sent_at', num(now),
   'sent_since', num(sent_since))
 redis.call('PEXPIRE', key, ttl)
-return state(num(first), num(interval), int(count), int(early))
+local reply = state(num(first), num(interval), int(count), int(early))
+for _, h in ipairs(holes) do reply[#reply + 1] = num(h) end
+return reply
 `,
 );
 
 /**
  * ARGV: ttl, a recovery step (eventSeen, rate, limit; empty strings when none), the
  * dispatches and successes since the caller's last report, the slots it drops unused that
- * are still ahead (`tat` moves back by them at the current rate, never before now), the
- * throttles since and the trial's counts (as {@link RESERVE}). The last call of a
- * process's state of a host. Answers the state.
+ * are still ahead, the throttles since and the trial's counts (as {@link RESERVE}), then
+ * those slots' times ('' | comma-separated, ms, Redis time) and the event they were granted
+ * under: the ones at the schedule's end move `tat` back, the others become `holes` (without
+ * times `tat` moves back by the count, never before now). The last call of a process's
+ * state of a host. Answers the state.
  */
 export const RELEASE = script(
   'release',
@@ -570,7 +634,7 @@ merge_recovery(ARGV[2], ARGV[3], ARGV[4])
 tally(ARGV[5], ARGV[6], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
 refine_knee()
 judge()
-give_back(ARGV[7])
+give_back(ARGV[7], ARGV[12], ARGV[13])
 redis.call('PEXPIRE', key, ttl)
 return state()
 `,

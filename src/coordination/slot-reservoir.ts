@@ -208,6 +208,11 @@ export class SlotReservoir {
     return counts;
   }
 
+  /** The send times of the held slots still ahead at `now` that were granted under fleet event `event`. */
+  ahead(now: number, event: number): number[] {
+    return this.#slots.filter((slot) => slot.at > now && slot.state.event === event).map((slot) => slot.at);
+  }
+
   /**
    * Drop the slots held (after a congestion event or a cool-down: they were for the old
    * rate). Answers how many of them lay after `now`: schedule the fleet may take back.

@@ -609,6 +609,43 @@ describeWithRedis('fleet scripts on redis-server', (server) => {
     expect(next.first).toBeCloseTo(Math.max(next.now, r.first + r.interval), 0);
   });
 
+  it('reuses the slots a release hands back where they lay, never over slots another process holds', async () => {
+    // A process's last batch, handed back when its job ended, lay among slots another process
+    // held. Moving the whole schedule back by them (the rule before) granted those slots
+    // again: two processes sent within 2 ms, and over half of a cold fleet's refusals came
+    // with such a pair. A cool-down puts the schedule 2 s ahead, so no slot is past here.
+    const host = uniqueHost('holes');
+    await store.reportCongestion(host, { eventSeen: 0, rate: 20, retryAfterMs: 2000 });
+    const slotsOf = (r: StoredReservation) =>
+      Array.from({ length: r.count }, (_, i) => r.first + i * r.interval);
+    const mine = await store.reserve(host, 4);
+    const theirs = await store.reserve(host, 4);
+    expect(mine.count).toBe(4);
+    expect(theirs.first).toBeCloseTo(mine.first + 4 * mine.interval, 3);
+    // Three of mine go back with their times: they lie before theirs, so they are holes.
+    await store.release(host, { returned: 3, returnedAt: slotsOf(mine).slice(1), returnedEvent: 1 });
+    const next = await store.reserve(host, 4);
+    expect(next.holes).toHaveLength(3);
+    for (const [i, at] of next.holes.entries()) expect(at).toBeCloseTo(slotsOf(mine)[i + 1] as number, 3);
+    expect(next.count).toBe(1);
+    expect(next.first).toBeCloseTo(theirs.first + 4 * theirs.interval, 3);
+    for (const at of [...next.holes, ...slotsOf(next)]) {
+      for (const held of slotsOf(theirs)) expect(Math.abs(at - held)).toBeGreaterThan(next.interval - 0.01);
+    }
+    // The schedule's last slot handed back moves it back, as before: it is nobody else's.
+    await store.release(host, { returned: 1, returnedAt: slotsOf(next), returnedEvent: 1 });
+    const tail = await store.reserve(host, 1);
+    expect(tail.holes).toEqual([]);
+    expect(tail.first).toBeCloseTo(next.first, 3);
+    // Slots of an earlier event lay at its rate: not reused, and the schedule stays.
+    await store.reportCongestion(host, { eventSeen: 1, rate: 10 });
+    const before = await store.reserve(host, 1);
+    await store.release(host, { returned: 1, returnedAt: [before.first + 1000], returnedEvent: 1 });
+    const later = await store.reserve(host, 1);
+    expect(later.holes).toEqual([]);
+    expect(later.first).toBeCloseTo(before.first + before.interval, 3);
+  });
+
   it('marks the slots a cut grants among the old rate’s, so a trial does not count them', async () => {
     // Slots handed back at a cut free schedule among the slots other processes still hold
     // at the old rate: dispatches sent there tell nothing of the cut (their throttles, 3 of

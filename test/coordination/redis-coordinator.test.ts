@@ -104,6 +104,26 @@ describeWithRedis(
       expect(next.slots[0]! - grant!.slots[0]!).toBeLessThan(2 * 100 - 10);
     });
 
+    it('hands slots back where they lay: another process reserving next gets them first, at their times', async () => {
+      const host = uniqueHost('release-holes');
+      const a = coordinator(offsetClock(7_000));
+      const b = coordinator(offsetClock(-40_000));
+      // A cool-down puts the schedule 2 s ahead: no slot is past when it is handed back.
+      await a.reportCongestion(host, { eventSeen: 0, rate: 50, retryAfterMs: 2000 });
+      const mine = (await a.reserve(host, 4))!;
+      const theirs = (await b.reserve(host, 4))!;
+      expect(mine.slots).toHaveLength(4);
+      // Three of mine unused, handed back with their times (A's clock). They lie before B's
+      // four: moving the schedule back by three (the rule before) granted B's slots again.
+      a.release(host, { returned: 3, returnedAt: mine.slots.slice(1), returnedEvent: 1 });
+      await a.dispose();
+      const next = (await b.reserve(host, 4))!;
+      // In B's clock: A's three slots (the clocks' offsets apart), then one after B's four.
+      const shift = -40_000 - 7_000;
+      expect(next.slots.slice(0, 3)).toEqual(mine.slots.slice(1).map((t) => expect.closeTo(t + shift, -2)));
+      expect(next.slots[3]! - theirs.slots[3]!).toBeCloseTo(20, 0);
+    });
+
     it('logs each congestion report the fleet answered at debug: opened or adopted, the fleet’s event and rate', async () => {
       const host = uniqueHost('log-congestion');
       const log = recordingLogger();
