@@ -472,12 +472,33 @@ local function judge()
   end
   return nil
 end
--- Send slots a process hands back unused (ARGV string, '' when none). With their times (a comma-separated list, Redis time, of slots
--- granted under \`times_event\`): those at the schedule's end move it back; the others lay
--- among slots other processes hold, and become holes the next reservations take first
--- (moving the schedule back over them double-booked those slots: two processes sent
--- within 2 ms, and over half of a cold fleet's refusals came with such a pair). Without
--- times, \`tat\` moves back by the count (a coordinator that does not say where they lay).
+-- Slot times in a comma-separated list (Redis time), those in [lo, hi), in order.
+local function times_in(list, lo, hi, into)
+  local times = into or {}
+  for x in string.gmatch(list or '', '[^,]+') do
+    local v = tonumber(x)
+    if v ~= nil and v >= lo and v < hi then times[#times + 1] = v end
+  end
+  table.sort(times)
+  return times
+end
+-- The holes kept (at most MAX_HOLES, the earliest), or none.
+local function store_holes(times)
+  if #times == 0 then
+    redis.call('HDEL', key, 'holes')
+    return
+  end
+  local kept = {}
+  for i = 1, math.min(#times, MAX_HOLES) do kept[i] = num(times[i]) end
+  redis.call('HSET', key, 'holes', table.concat(kept, ','))
+end
+-- Send slots a process hands back unused (ARGV string, '' when none). With their times (a
+-- comma-separated list, Redis time, of slots granted under \`times_event\`): those at the
+-- schedule's end move it back; the others lay among slots other processes hold, and become
+-- holes the next reservations take first (moving the schedule back over them double-booked
+-- those slots: two processes sent within 2 ms, and over half of a cold fleet's refusals came
+-- with such a pair). Without times, \`tat\` moves back by the count (a coordinator that does
+-- not say where they lay).
 local function give_back(returned_arg, times_arg, times_event)
   local returned = tonumber(returned_arg)
   if returned == nil or returned <= 0 or rate == nil or tat <= now then return end
@@ -488,12 +509,7 @@ local function give_back(returned_arg, times_arg, times_event)
   end
   -- Slots of an earlier event lay at its rate, among the old schedule's: not reused.
   if tonumber(times_event) ~= event then return end
-  local times = {}
-  for x in string.gmatch(times_arg, '[^,]+') do
-    local v = tonumber(x)
-    if v ~= nil and v >= now and v < tat then times[#times + 1] = v end
-  end
-  table.sort(times)
+  local times = times_in(times_arg, now, tat)
   local half = 500 / rate
   while #times > 0 and times[#times] >= tat - 1000 / rate - half do
     tat = math.max(now, math.min(tat - 1000 / rate, times[#times]))
@@ -501,17 +517,7 @@ local function give_back(returned_arg, times_arg, times_event)
   end
   redis.call('HSET', key, 'tat', num(tat))
   if #times == 0 then return end
-  local raw = redis.call('HGET', key, 'holes')
-  if raw then
-    for x in string.gmatch(raw, '[^,]+') do
-      local v = tonumber(x)
-      if v ~= nil and v >= now and v < tat then times[#times + 1] = v end
-    end
-    table.sort(times)
-  end
-  local kept = {}
-  for i = 1, math.min(#times, MAX_HOLES) do kept[i] = num(times[i]) end
-  redis.call('HSET', key, 'holes', table.concat(kept, ','))
+  store_holes(times_in(redis.call('HGET', key, 'holes'), now, tat, times))
 end
 local function set_rate(arg)
   if arg == 'inf' then
@@ -580,18 +586,12 @@ if rate ~= nil then
   interval = 1000 / rate
   local raw = redis.call('HGET', key, 'holes')
   if raw then
+    local free = times_in(raw, first, tat)
     local kept = {}
-    for x in string.gmatch(raw, '[^,]+') do
-      local v = tonumber(x)
-      if v ~= nil and v >= first and v < tat then
-        if #holes < count then holes[#holes + 1] = v else kept[#kept + 1] = num(v) end
-      end
+    for i, v in ipairs(free) do
+      if i <= count then holes[i] = v else kept[#kept + 1] = v end
     end
-    if #kept > 0 then
-      redis.call('HSET', key, 'holes', table.concat(kept, ','))
-    else
-      redis.call('HDEL', key, 'holes')
-    end
+    store_holes(kept)
   end
   count = count - #holes
   first = math.max(first, tat)
